@@ -1,0 +1,78 @@
+# agnitel: build, run, test and benchmark the nginx module.
+#
+#   make run     build, then nginx in the foreground on 127.0.0.1:8080
+#   make test    the Test::Nginx suites (installs what they need)
+
+SHELL := /bin/bash
+
+NGINX_SRC   ?= /usr/share/nginx/src
+NGINX       ?= /usr/sbin/nginx
+BUILD       := build
+OBJS        := $(BUILD)/nginx/objs
+MODULE      := $(OBJS)/ngx_http_agnitel_module.so
+ECHO_MODULE := /usr/lib/nginx/modules/ngx_http_echo_module.so
+SOURCES     := config ngx_http_agnitel_module.c $(wildcard src/*.c src/*.h)
+
+# Debian packages the build, the tests and the benchmark need
+PACKAGES := nginx nginx-dev libjansson-dev liblmdb-dev lmdb-utils \
+            libcurl4-openssl-dev libssl-dev perl libtest-base-perl \
+            libtext-diff-perl libtest-longstring-perl liburi-perl \
+            libnginx-mod-http-echo wrk valgrind curl
+
+# our Test::Nginx::Socket subset, unless the real one is installed
+PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
+
+TEST_ENV = TEST_NGINX_BINARY=$(NGINX) \
+           TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(ECHO_MODULE)"
+
+.PHONY: all deps run test test-valgrind bench clean
+
+all: $(MODULE)
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+# configure once; afterwards only the module's own objects are rebuilt
+$(OBJS)/Makefile: config
+	rm -rf $(BUILD)/nginx
+	mkdir -p $(BUILD)
+	cp -r $(NGINX_SRC) $(BUILD)/nginx
+	cd $(BUILD)/nginx && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt='-g -O2 -fPIC -Wall -Werror' \
+	        --add-dynamic-module=$(CURDIR) > configure.log
+
+$(MODULE): $(OBJS)/Makefile $(SOURCES)
+	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
+
+run: deps $(MODULE)
+	mkdir -p var/logs var/store
+	@test -f var/secret.key || \
+	    (umask 077 && head -c 32 /dev/urandom > var/secret.key)
+	@echo
+	@echo "agnitel on http://127.0.0.1:8080 (Ctrl-C stops it). Try:"
+	@echo "  curl -s -XPOST localhost:8080/admin/v1/workspaces \\"
+	@echo "       -H 'Content-Type: application/json' -d '{\"name\":\"Acme\"}'"
+	@echo "See README.md for the walk-through."
+	@echo
+	$(NGINX) -p $(CURDIR)/var/ -c $(CURDIR)/conf-examples/dev.conf \
+	    -g 'daemon off; load_module $(CURDIR)/$(MODULE);'
+
+test: deps $(MODULE)
+	$(TEST_ENV) prove $(PROVE_INC) -r t/
+
+test-valgrind: deps $(MODULE)
+	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(PROVE_INC) -r t/
+
+bench: deps $(MODULE)
+	$(TEST_ENV) perl bench/list.pl
+
+clean:
+	rm -rf $(BUILD) t/servroot*

@@ -1,0 +1,525 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * The operator API: workspaces and their API keys.  It has no auth of its
+ * own; operators protect its location with allow/deny or auth_basic.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_admin.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_store.h"
+
+
+typedef struct {
+    ngx_http_agnitel_key_rec_t      rec;
+    u_char                          key[NGX_HTTP_AGNITEL_API_KEY_LEN];
+    unsigned                        generated:1;
+} ngx_http_agnitel_new_key_t;
+
+
+static ngx_int_t ngx_http_agnitel_new_key(ngx_http_request_t *r,
+    json_t *body, ngx_http_agnitel_new_key_t *nk);
+static int ngx_http_agnitel_key_put(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_http_agnitel_new_key_t *nk);
+static void ngx_http_agnitel_key_reply(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_new_key_t *nk);
+static ngx_int_t ngx_http_agnitel_workspace_view(ngx_http_agnitel_json_t *j,
+    MDB_val *val);
+static ngx_int_t ngx_http_agnitel_workspace_not_found(ngx_http_request_t *r);
+
+
+ngx_int_t
+ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    char                          *dump;
+    u_char                         id[NGX_HTTP_AGNITEL_WS_ID_LEN];
+    json_t                        *ws;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_int_t                      err;
+    ngx_str_t                      name;
+    const char                    *msg;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_new_key_t     nk;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    msg = ngx_http_agnitel_text(r->pool, body, "name", 64, 1, &name);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "name", msg);
+    }
+
+    if (ngx_http_agnitel_make_id(id, "ws_") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(nk.rec.workspace, id, sizeof(id));
+
+    err = ngx_http_agnitel_new_key(r, body, &nk);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    ws = json_pack("{s:s%,s:s%,s:I}", "id", id, sizeof(id),
+                   "name", name.data, name.len,
+                   "created_at", (json_int_t) nk.rec.created_at);
+
+    if (ngx_http_agnitel_json_own(r->pool, ws) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    dump = json_dumps(ws, JSON_COMPACT);
+    if (dump == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    k.mv_data = id;
+    k.mv_size = sizeof(id);
+    v.mv_data = dump;
+    v.mv_size = ngx_strlen(dump);
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+
+    if (txn == NULL) {
+        free(dump);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES], &k, &v,
+                 MDB_NOOVERWRITE);
+
+    free(dump);
+
+    if (rc == 0) {
+        rc = ngx_http_agnitel_key_put(txn, amcf->store, &nk);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "api_key_exists",
+                                      "api_key_sha256",
+                                      "this API key is already in use");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    j = ngx_http_agnitel_reply(r, 256, "Workspace created");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "id");
+    ngx_http_agnitel_json_str(j, id, sizeof(id));
+    ngx_http_agnitel_json_key(j, "name");
+    ngx_http_agnitel_json_str(j, name.data, name.len);
+    ngx_http_agnitel_json_key(j, "created_at");
+    ngx_http_agnitel_json_time(j, nk.rec.created_at);
+    ngx_http_agnitel_json_key(j, "api_key_id");
+    ngx_http_agnitel_json_str(j, nk.rec.id, sizeof(nk.rec.id));
+
+    if (nk.generated) {
+        ngx_http_agnitel_json_key(j, "api_key");
+        ngx_http_agnitel_json_str(j, nk.key, sizeof(nk.key));
+    }
+
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_CREATED, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_workspace_list(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_uint_t                     n;
+    MDB_cursor                    *cur;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    j = ngx_http_agnitel_reply(r, 4096, "Workspaces");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "[");
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = mdb_cursor_open(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES],
+                         &cur);
+    if (rc != 0) {
+        ngx_http_agnitel_store_read_done(amcf->store);
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    n = 0;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (n++) {
+            ngx_http_agnitel_json_lit(j, ",");
+        }
+
+        if (ngx_http_agnitel_workspace_view(j, &v) != NGX_OK) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc != MDB_NOTFOUND) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_http_agnitel_json_lit(j, "]");
+    ngx_http_agnitel_json_key(j, "meta");
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "total");
+    ngx_http_agnitel_json_int(j, n);
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_int_t                      err;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_new_key_t     nk;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_id_valid(&ctx->params[0], "ws_") != NGX_OK) {
+        return ngx_http_agnitel_workspace_not_found(r);
+    }
+
+    ngx_memcpy(nk.rec.workspace, ctx->params[0].data,
+               NGX_HTTP_AGNITEL_WS_ID_LEN);
+
+    err = ngx_http_agnitel_new_key(r, body, &nk);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = ctx->params[0].data;
+    k.mv_size = ctx->params[0].len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES], &k, &v);
+
+    if (rc == 0) {
+        rc = ngx_http_agnitel_key_put(txn, amcf->store, &nk);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_workspace_not_found(r);
+    }
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "api_key_exists",
+                                      "api_key_sha256",
+                                      "this API key is already in use");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    j = ngx_http_agnitel_reply(r, 256, "API key created");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_key_reply(j, &nk);
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_CREATED, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                        k, hash;
+    MDB_txn                       *txn;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_store_t      *store;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_id_valid(&ctx->params[0], "ws_") != NGX_OK
+        || ngx_http_agnitel_id_valid(&ctx->params[1], "key_") != NGX_OK)
+    {
+        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      NULL, "no such API key");
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    store = amcf->store;
+
+    txn = ngx_http_agnitel_store_write(store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ctx->params[0],
+                                           &ctx->params[1]);
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &k, &hash);
+
+    if (rc == 0) {
+        rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEYS], &hash,
+                     NULL);
+    }
+
+    if (rc == 0) {
+        rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &k,
+                     NULL);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      NULL, "no such API key");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    j = ngx_http_agnitel_reply(r, 128, "API key revoked");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "id");
+    ngx_http_agnitel_json_str(j, ctx->params[1].data, ctx->params[1].len);
+    ngx_http_agnitel_json_key(j, "revoked_at");
+    ngx_http_agnitel_json_time(j, ngx_time());
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * A new key for nk->rec.workspace: generated, or imported as the SHA-256 of
+ * a key the operator made elsewhere ("api_key_sha256", 64 hex), in which
+ * case the key itself never reaches this server.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_new_key(ngx_http_request_t *r, json_t *body,
+    ngx_http_agnitel_new_key_t *nk)
+{
+    json_t      *v;
+    ngx_int_t    b;
+    ngx_uint_t   i;
+    const char  *hex;
+
+    if (ngx_http_agnitel_make_id(nk->rec.id, "key_") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nk->rec.created_at = ngx_time();
+
+    v = body ? json_object_get(body, "api_key_sha256") : NULL;
+
+    if (v == NULL) {
+        if (ngx_http_agnitel_make_api_key(nk->key) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_agnitel_sha256(nk->rec.hash, nk->key, sizeof(nk->key));
+        nk->generated = 1;
+
+        return NGX_OK;
+    }
+
+    hex = json_string_value(v);
+
+    if (hex == NULL || json_string_length(v) != 2 * sizeof(nk->rec.hash)) {
+        goto invalid;
+    }
+
+    for (i = 0; i < sizeof(nk->rec.hash); i++) {
+        b = ngx_hextoi((u_char *) &hex[2 * i], 2);
+        if (b == NGX_ERROR) {
+            goto invalid;
+        }
+
+        nk->rec.hash[i] = (u_char) b;
+    }
+
+    nk->generated = 0;
+
+    return NGX_OK;
+
+invalid:
+
+    return ngx_http_agnitel_invalid(r, "api_key_sha256",
+                                    "api_key_sha256 must be 64 hex "
+                                    "characters");
+}
+
+
+static int
+ngx_http_agnitel_key_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_http_agnitel_new_key_t *nk)
+{
+    int        rc;
+    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val    k, v;
+    ngx_str_t  ws, id;
+
+    k.mv_data = nk->rec.hash;
+    k.mv_size = sizeof(nk->rec.hash);
+    v.mv_data = &nk->rec;
+    v.mv_size = sizeof(nk->rec);
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEYS], &k, &v,
+                 MDB_NOOVERWRITE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    ws.data = nk->rec.workspace;
+    ws.len = sizeof(nk->rec.workspace);
+    id.data = nk->rec.id;
+    id.len = sizeof(nk->rec.id);
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ws, &id);
+    v.mv_data = nk->rec.hash;
+    v.mv_size = sizeof(nk->rec.hash);
+
+    return mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &k, &v,
+                   0);
+}
+
+
+static void
+ngx_http_agnitel_key_reply(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_new_key_t *nk)
+{
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "id");
+    ngx_http_agnitel_json_str(j, nk->rec.id, sizeof(nk->rec.id));
+    ngx_http_agnitel_json_key(j, "workspace_id");
+    ngx_http_agnitel_json_str(j, nk->rec.workspace,
+                              sizeof(nk->rec.workspace));
+
+    if (nk->generated) {
+        ngx_http_agnitel_json_key(j, "api_key");
+        ngx_http_agnitel_json_str(j, nk->key, sizeof(nk->key));
+    }
+
+    ngx_http_agnitel_json_key(j, "created_at");
+    ngx_http_agnitel_json_time(j, nk->rec.created_at);
+    ngx_http_agnitel_json_lit(j, "}");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_workspace_view(ngx_http_agnitel_json_t *j, MDB_val *val)
+{
+    json_t  *ws, *id, *name;
+
+    ws = json_loadb(val->mv_data, val->mv_size, 0, NULL);
+    if (ws == NULL) {
+        return NGX_ERROR;
+    }
+
+    id = json_object_get(ws, "id");
+    name = json_object_get(ws, "name");
+
+    if (!json_is_string(id) || !json_is_string(name)) {
+        json_decref(ws);
+        return NGX_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "id");
+    ngx_http_agnitel_json_str(j, (u_char *) json_string_value(id),
+                              json_string_length(id));
+    ngx_http_agnitel_json_key(j, "name");
+    ngx_http_agnitel_json_str(j, (u_char *) json_string_value(name),
+                              json_string_length(name));
+    ngx_http_agnitel_json_key(j, "created_at");
+    ngx_http_agnitel_json_time(j, json_integer_value(json_object_get(ws,
+                                                          "created_at")));
+    ngx_http_agnitel_json_lit(j, "}");
+
+    json_decref(ws);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_workspace_not_found(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found", NULL,
+                                  "no such workspace");
+}

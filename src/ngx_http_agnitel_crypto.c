@@ -1,0 +1,285 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_crypto.h"
+
+
+#define NGX_HTTP_AGNITEL_NONCE_LEN  12
+#define NGX_HTTP_AGNITEL_TAG_LEN    16
+
+/* sealed secrets are "v1." + base64url(nonce | ciphertext | tag) */
+#define NGX_HTTP_AGNITEL_SEAL_TAG   "v1."
+
+
+static const u_char  ngx_http_agnitel_base62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+
+/*
+ * The key file holds 32 raw bytes or 64 hex characters (a trailing newline
+ * is allowed).  Anything else fails "nginx -t" naming the directive.
+ */
+
+char *
+ngx_http_agnitel_crypto_load_key(ngx_conf_t *cf, ngx_str_t *path, u_char *key)
+{
+    u_char           buf[NGX_HTTP_AGNITEL_KEY_LEN * 2 + 3];
+    size_t           len;
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_int_t        v;
+    ngx_uint_t       i;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "agnitel_secret_key_file \"%V\" cannot be opened",
+                           path);
+        return NGX_CONF_ERROR;
+    }
+
+    n = read(fd, buf, sizeof(buf));
+
+    if (ngx_fd_info(fd, &fi) == 0 && (ngx_file_access(&fi) & 077)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "agnitel_secret_key_file \"%V\" is readable by "
+                           "group or others; use mode 0600", path);
+    }
+
+    ngx_close_file(fd);
+
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "agnitel_secret_key_file \"%V\" cannot be read",
+                           path);
+        return NGX_CONF_ERROR;
+    }
+
+    len = n;
+
+    if (len == NGX_HTTP_AGNITEL_KEY_LEN) {
+        ngx_memcpy(key, buf, len);
+        ngx_explicit_memzero(buf, sizeof(buf));
+        return NGX_CONF_OK;
+    }
+
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+        len--;
+    }
+
+    if (len != NGX_HTTP_AGNITEL_KEY_LEN * 2) {
+        ngx_explicit_memzero(buf, sizeof(buf));
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "agnitel_secret_key_file \"%V\" must hold 32 raw "
+                           "bytes or 64 hex characters", path);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_AGNITEL_KEY_LEN; i++) {
+        v = ngx_hextoi(&buf[i * 2], 2);
+
+        if (v == NGX_ERROR) {
+            ngx_explicit_memzero(buf, sizeof(buf));
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "agnitel_secret_key_file \"%V\" has a "
+                               "character that is not hex", path);
+            return NGX_CONF_ERROR;
+        }
+
+        key[i] = (u_char) v;
+    }
+
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_agnitel_random(u_char *buf, size_t len)
+{
+    return RAND_bytes(buf, len) == 1 ? NGX_OK : NGX_ERROR;
+}
+
+
+/* prefix + 16 lowercase hex; dst must have room for both */
+
+ngx_int_t
+ngx_http_agnitel_make_id(u_char *dst, const char *prefix)
+{
+    u_char  raw[NGX_HTTP_AGNITEL_ID_LEN / 2];
+
+    if (ngx_http_agnitel_random(raw, sizeof(raw)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    dst = ngx_cpymem(dst, prefix, ngx_strlen(prefix));
+    ngx_hex_dump(dst, raw, sizeof(raw));
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_agnitel_id_valid(ngx_str_t *id, const char *prefix)
+{
+    size_t      len;
+    ngx_uint_t  i;
+
+    len = ngx_strlen(prefix);
+
+    if (id->len != len + NGX_HTTP_AGNITEL_ID_LEN
+        || ngx_strncmp(id->data, prefix, len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    for (i = len; i < id->len; i++) {
+        if (!((id->data[i] >= '0' && id->data[i] <= '9')
+              || (id->data[i] >= 'a' && id->data[i] <= 'f')))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* rejection sampling keeps every base62 character equally likely */
+
+ngx_int_t
+ngx_http_agnitel_make_api_key(u_char *dst)
+{
+    u_char      raw[64];
+    ngx_uint_t  i, n;
+
+    dst = ngx_cpymem(dst, "agn_", 4);
+    n = 0;
+
+    while (n < NGX_HTTP_AGNITEL_API_KEY_LEN - 4) {
+
+        if (ngx_http_agnitel_random(raw, sizeof(raw)) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < sizeof(raw) && n < NGX_HTTP_AGNITEL_API_KEY_LEN - 4;
+             i++)
+        {
+            if (raw[i] < 248) {
+                dst[n++] = ngx_http_agnitel_base62[raw[i] % 62];
+            }
+        }
+    }
+
+    ngx_explicit_memzero(raw, sizeof(raw));
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_agnitel_api_key_valid(ngx_str_t *key)
+{
+    ngx_uint_t  i;
+
+    if (key->len != NGX_HTTP_AGNITEL_API_KEY_LEN
+        || ngx_strncmp(key->data, "agn_", 4) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    for (i = 4; i < key->len; i++) {
+        if (!isalnum(key->data[i])) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_agnitel_sha256(u_char *dst, u_char *data, size_t len)
+{
+    SHA256(data, len, dst);
+}
+
+
+/*
+ * AES-256-GCM with a fresh random nonce for every write.  The aad binds the
+ * ciphertext to the record it belongs to, so a sealed value copied into
+ * another record does not open.
+ */
+
+ngx_int_t
+ngx_http_agnitel_seal(ngx_pool_t *pool, u_char *key, ngx_str_t *aad,
+    ngx_str_t *plain, ngx_str_t *sealed)
+{
+    int              len, ok;
+    u_char          *raw, *p;
+    ngx_str_t        src, dst;
+    EVP_CIPHER_CTX  *ctx;
+
+    raw = ngx_pnalloc(pool, NGX_HTTP_AGNITEL_NONCE_LEN + plain->len
+                            + NGX_HTTP_AGNITEL_TAG_LEN);
+    if (raw == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_agnitel_random(raw, NGX_HTTP_AGNITEL_NONCE_LEN) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = raw + NGX_HTTP_AGNITEL_NONCE_LEN;
+
+    ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) == 1
+         && EVP_EncryptUpdate(ctx, NULL, &len, aad->data, aad->len) == 1
+         && EVP_EncryptUpdate(ctx, p, &len, plain->data, plain->len) == 1
+         && EVP_EncryptFinal_ex(ctx, p + len, &len) == 1
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+                                NGX_HTTP_AGNITEL_TAG_LEN, p + plain->len)
+            == 1;
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    if (!ok) {
+        return NGX_ERROR;
+    }
+
+    src.data = raw;
+    src.len = NGX_HTTP_AGNITEL_NONCE_LEN + plain->len
+              + NGX_HTTP_AGNITEL_TAG_LEN;
+
+    sealed->data = ngx_pnalloc(pool, sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1
+                                     + ngx_base64_encoded_length(src.len));
+    if (sealed->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst.data = ngx_cpymem(sealed->data, NGX_HTTP_AGNITEL_SEAL_TAG,
+                          sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1);
+
+    ngx_encode_base64url(&dst, &src);
+
+    sealed->len = sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1 + dst.len;
+
+    return NGX_OK;
+}

@@ -1,0 +1,33 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_CRYPTO_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_CRYPTO_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* "agn_" + 32 base62 characters */
+#define NGX_HTTP_AGNITEL_API_KEY_LEN   (sizeof("agn_") - 1 + 32)
+
+
+char *ngx_http_agnitel_crypto_load_key(ngx_conf_t *cf, ngx_str_t *path,
+    u_char *key);
+
+ngx_int_t ngx_http_agnitel_random(u_char *buf, size_t len);
+ngx_int_t ngx_http_agnitel_make_id(u_char *dst, const char *prefix);
+ngx_int_t ngx_http_agnitel_id_valid(ngx_str_t *id, const char *prefix);
+ngx_int_t ngx_http_agnitel_make_api_key(u_char *dst);
+ngx_int_t ngx_http_agnitel_api_key_valid(ngx_str_t *key);
+void ngx_http_agnitel_sha256(u_char *dst, u_char *data, size_t len);
+
+ngx_int_t ngx_http_agnitel_seal(ngx_pool_t *pool, u_char *key,
+    ngx_str_t *aad, ngx_str_t *plain, ngx_str_t *sealed);
+
+
+#endif /* _NGX_HTTP_AGNITEL_CRYPTO_H_INCLUDED_ */

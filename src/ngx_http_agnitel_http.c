@@ -1,0 +1,686 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <lmdb.h>
+
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_auth.h"
+
+
+static ngx_http_agnitel_route_t *ngx_http_agnitel_route(
+    ngx_http_request_t *r, ngx_http_agnitel_api_t *api, ngx_str_t *path,
+    ngx_http_agnitel_ctx_t *ctx);
+static ngx_int_t ngx_http_agnitel_match(const char *pattern, ngx_str_t *path,
+    ngx_str_t *params);
+static ngx_int_t ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
+    ngx_http_agnitel_api_t *api, const char *pattern);
+static ngx_int_t ngx_http_agnitel_read_body(ngx_http_request_t *r,
+    ngx_http_agnitel_route_t *route);
+static void ngx_http_agnitel_body_handler(ngx_http_request_t *r);
+static u_char *ngx_http_agnitel_body_copy(ngx_http_request_t *r, size_t len);
+static void ngx_http_agnitel_json_cleanup(void *data);
+
+
+static ngx_str_t  ngx_http_agnitel_methods[] = {
+    ngx_string("GET"),
+    ngx_string("POST"),
+    ngx_string("PATCH"),
+    ngx_string("DELETE"),
+};
+
+static ngx_uint_t  ngx_http_agnitel_method_bits[] = {
+    NGX_HTTP_GET,
+    NGX_HTTP_POST,
+    NGX_HTTP_PATCH,
+    NGX_HTTP_DELETE,
+};
+
+
+ngx_int_t
+ngx_http_agnitel_dispatch(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  path;
+    ngx_http_agnitel_ctx_t    *ctx;
+    ngx_http_agnitel_route_t  *route;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+
+    path = r->uri;
+
+    if (path.len > 1 && path.data[path.len - 1] == '/') {
+        path.len--;
+    }
+
+    if (path.len < api->prefix.len
+        || ngx_strncmp(path.data, api->prefix.data, api->prefix.len) != 0)
+    {
+        goto not_found;
+    }
+
+    path.data += api->prefix.len;
+    path.len -= api->prefix.len;
+
+    if (api->auth) {
+        rc = ngx_http_agnitel_auth(r, ctx);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_agnitel_error(r, NGX_HTTP_UNAUTHORIZED,
+                                          "unauthorized", NULL,
+                                          "a valid API key is required");
+        }
+
+        if (rc != NGX_OK) {
+            return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                          "internal_error", NULL,
+                                          "internal error");
+        }
+    }
+
+    route = ngx_http_agnitel_route(r, api, &path, ctx);
+
+    if (route == NULL) {
+        goto not_found;
+    }
+
+    if (route->method != r->method) {
+        return ngx_http_agnitel_not_allowed(r, api, route->pattern);
+    }
+
+    ctx->route = route;
+
+    if (route->body == NGX_HTTP_AGNITEL_BODY_NONE) {
+        return route->handler(r, NULL);
+    }
+
+    return ngx_http_agnitel_read_body(r, route);
+
+not_found:
+
+    return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found", NULL,
+                                  "no such resource");
+}
+
+
+/*
+ * Returns the row for the request's method among the rows that share the
+ * first matching pattern, or another row of that pattern (for 405).
+ */
+
+static ngx_http_agnitel_route_t *
+ngx_http_agnitel_route(ngx_http_request_t *r, ngx_http_agnitel_api_t *api,
+    ngx_str_t *path, ngx_http_agnitel_ctx_t *ctx)
+{
+    ngx_http_agnitel_route_t  *rt, *found;
+
+    found = NULL;
+
+    for (rt = api->routes; rt->pattern; rt++) {
+
+        if (found) {
+            if (ngx_strcmp(rt->pattern, found->pattern) == 0
+                && rt->method == r->method)
+            {
+                return rt;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_agnitel_match(rt->pattern, path, ctx->params) == NGX_OK)
+        {
+            if (rt->method == r->method) {
+                return rt;
+            }
+
+            found = rt;
+        }
+    }
+
+    return found;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_match(const char *pattern, ngx_str_t *path,
+    ngx_str_t *params)
+{
+    u_char      *p, *end, *seg;
+    ngx_uint_t   n;
+    const char  *pat;
+
+    p = path->data;
+    end = path->data + path->len;
+    pat = pattern;
+    n = 0;
+
+    for ( ;; ) {
+        seg = p;
+
+        while (p < end && *p != '/') {
+            p++;
+        }
+
+        if (*pat == ':') {
+            if (p == seg || n == NGX_HTTP_AGNITEL_MAX_PARAMS) {
+                return NGX_DECLINED;
+            }
+
+            params[n].data = seg;
+            params[n].len = p - seg;
+            n++;
+            pat++;
+
+        } else {
+            while (seg < p && *pat && *pat != '/' && *pat == (char) *seg) {
+                seg++;
+                pat++;
+            }
+
+            if (seg != p || (*pat && *pat != '/')) {
+                return NGX_DECLINED;
+            }
+        }
+
+        if (*pat == '\0') {
+            return (p == end) ? NGX_OK : NGX_DECLINED;
+        }
+
+        /* both have a "/" here */
+
+        if (p == end) {
+            return NGX_DECLINED;
+        }
+
+        p++;
+        pat++;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
+    ngx_http_agnitel_api_t *api, const char *pattern)
+{
+    u_char                    *p;
+    ngx_uint_t                 i;
+    ngx_table_elt_t           *h;
+    ngx_http_agnitel_route_t  *rt;
+
+    p = ngx_pnalloc(r->pool, sizeof("GET, POST, PATCH, DELETE"));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = p;
+
+    for (i = 0; i < sizeof(ngx_http_agnitel_methods) / sizeof(ngx_str_t); i++) {
+
+        for (rt = api->routes; rt->pattern; rt++) {
+            if (rt->method == ngx_http_agnitel_method_bits[i]
+                && ngx_strcmp(rt->pattern, pattern) == 0)
+            {
+                if (p != h->value.data) {
+                    p = ngx_cpymem(p, ", ", 2);
+                }
+
+                p = ngx_cpymem(p, ngx_http_agnitel_methods[i].data,
+                               ngx_http_agnitel_methods[i].len);
+                break;
+            }
+        }
+    }
+
+    h->value.len = p - h->value.data;
+
+    return ngx_http_agnitel_error(r, NGX_HTTP_NOT_ALLOWED,
+                                  "method_not_allowed", NULL,
+                                  "method not allowed on this resource");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_read_body(ngx_http_request_t *r,
+    ngx_http_agnitel_route_t *route)
+{
+    ngx_int_t         rc;
+    ngx_str_t        *type;
+    ngx_uint_t        has_body;
+
+    has_body = r->headers_in.content_length_n > 0 || r->headers_in.chunked;
+
+    if (r->headers_in.content_length_n > NGX_HTTP_AGNITEL_MAX_BODY) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      "payload_too_large", NULL,
+                                      "request body is over 64 KiB");
+    }
+
+    if (!has_body) {
+        if (route->body == NGX_HTTP_AGNITEL_BODY_OPTIONAL) {
+            return route->handler(r, NULL);
+        }
+
+        return ngx_http_agnitel_error(r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                      NULL, "a JSON request body is required");
+    }
+
+    type = r->headers_in.content_type ? &r->headers_in.content_type->value
+                                      : NULL;
+
+    if (type == NULL
+        || type->len < sizeof("application/json") - 1
+        || ngx_strncasecmp(type->data, (u_char *) "application/json",
+                           sizeof("application/json") - 1) != 0
+        || (type->len > sizeof("application/json") - 1
+            && type->data[sizeof("application/json") - 1] != ';'
+            && type->data[sizeof("application/json") - 1] != ' '))
+    {
+        return ngx_http_agnitel_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                      "unsupported_media_type", NULL,
+                                      "Content-Type must be application/json");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_agnitel_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_agnitel_body_handler(ngx_http_request_t *r)
+{
+    u_char                  *data;
+    size_t                   len;
+    json_t                  *body;
+    ngx_int_t                rc;
+    json_error_t             err;
+    ngx_chain_t             *cl;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    /* a chunked body has no Content-Length to check up front */
+
+    if (len > NGX_HTTP_AGNITEL_MAX_BODY) {
+        rc = ngx_http_agnitel_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                    "payload_too_large", NULL,
+                                    "request body is over 64 KiB");
+        goto done;
+    }
+
+    data = ngx_http_agnitel_body_copy(r, len);
+
+    if (data == NULL) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto done;
+    }
+
+    body = json_loadb((char *) data, len, JSON_REJECT_DUPLICATES, &err);
+
+    if (body == NULL) {
+        rc = ngx_http_agnitel_error(r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                    NULL, "request body is not valid JSON");
+        goto done;
+    }
+
+    if (ngx_http_agnitel_json_own(r->pool, body) != NGX_OK) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto done;
+    }
+
+    if (!json_is_object(body)) {
+        rc = ngx_http_agnitel_error(r, NGX_HTTP_BAD_REQUEST, "invalid_json",
+                                    NULL, "request body must be a JSON object");
+        goto done;
+    }
+
+    rc = ctx->route->handler(r, body);
+
+done:
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * The body may be split over buffers and, past client_body_buffer_size,
+ * kept in a temporary file.
+ */
+
+static u_char *
+ngx_http_agnitel_body_copy(ngx_http_request_t *r, size_t len)
+{
+    u_char       *data, *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    data = ngx_pnalloc(r->pool, len + 1);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    p = data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NULL;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    return data;
+}
+
+
+/* ties a jansson value to a pool: it is freed with the request */
+
+ngx_int_t
+ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        json_decref(json);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_agnitel_json_cleanup;
+    cln->data = json;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_agnitel_json_cleanup(void *data)
+{
+    json_decref(data);
+}
+
+
+/* starts {"success":true,"message":"...","data": */
+
+ngx_http_agnitel_json_t *
+ngx_http_agnitel_reply(ngx_http_request_t *r, size_t size,
+    const char *message)
+{
+    ngx_http_agnitel_json_t  *j;
+
+    j = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_json_t));
+    if (j == NULL) {
+        return NULL;
+    }
+
+    ngx_http_agnitel_json_init(j, r->pool, size + 128);
+    ngx_http_agnitel_json_lit(j, "{\"success\":true");
+    ngx_http_agnitel_json_key(j, "message");
+    ngx_http_agnitel_json_str(j, (u_char *) message, ngx_strlen(message));
+    ngx_http_agnitel_json_key(j, "data");
+
+    return j;
+}
+
+
+/* closes the envelope and sends it */
+
+ngx_int_t
+ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_agnitel_json_t *j)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "}\n");
+
+    if (j->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = j->start;
+    b->last = j->pos;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    /* answering before the body was read (errors, GET) */
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *field, const char *message)
+{
+    ngx_http_agnitel_json_t  *j;
+
+    j = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_json_t));
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_init(j, r->pool, 256);
+    ngx_http_agnitel_json_lit(j, "{\"success\":false");
+    ngx_http_agnitel_json_key(j, "message");
+    ngx_http_agnitel_json_str(j, (u_char *) message, ngx_strlen(message));
+    ngx_http_agnitel_json_key(j, "error");
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "code");
+    ngx_http_agnitel_json_str(j, (u_char *) code, ngx_strlen(code));
+
+    if (field) {
+        ngx_http_agnitel_json_key(j, "field");
+        ngx_http_agnitel_json_str(j, (u_char *) field, ngx_strlen(field));
+    }
+
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, status, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_invalid(ngx_http_request_t *r, const char *field,
+    const char *message)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_BAD_REQUEST, "invalid_field",
+                                  field, message);
+}
+
+
+/* the transaction has been aborted by the caller */
+
+ngx_int_t
+ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc)
+{
+    if (rc == MDB_MAP_FULL) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                      "agnitel_store is full: raise map_size");
+
+        return ngx_http_agnitel_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                      "storage_full", NULL,
+                                      "the store is full; nothing was saved");
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "agnitel_store: %s", mdb_strerror(rc));
+
+    return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  "internal_error", NULL,
+                                  "the store failed; nothing was saved");
+}
+
+
+/* a query argument, percent-decoded; NGX_DECLINED when absent */
+
+ngx_int_t
+ngx_http_agnitel_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    u_char     *dst, *src;
+    ngx_str_t   raw;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, raw.len);
+    if (dst == NULL && raw.len) {
+        return NGX_ERROR;
+    }
+
+    value->data = dst;
+    src = raw.data;
+
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+
+    value->len = dst - value->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A text field of a request body: a UTF-8 string (jansson checks that) of
+ * 1 to max characters, no control characters.  Returns NULL when it is fine
+ * or absent and optional (out->data is NULL then), else what is wrong.
+ */
+
+const char *
+ngx_http_agnitel_text(ngx_pool_t *pool, json_t *body, const char *name,
+    size_t max, ngx_uint_t required, ngx_str_t *out)
+{
+    u_char      *p, *msg;
+    size_t       chars;
+    json_t      *v;
+    ngx_uint_t   i;
+
+    out->data = NULL;
+    out->len = 0;
+
+    v = json_object_get(body, name);
+
+    if (v == NULL || json_is_null(v)) {
+        if (!required) {
+            return NULL;
+        }
+
+        goto invalid;
+    }
+
+    if (!json_is_string(v)) {
+        goto invalid;
+    }
+
+    p = (u_char *) json_string_value(v);
+    chars = 0;
+
+    for (i = 0; i < json_string_length(v); i++) {
+
+        /* this also rejects the NUL that "\u0000" decodes to */
+
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            goto invalid;
+        }
+
+        /* count characters, not UTF-8 continuation bytes */
+
+        if ((p[i] & 0xc0) != 0x80) {
+            chars++;
+        }
+    }
+
+    if (chars == 0 || chars > max) {
+        goto invalid;
+    }
+
+    out->data = p;
+    out->len = json_string_length(v);
+
+    return NULL;
+
+invalid:
+
+    msg = ngx_pnalloc(pool, ngx_strlen(name) + 80);
+    if (msg == NULL) {
+        return "invalid field";
+    }
+
+    ngx_sprintf(msg, "%s must be a string of 1 to %uz characters "
+                "without control characters%Z", name, max);
+
+    return (const char *) msg;
+}

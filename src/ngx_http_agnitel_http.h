@@ -1,0 +1,86 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_HTTP_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_HTTP_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+#include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_json.h"
+
+
+#define NGX_HTTP_AGNITEL_MAX_BODY        (64 * 1024)
+#define NGX_HTTP_AGNITEL_MAX_PARAMS      2
+
+#define NGX_HTTP_AGNITEL_UNPROCESSABLE   422
+
+/* what a route does with a request body */
+#define NGX_HTTP_AGNITEL_BODY_NONE       0
+#define NGX_HTTP_AGNITEL_BODY_OPTIONAL   1
+#define NGX_HTTP_AGNITEL_BODY_REQUIRED   2
+
+
+typedef ngx_int_t (*ngx_http_agnitel_handler_pt)(ngx_http_request_t *r,
+    json_t *body);
+
+
+/*
+ * One row per method and path.  Patterns are relative to the API prefix,
+ * segments separated by "/", ":" captures a segment.  The first pattern that
+ * matches a path wins, so literal rows go before captures.
+ */
+
+typedef struct {
+    ngx_uint_t                      method;
+    const char                     *pattern;
+    ngx_http_agnitel_handler_pt     handler;
+    ngx_uint_t                      body;
+} ngx_http_agnitel_route_t;
+
+
+typedef struct {
+    ngx_str_t                       prefix;
+    ngx_http_agnitel_route_t       *routes;
+    ngx_uint_t                      auth;
+} ngx_http_agnitel_api_t;
+
+
+typedef struct {
+    ngx_http_agnitel_route_t       *route;
+    ngx_str_t                       params[NGX_HTTP_AGNITEL_MAX_PARAMS];
+
+    /* the workspace the API key belongs to */
+    ngx_str_t                       workspace;
+    u_char                          ws[NGX_HTTP_AGNITEL_WS_ID_LEN];
+} ngx_http_agnitel_ctx_t;
+
+
+ngx_int_t ngx_http_agnitel_dispatch(ngx_http_request_t *r,
+    ngx_http_agnitel_api_t *api);
+
+ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
+    size_t size, const char *message);
+ngx_int_t ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_agnitel_json_t *j);
+ngx_int_t ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *field, const char *message);
+ngx_int_t ngx_http_agnitel_invalid(ngx_http_request_t *r, const char *field,
+    const char *message);
+ngx_int_t ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc);
+
+ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
+const char *ngx_http_agnitel_text(ngx_pool_t *pool, json_t *body,
+    const char *name, size_t max, ngx_uint_t required, ngx_str_t *out);
+ngx_int_t ngx_http_agnitel_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+
+
+#endif /* _NGX_HTTP_AGNITEL_HTTP_H_INCLUDED_ */

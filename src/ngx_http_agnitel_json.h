@@ -1,0 +1,48 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_JSON_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_JSON_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/*
+ * A JSON text writer into pool memory.  Responses are written with it
+ * rather than jansson so that money goes out as exact decimals computed from
+ * integer micro-units, and stored number views can be copied in verbatim.
+ * Errors are sticky: check "failed" once at the end.
+ */
+
+typedef struct {
+    ngx_pool_t                 *pool;
+    u_char                     *start;
+    u_char                     *pos;
+    u_char                     *end;
+    unsigned                    failed:1;
+} ngx_http_agnitel_json_t;
+
+
+#define ngx_http_agnitel_json_lit(j, s)                                      \
+    ngx_http_agnitel_json_raw(j, (u_char *) s, sizeof(s) - 1)
+
+
+void ngx_http_agnitel_json_init(ngx_http_agnitel_json_t *j, ngx_pool_t *pool,
+    size_t size);
+void ngx_http_agnitel_json_raw(ngx_http_agnitel_json_t *j, u_char *s,
+    size_t len);
+void ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s,
+    size_t len);
+void ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key);
+void ngx_http_agnitel_json_int(ngx_http_agnitel_json_t *j, int64_t n);
+void ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros);
+void ngx_http_agnitel_json_time(ngx_http_agnitel_json_t *j, int64_t t);
+void ngx_http_agnitel_json_bool(ngx_http_agnitel_json_t *j, ngx_uint_t b);
+
+
+#endif /* _NGX_HTTP_AGNITEL_JSON_H_INCLUDED_ */

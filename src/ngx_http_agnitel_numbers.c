@@ -1,0 +1,827 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_e164.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_record.h"
+#include "ngx_http_agnitel_store.h"
+
+
+#define NGX_HTTP_AGNITEL_LIST_LIMIT      50
+#define NGX_HTTP_AGNITEL_LIST_MAX        200
+
+/* a generous size for one rendered number */
+#define NGX_HTTP_AGNITEL_VIEW_SIZE       768
+
+
+typedef struct {
+    ngx_uint_t                      status;
+    ngx_uint_t                      provider;
+    ngx_int_t                       active;     /* -1: either */
+    u_char                          iso[2];
+    ngx_uint_t                      limit;
+    ngx_uint_t                      offset;
+} ngx_http_agnitel_filter_t;
+
+
+static ngx_int_t ngx_http_agnitel_filter(ngx_http_request_t *r,
+    ngx_http_agnitel_filter_t *f);
+static ngx_uint_t ngx_http_agnitel_filter_match(ngx_http_agnitel_filter_t *f,
+    ngx_http_agnitel_record_hdr_t *hdr);
+static ngx_int_t ngx_http_agnitel_uint_arg(ngx_http_request_t *r,
+    const char *name, ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n);
+static ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r,
+    u_char *key, size_t *key_len);
+static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
+    json_t *body, ngx_str_t *number, u_char *iso);
+static ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(
+    ngx_http_request_t *r, const char *message, MDB_val *val);
+static ngx_int_t ngx_http_agnitel_number_not_found(ngx_http_request_t *r);
+
+
+ngx_int_t
+ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         id[NGX_HTTP_AGNITEL_PN_ID_LEN];
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    u_char                         iso[2];
+    json_t                        *rec;
+    MDB_val                        k, v, owner;
+    MDB_txn                       *txn;
+    ngx_str_t                      number, name, user, pass, uri, sealed,
+                                   aad;
+    const char                    *msg;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_store_t      *store;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    store = amcf->store;
+
+    msg = ngx_http_agnitel_text(r->pool, body, "phone_number", 16, 1,
+                                &number);
+
+    if (msg || ngx_http_agnitel_e164_valid(number.data, number.len)
+               != NGX_OK)
+    {
+        return ngx_http_agnitel_invalid(r, "phone_number",
+                                        "phone_number must be E.164, "
+                                        "such as +14155550100");
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1, &name);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "friendly_name", msg);
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "sip_username", 128, 1, &user);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "sip_username", msg);
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "sip_password", 128, 1, &pass);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "sip_password", msg);
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "termination_uri", 256, 0,
+                                &uri);
+
+    if (msg == NULL && uri.data == NULL) {
+        uri = amcf->sip_termination_uri;
+
+        if (uri.len == 0) {
+            msg = "termination_uri is required: "
+                  "no agnitel_sip_termination_uri is configured";
+        }
+    }
+
+    if (msg == NULL && ngx_http_agnitel_sip_uri_valid(&uri) != NGX_OK) {
+        msg = "termination_uri must be a SIP URI (sip: or sips:)";
+    }
+
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "termination_uri", msg);
+    }
+
+    msg = ngx_http_agnitel_country(r, body, &number, iso);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "iso_country", msg);
+    }
+
+    if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the sealed password is bound to this workspace and number */
+
+    aad.data = key;
+    aad.len = ngx_http_agnitel_store_key(key, &ctx->workspace, &number);
+
+    if (ngx_http_agnitel_seal(r->pool, amcf->key, &aad, &pass, &sealed)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rec = json_pack("{s:s%,s:s%,s:s%,s:s,s:s%,s:{s:b,s:b},s:s,s:I,"
+                    "s:s%,s:s%,s:s%}",
+                    "id", id, sizeof(id),
+                    "phone_number", number.data, number.len,
+                    "friendly_name", name.data, name.len,
+                    "provider", "custom",
+                    "iso_country", iso, (size_t) 2,
+                    "capabilities", "voice", 1, "sms", 0,
+                    "status", "active",
+                    "created_at", (json_int_t) ngx_time(),
+                    "termination_uri", uri.data, uri.len,
+                    "sip_username", user.data, user.len,
+                    "sip_password", sealed.data, sealed.len);
+
+    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK
+        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_write(store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* one owner per number across the whole store */
+
+    k.mv_data = number.data;
+    k.mv_size = number.len;
+    owner.mv_data = ctx->workspace.data;
+    owner.mv_size = ctx->workspace.len;
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
+                 &owner, MDB_NOOVERWRITE);
+
+    if (rc == 0) {
+        k.mv_data = key;
+        k.mv_size = aad.len;
+
+        rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v,
+                     MDB_NOOVERWRITE);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
+                                      "number_already_exists",
+                                      "phone_number",
+                                      "this phone number is already in use");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_CREATED,
+                                 ngx_http_agnitel_reply_view(r,
+                                     "Phone number imported", &v));
+}
+
+
+ngx_int_t
+ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
+{
+    int                             rc;
+    u_char                          prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                          prefix_len;
+    MDB_dbi                         dbi;
+    MDB_val                         k, v;
+    MDB_txn                        *txn;
+    ngx_int_t                       err;
+    ngx_str_t                       view;
+    ngx_uint_t                      total, n;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_json_t        *j;
+    ngx_http_agnitel_filter_t       f;
+    ngx_http_agnitel_record_hdr_t   hdr;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    err = ngx_http_agnitel_filter(r, &f);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    /* released numbers are history, kept apart from the inventory */
+
+    dbi = amcf->store->dbi[f.status == NGX_HTTP_AGNITEL_RELEASED
+                           ? NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY
+                           : NGX_HTTP_AGNITEL_DB_NUMBERS];
+
+    prefix_len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
+
+    j = ngx_http_agnitel_reply(r, f.limit * NGX_HTTP_AGNITEL_VIEW_SIZE,
+                               "Phone numbers");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "[");
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        ngx_http_agnitel_store_read_done(amcf->store);
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    total = 0;
+    n = 0;
+
+    k.mv_data = prefix;
+    k.mv_size = prefix_len;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size < prefix_len
+            || ngx_memcmp(k.mv_data, prefix, prefix_len) != 0)
+        {
+            break;
+        }
+
+        if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK
+            || !ngx_http_agnitel_filter_match(&f, &hdr))
+        {
+            continue;
+        }
+
+        if (total++ < f.offset || n == f.limit) {
+            continue;
+        }
+
+        if (n++) {
+            ngx_http_agnitel_json_lit(j, ",");
+        }
+
+        ngx_http_agnitel_json_raw(j, view.data, view.len);
+    }
+
+    mdb_cursor_close(cur);
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_http_agnitel_json_lit(j, "]");
+    ngx_http_agnitel_json_key(j, "meta");
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "total");
+    ngx_http_agnitel_json_int(j, total);
+    ngx_http_agnitel_json_key(j, "limit");
+    ngx_http_agnitel_json_int(j, f.limit);
+    ngx_http_agnitel_json_key(j, "offset");
+    ngx_http_agnitel_json_int(j, f.offset);
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_numbers_get(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                         key_len;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_int_t                      err;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    err = ngx_http_agnitel_path_number(r, key, &key_len);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = key_len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v);
+
+    if (rc == 0) {
+        /* the reply copies the view before the snapshot goes */
+        j = ngx_http_agnitel_reply_view(r, "Phone number", &v);
+    }
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_number_not_found(r);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                         key_len;
+    json_t                        *rec;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_int_t                      err;
+    ngx_str_t                      name;
+    const char                    *msg;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    err = ngx_http_agnitel_path_number(r, key, &key_len);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1, &name);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "friendly_name", msg);
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = key_len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v);
+
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+
+        return (rc == MDB_NOTFOUND) ? ngx_http_agnitel_number_not_found(r)
+                                    : ngx_http_agnitel_store_error(r, rc);
+    }
+
+    rec = ngx_http_agnitel_record_decode(&v);
+
+    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK
+        || json_object_set_new(rec, "friendly_name",
+                               json_stringn((char *) name.data, name.len))
+           != 0
+        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+    {
+        mdb_txn_abort(txn);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v,
+                 0);
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK,
+                                 ngx_http_agnitel_reply_view(r,
+                                     "Phone number updated", &v));
+}
+
+
+/*
+ * Release frees the number for any workspace and moves its record to the
+ * history, where "status=released" lists it.
+ */
+
+ngx_int_t
+ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    u_char                         hkey[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                         key_len;
+    json_t                        *rec;
+    time_t                         now;
+    MDB_val                        k, v, hk, owner;
+    MDB_txn                       *txn;
+    ngx_int_t                      err;
+    ngx_str_t                      number, id;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_store_t      *store;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    err = ngx_http_agnitel_path_number(r, key, &key_len);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    store = amcf->store;
+    number = ctx->params[0];
+    now = ngx_time();
+
+    txn = ngx_http_agnitel_store_write(store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = key_len;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v);
+
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+
+        return (rc == MDB_NOTFOUND) ? ngx_http_agnitel_number_not_found(r)
+                                    : ngx_http_agnitel_store_error(r, rc);
+    }
+
+    rec = ngx_http_agnitel_record_decode(&v);
+
+    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK
+        || json_object_set_new(rec, "status", json_string("released")) != 0
+        || json_object_set_new(rec, "released_at", json_integer(now)) != 0
+        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+    {
+        mdb_txn_abort(txn);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    id.data = (u_char *) json_string_value(json_object_get(rec, "id"));
+    id.len = id.data ? ngx_strlen(id.data) : 0;
+
+    hk.mv_data = hkey;
+    hk.mv_size = ngx_http_agnitel_store_key(hkey, &ctx->workspace, &id);
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY], &hk, &v,
+                 0);
+
+    if (rc == 0) {
+        rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, NULL);
+    }
+
+    if (rc == 0) {
+        k.mv_data = number.data;
+        k.mv_size = number.len;
+
+        rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
+                     &owner);
+
+        /* the owner entry goes only if it is this workspace's */
+
+        if (rc == 0
+            && owner.mv_size == ctx->workspace.len
+            && ngx_memcmp(owner.mv_data, ctx->workspace.data,
+                          owner.mv_size) == 0)
+        {
+            rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS],
+                         &k, NULL);
+
+        } else if (rc == 0 || rc == MDB_NOTFOUND) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "agnitel: owner index of %V did not name the "
+                          "releasing workspace", &number);
+            rc = 0;
+        }
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    j = ngx_http_agnitel_reply(r, 128, "Phone number released");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "phone_number");
+    ngx_http_agnitel_json_str(j, number.data, number.len);
+    ngx_http_agnitel_json_key(j, "status");
+    ngx_http_agnitel_json_lit(j, "\"released\"");
+    ngx_http_agnitel_json_key(j, "released_at");
+    ngx_http_agnitel_json_time(j, now);
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri)
+{
+    ngx_uint_t  i, skip;
+
+    if (uri->len > 4 && ngx_strncasecmp(uri->data, (u_char *) "sip:", 4) == 0)
+    {
+        skip = 4;
+
+    } else if (uri->len > 5
+               && ngx_strncasecmp(uri->data, (u_char *) "sips:", 5) == 0)
+    {
+        skip = 5;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    for (i = skip; i < uri->len; i++) {
+        if (uri->data[i] <= 0x20 || uri->data[i] >= 0x7f) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f)
+{
+    ngx_int_t  rc;
+    ngx_str_t  v;
+
+    ngx_memzero(f, sizeof(ngx_http_agnitel_filter_t));
+    f->active = -1;
+
+    if (ngx_http_agnitel_arg(r, "status", &v) == NGX_OK) {
+        f->status = ngx_http_agnitel_status(&v);
+
+        if (f->status == 0) {
+            return ngx_http_agnitel_invalid(r, "status",
+                                            "status must be pending, active, "
+                                            "grace or released");
+        }
+    }
+
+    if (ngx_http_agnitel_arg(r, "provider", &v) == NGX_OK) {
+        f->provider = ngx_http_agnitel_provider(&v);
+
+        if (f->provider == 0) {
+            return ngx_http_agnitel_invalid(r, "provider",
+                                            "provider must be custom, twilio "
+                                            "or india");
+        }
+    }
+
+    if (ngx_http_agnitel_arg(r, "is_active", &v) == NGX_OK) {
+
+        if (v.len == 4 && ngx_strncmp(v.data, "true", 4) == 0) {
+            f->active = 1;
+
+        } else if (v.len == 5 && ngx_strncmp(v.data, "false", 5) == 0) {
+            f->active = 0;
+
+        } else {
+            return ngx_http_agnitel_invalid(r, "is_active",
+                                            "is_active must be true or false");
+        }
+    }
+
+    if (ngx_http_agnitel_arg(r, "iso_country", &v) == NGX_OK) {
+
+        if (v.len != 2 || !isalpha(v.data[0]) || !isalpha(v.data[1])) {
+            return ngx_http_agnitel_invalid(r, "iso_country",
+                                            "iso_country must be an ISO "
+                                            "3166-1 alpha-2 code");
+        }
+
+        f->iso[0] = ngx_toupper(v.data[0]);
+        f->iso[1] = ngx_toupper(v.data[1]);
+    }
+
+    rc = ngx_http_agnitel_uint_arg(r, "limit", 1, NGX_HTTP_AGNITEL_LIST_MAX,
+                                   &f->limit);
+
+    if (rc == NGX_DECLINED) {
+        f->limit = NGX_HTTP_AGNITEL_LIST_LIMIT;
+
+    } else if (rc != NGX_OK) {
+        return ngx_http_agnitel_invalid(r, "limit",
+                                        "limit must be an integer "
+                                        "from 1 to 200");
+    }
+
+    rc = ngx_http_agnitel_uint_arg(r, "offset", 0, NGX_MAX_INT32_VALUE,
+                                   &f->offset);
+
+    if (rc != NGX_OK && rc != NGX_DECLINED) {
+        return ngx_http_agnitel_invalid(r, "offset",
+                                        "offset must be an integer of 0 "
+                                        "or more");
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_agnitel_filter_match(ngx_http_agnitel_filter_t *f,
+    ngx_http_agnitel_record_hdr_t *hdr)
+{
+    ngx_int_t  active;
+
+    if (f->status && hdr->status != f->status) {
+        return 0;
+    }
+
+    if (f->provider && hdr->provider != f->provider) {
+        return 0;
+    }
+
+    if (f->iso[0] && ngx_memcmp(f->iso, hdr->iso_country, 2) != 0) {
+        return 0;
+    }
+
+    if (f->active != -1) {
+        active = (hdr->status == NGX_HTTP_AGNITEL_ACTIVE
+                  || hdr->status == NGX_HTTP_AGNITEL_GRACE);
+
+        if (active != f->active) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* NGX_OK, NGX_DECLINED when absent, NGX_ERROR when not in [min, max] */
+
+static ngx_int_t
+ngx_http_agnitel_uint_arg(ngx_http_request_t *r, const char *name,
+    ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n)
+{
+    ngx_int_t  v;
+    ngx_str_t  s;
+
+    if (ngx_http_agnitel_arg(r, name, &s) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    v = ngx_atoi(s.data, s.len);
+
+    if (v == NGX_ERROR || (ngx_uint_t) v < min || (ngx_uint_t) v > max) {
+        return NGX_ERROR;
+    }
+
+    *n = v;
+
+    return NGX_OK;
+}
+
+
+/* the store key of the number in the path: workspace "/" E.164 */
+
+static ngx_int_t
+ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
+    size_t *key_len)
+{
+    ngx_str_t               *number;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    number = &ctx->params[0];
+
+    if (ngx_http_agnitel_e164_valid(number->data, number->len) != NGX_OK) {
+        return ngx_http_agnitel_invalid(r, "phone_number",
+                                        "the phone number in the path must "
+                                        "be E.164, such as +14155550100");
+    }
+
+    *key_len = ngx_http_agnitel_store_key(key, &ctx->workspace, number);
+
+    return NGX_OK;
+}
+
+
+/* iso_country as given (two letters), else derived from the number */
+
+static const char *
+ngx_http_agnitel_country(ngx_http_request_t *r, json_t *body,
+    ngx_str_t *number, u_char *iso)
+{
+    ngx_str_t      given;
+    const char    *msg;
+    const u_char  *cc;
+
+    msg = ngx_http_agnitel_text(r->pool, body, "iso_country", 2, 0, &given);
+
+    if (msg == NULL && given.data) {
+
+        if (given.len != 2 || !isalpha(given.data[0])
+            || !isalpha(given.data[1]))
+        {
+            return "iso_country must be an ISO 3166-1 alpha-2 code";
+        }
+
+        iso[0] = ngx_toupper(given.data[0]);
+        iso[1] = ngx_toupper(given.data[1]);
+
+        return NULL;
+    }
+
+    if (msg) {
+        return "iso_country must be an ISO 3166-1 alpha-2 code";
+    }
+
+    cc = ngx_http_agnitel_e164_country(number->data, number->len);
+
+    if (cc == NULL) {
+        return "iso_country cannot be derived from phone_number: pass it";
+    }
+
+    iso[0] = cc[0];
+    iso[1] = cc[1];
+
+    return NULL;
+}
+
+
+/* the envelope around a stored view; NULL makes the send answer 500 */
+
+static ngx_http_agnitel_json_t *
+ngx_http_agnitel_reply_view(ngx_http_request_t *r, const char *message,
+    MDB_val *val)
+{
+    ngx_str_t                       view;
+    ngx_http_agnitel_json_t        *j;
+    ngx_http_agnitel_record_hdr_t   hdr;
+
+    if (ngx_http_agnitel_record_header(val, &hdr, &view) != NGX_OK) {
+        return NULL;
+    }
+
+    j = ngx_http_agnitel_reply(r, view.len, message);
+
+    if (j) {
+        ngx_http_agnitel_json_raw(j, view.data, view.len);
+    }
+
+    return j;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_number_not_found(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "phone_number",
+                                  "no such phone number in this workspace");
+}

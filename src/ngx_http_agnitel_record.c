@@ -1,0 +1,289 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_agnitel_json.h"
+#include "ngx_http_agnitel_record.h"
+
+
+static void ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
+    json_t *rec);
+static void ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j,
+    json_t *rec, const char *key);
+static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
+    json_t *rec, const char *key);
+static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
+    json_t *rec, const char *key);
+static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
+
+
+/* indexed by NGX_HTTP_AGNITEL_PENDING ... RELEASED */
+static const char  *ngx_http_agnitel_statuses[] = {
+    "", "pending", "active", "grace", "released", NULL
+};
+
+/* indexed by NGX_HTTP_AGNITEL_CUSTOM ... INDIA */
+static const char  *ngx_http_agnitel_providers[] = {
+    "", "custom", "twilio", "india", NULL
+};
+
+
+ngx_int_t
+ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
+{
+    u_char                         *p;
+    char                           *dump;
+    size_t                          len;
+    ngx_str_t                       s;
+    ngx_http_agnitel_json_t         view;
+    ngx_http_agnitel_record_hdr_t   hdr;
+
+    ngx_http_agnitel_json_init(&view, pool, 1024);
+    ngx_http_agnitel_record_view(&view, rec);
+
+    if (view.failed) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&hdr, sizeof(hdr));
+
+    hdr.version = NGX_HTTP_AGNITEL_RECORD_V1;
+    hdr.view_len = view.pos - view.start;
+
+    s.data = (u_char *) json_string_value(json_object_get(rec, "status"));
+    s.len = s.data ? ngx_strlen(s.data) : 0;
+    hdr.status = ngx_http_agnitel_status(&s);
+
+    s.data = (u_char *) json_string_value(json_object_get(rec, "provider"));
+    s.len = s.data ? ngx_strlen(s.data) : 0;
+    hdr.provider = ngx_http_agnitel_provider(&s);
+
+    p = (u_char *) json_string_value(json_object_get(rec, "iso_country"));
+    if (p && ngx_strlen(p) == 2) {
+        ngx_memcpy(hdr.iso_country, p, 2);
+    }
+
+    dump = json_dumps(rec, JSON_COMPACT);
+    if (dump == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(dump);
+
+    val->mv_size = sizeof(hdr) + hdr.view_len + len;
+    val->mv_data = ngx_pnalloc(pool, val->mv_size);
+
+    if (val->mv_data) {
+        p = ngx_cpymem(val->mv_data, &hdr, sizeof(hdr));
+        p = ngx_cpymem(p, view.start, hdr.view_len);
+        ngx_memcpy(p, dump, len);
+    }
+
+    free(dump);
+
+    return val->mv_data ? NGX_OK : NGX_ERROR;
+}
+
+
+/* view points into val: use it before the transaction ends */
+
+ngx_int_t
+ngx_http_agnitel_record_header(MDB_val *val,
+    ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view)
+{
+    if (val->mv_size < sizeof(ngx_http_agnitel_record_hdr_t)) {
+        return NGX_ERROR;
+    }
+
+    /* LMDB does not align values */
+    ngx_memcpy(hdr, val->mv_data, sizeof(ngx_http_agnitel_record_hdr_t));
+
+    if (hdr->version != NGX_HTTP_AGNITEL_RECORD_V1
+        || hdr->view_len > val->mv_size - sizeof(*hdr))
+    {
+        return NGX_ERROR;
+    }
+
+    view->data = (u_char *) val->mv_data + sizeof(*hdr);
+    view->len = hdr->view_len;
+
+    return NGX_OK;
+}
+
+
+/* the caller owns the result: json_decref() it */
+
+json_t *
+ngx_http_agnitel_record_decode(MDB_val *val)
+{
+    u_char                         *p;
+    ngx_str_t                       view;
+    ngx_http_agnitel_record_hdr_t   hdr;
+
+    if (ngx_http_agnitel_record_header(val, &hdr, &view) != NGX_OK) {
+        return NULL;
+    }
+
+    p = view.data + view.len;
+
+    return json_loadb((char *) p, (u_char *) val->mv_data + val->mv_size - p,
+                      0, NULL);
+}
+
+
+ngx_uint_t
+ngx_http_agnitel_status(ngx_str_t *name)
+{
+    return ngx_http_agnitel_lookup(ngx_http_agnitel_statuses, name);
+}
+
+
+ngx_uint_t
+ngx_http_agnitel_provider(ngx_str_t *name)
+{
+    return ngx_http_agnitel_lookup(ngx_http_agnitel_providers, name);
+}
+
+
+const char *
+ngx_http_agnitel_status_name(ngx_uint_t status)
+{
+    return ngx_http_agnitel_statuses[status];
+}
+
+
+static ngx_uint_t
+ngx_http_agnitel_lookup(const char **names, ngx_str_t *s)
+{
+    ngx_uint_t  i;
+
+    for (i = 1; names[i]; i++) {
+        if (ngx_strlen(names[i]) == s->len
+            && ngx_strncmp(names[i], s->data, s->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
+{
+    json_t      *caps;
+    const char  *status, *uri;
+
+    status = json_string_value(json_object_get(rec, "status"));
+    uri = json_string_value(json_object_get(rec, "termination_uri"));
+    caps = json_object_get(rec, "capabilities");
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_view_str(j, rec, "id");
+    ngx_http_agnitel_view_str(j, rec, "phone_number");
+    ngx_http_agnitel_view_str(j, rec, "friendly_name");
+    ngx_http_agnitel_view_str(j, rec, "provider");
+    ngx_http_agnitel_view_str(j, rec, "provider_id");
+    ngx_http_agnitel_view_str(j, rec, "telephony_id");
+    ngx_http_agnitel_view_str(j, rec, "iso_country");
+
+    ngx_http_agnitel_json_key(j, "capabilities");
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "voice");
+    ngx_http_agnitel_json_bool(j, json_is_true(json_object_get(caps, "voice")));
+    ngx_http_agnitel_json_key(j, "sms");
+    ngx_http_agnitel_json_bool(j, json_is_true(json_object_get(caps, "sms")));
+    ngx_http_agnitel_json_lit(j, "}");
+
+    ngx_http_agnitel_view_money(j, rec, "price");
+    ngx_http_agnitel_view_money(j, rec, "per_minute_price_inbound");
+    ngx_http_agnitel_view_money(j, rec, "per_minute_price_outbound");
+    ngx_http_agnitel_view_str(j, rec, "currency");
+    ngx_http_agnitel_view_str(j, rec, "status");
+
+    /* a number in its grace period still takes calls */
+
+    ngx_http_agnitel_json_key(j, "is_active");
+    ngx_http_agnitel_json_bool(j, status
+                                  && (ngx_strcmp(status, "active") == 0
+                                      || ngx_strcmp(status, "grace") == 0));
+
+    ngx_http_agnitel_view_time(j, rec, "purchased_at");
+    ngx_http_agnitel_view_time(j, rec, "renews_at");
+
+    ngx_http_agnitel_json_key(j, "inbound_trunk");
+
+    if (uri) {
+        ngx_http_agnitel_json_lit(j, "{");
+        ngx_http_agnitel_view_str(j, rec, "termination_uri");
+        ngx_http_agnitel_json_key(j, "auth_username");
+        ngx_http_agnitel_view_str(j, rec, "sip_username");
+        ngx_http_agnitel_json_lit(j, "}");
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
+
+    ngx_http_agnitel_view_time(j, rec, "created_at");
+
+    if (json_object_get(rec, "released_at")) {
+        ngx_http_agnitel_view_time(j, rec, "released_at");
+    }
+
+    ngx_http_agnitel_json_lit(j, "}");
+}
+
+
+static void
+ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j, json_t *rec,
+    const char *key)
+{
+    json_t  *v;
+
+    ngx_http_agnitel_json_key(j, key);
+
+    v = json_object_get(rec, key);
+
+    if (json_is_string(v)) {
+        ngx_http_agnitel_json_str(j, (u_char *) json_string_value(v),
+                                  json_string_length(v));
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
+}
+
+
+static void
+ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j, json_t *rec,
+    const char *key)
+{
+    json_t  *v;
+
+    ngx_http_agnitel_json_key(j, key);
+
+    v = json_object_get(rec, key);
+
+    if (json_is_integer(v)) {
+        ngx_http_agnitel_json_money(j, json_integer_value(v));
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
+}
+
+
+static void
+ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j, json_t *rec,
+    const char *key)
+{
+    ngx_http_agnitel_json_key(j, key);
+    ngx_http_agnitel_json_time(j, json_integer_value(json_object_get(rec,
+                                                                     key)));
+}

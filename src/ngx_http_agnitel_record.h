@@ -1,0 +1,63 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_RECORD_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_RECORD_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <jansson.h>
+#include <lmdb.h>
+
+
+/*
+ * A number record as stored in the "numbers" and "number_history"
+ * databases:
+ *
+ *     header | view | record
+ *
+ * "record" is the canonical JSON object (money in integer micro-units,
+ * times in seconds since the epoch, secrets sealed).  "view" is the number
+ * object of the API rendered from it at write time, so that reads copy
+ * bytes instead of parsing JSON.  The header carries what list filters
+ * look at.
+ */
+
+#define NGX_HTTP_AGNITEL_RECORD_V1      1
+
+#define NGX_HTTP_AGNITEL_PENDING        1
+#define NGX_HTTP_AGNITEL_ACTIVE         2
+#define NGX_HTTP_AGNITEL_GRACE          3
+#define NGX_HTTP_AGNITEL_RELEASED       4
+
+#define NGX_HTTP_AGNITEL_CUSTOM         1
+#define NGX_HTTP_AGNITEL_TWILIO         2
+#define NGX_HTTP_AGNITEL_INDIA          3
+
+
+typedef struct {
+    uint8_t                     version;
+    uint8_t                     status;
+    uint8_t                     provider;
+    u_char                      iso_country[2];
+    u_char                      reserved[3];
+    uint32_t                    view_len;
+} ngx_http_agnitel_record_hdr_t;
+
+
+ngx_int_t ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec,
+    MDB_val *val);
+ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,
+    ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view);
+json_t *ngx_http_agnitel_record_decode(MDB_val *val);
+
+ngx_uint_t ngx_http_agnitel_status(ngx_str_t *name);
+ngx_uint_t ngx_http_agnitel_provider(ngx_str_t *name);
+const char *ngx_http_agnitel_status_name(ngx_uint_t status);
+
+
+#endif /* _NGX_HTTP_AGNITEL_RECORD_H_INCLUDED_ */

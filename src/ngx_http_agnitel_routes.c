@@ -1,0 +1,78 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * The routing tables of the two content handlers.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_routes.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_admin.h"
+#include "ngx_http_agnitel_numbers.h"
+
+
+static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
+
+    { NGX_HTTP_GET, "phone-numbers",
+      ngx_http_agnitel_numbers_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "phone-numbers/import",
+      ngx_http_agnitel_numbers_import, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_GET, "phone-numbers/:",
+      ngx_http_agnitel_numbers_get, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_PATCH, "phone-numbers/:",
+      ngx_http_agnitel_numbers_patch, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_DELETE, "phone-numbers/:/release",
+      ngx_http_agnitel_numbers_release, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { 0, NULL, NULL, 0 }
+};
+
+
+static ngx_http_agnitel_route_t  ngx_http_agnitel_admin_routes[] = {
+
+    { NGX_HTTP_GET, "workspaces",
+      ngx_http_agnitel_workspace_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "workspaces",
+      ngx_http_agnitel_workspace_create, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_POST, "workspaces/:/api-keys",
+      ngx_http_agnitel_api_key_create, NGX_HTTP_AGNITEL_BODY_OPTIONAL },
+
+    { NGX_HTTP_DELETE, "workspaces/:/api-keys/:",
+      ngx_http_agnitel_api_key_revoke, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { 0, NULL, NULL, 0 }
+};
+
+
+static ngx_http_agnitel_api_t  ngx_http_agnitel_api = {
+    ngx_string("/api/v1/"), ngx_http_agnitel_api_routes, 1
+};
+
+static ngx_http_agnitel_api_t  ngx_http_agnitel_admin = {
+    ngx_string("/admin/v1/"), ngx_http_agnitel_admin_routes, 0
+};
+
+
+ngx_int_t
+ngx_http_agnitel_api_handler(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_dispatch(r, &ngx_http_agnitel_api);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_admin_handler(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_dispatch(r, &ngx_http_agnitel_admin);
+}

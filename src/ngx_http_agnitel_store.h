@@ -1,0 +1,93 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_STORE_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_STORE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <lmdb.h>
+
+#include "ngx_http_agnitel.h"
+
+
+/*
+ * The store is one LMDB environment (a directory) with these named
+ * databases.  Keys are byte strings; "ws" is a workspace id
+ * ("ws_" + 16 hex), "E164" a phone number such as "+14155550100".
+ *
+ *   meta            "schema"            -> "1"
+ *   workspaces      ws                  -> workspace JSON {id, name,
+ *                                          created_at}
+ *   api_keys        SHA-256(key), 32 B  -> ngx_http_agnitel_key_rec_t
+ *   api_key_ids     ws "/" key_id       -> SHA-256(key), 32 B
+ *   numbers         ws "/" E164         -> number record (see
+ *                                          ngx_http_agnitel_record.h)
+ *   number_owners   E164                -> ws (one owner across the store)
+ *   number_history  ws "/" pn_id        -> released number record
+ *   providers       ws "/" prv_id       -> provider JSON (carrier secrets
+ *                                          sealed, see crypto)
+ *
+ * Money is stored as integer micro-units (1e-6) inside the records.
+ */
+
+enum {
+    NGX_HTTP_AGNITEL_DB_META = 0,
+    NGX_HTTP_AGNITEL_DB_WORKSPACES,
+    NGX_HTTP_AGNITEL_DB_API_KEYS,
+    NGX_HTTP_AGNITEL_DB_API_KEY_IDS,
+    NGX_HTTP_AGNITEL_DB_NUMBERS,
+    NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS,
+    NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY,
+    NGX_HTTP_AGNITEL_DB_PROVIDERS,
+    NGX_HTTP_AGNITEL_DB_N
+};
+
+
+#define NGX_HTTP_AGNITEL_SHA256_LEN      32
+
+/* ws "/" E164, the longest composite key we build */
+#define NGX_HTTP_AGNITEL_STORE_KEY_MAX   64
+
+
+typedef struct {
+    u_char                      hash[NGX_HTTP_AGNITEL_SHA256_LEN];
+    u_char                      workspace[NGX_HTTP_AGNITEL_WS_ID_LEN];
+    u_char                      id[NGX_HTTP_AGNITEL_KEY_ID_LEN];
+    int64_t                     created_at;
+} ngx_http_agnitel_key_rec_t;
+
+
+struct ngx_http_agnitel_store_s {
+    MDB_env                    *env;
+    MDB_dbi                     dbi[NGX_HTTP_AGNITEL_DB_N];
+
+    /*
+     * A read-only transaction kept reset between requests and renewed for
+     * each read: it holds no snapshot while the worker is in the event
+     * loop, and saves a reader slot lookup per request.
+     */
+    MDB_txn                    *rtxn;
+};
+
+
+ngx_int_t ngx_http_agnitel_store_init(ngx_cycle_t *cycle,
+    ngx_http_agnitel_main_conf_t *amcf);
+ngx_int_t ngx_http_agnitel_store_open(ngx_cycle_t *cycle,
+    ngx_http_agnitel_main_conf_t *amcf);
+void ngx_http_agnitel_store_close(ngx_http_agnitel_main_conf_t *amcf);
+
+MDB_txn *ngx_http_agnitel_store_read(ngx_http_agnitel_store_t *store,
+    ngx_log_t *log);
+void ngx_http_agnitel_store_read_done(ngx_http_agnitel_store_t *store);
+MDB_txn *ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store,
+    ngx_log_t *log);
+
+size_t ngx_http_agnitel_store_key(u_char *buf, ngx_str_t *a, ngx_str_t *b);
+
+
+#endif /* _NGX_HTTP_AGNITEL_STORE_H_INCLUDED_ */
