@@ -247,7 +247,7 @@ ngx_http_agnitel_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     amcf->key_file = value[1];
 
-    if (ngx_conf_full_name(cf->cycle, &amcf->key_file, 1) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, &amcf->key_file, 0) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 

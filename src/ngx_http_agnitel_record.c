@@ -14,13 +14,19 @@
 static void ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     json_t *rec);
 static void ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j,
-    json_t *rec, const char *key);
+    const char *key, json_t *v);
 static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
 static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
 
+
+/* the first fields of a number object, copied as they are */
+static const char  *ngx_http_agnitel_view_strings[] = {
+    "id", "phone_number", "friendly_name", "provider", "provider_id",
+    "telephony_id", "iso_country", NULL
+};
 
 /* indexed by NGX_HTTP_AGNITEL_PENDING ... RELEASED */
 static const char  *ngx_http_agnitel_statuses[] = {
@@ -177,21 +183,18 @@ ngx_http_agnitel_lookup(const char **names, ngx_str_t *s)
 static void
 ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
 {
-    json_t      *caps;
-    const char  *status, *uri;
+    json_t       *caps;
+    const char   *status, *uri, **key;
 
     status = json_string_value(json_object_get(rec, "status"));
     uri = json_string_value(json_object_get(rec, "termination_uri"));
     caps = json_object_get(rec, "capabilities");
 
     ngx_http_agnitel_json_lit(j, "{");
-    ngx_http_agnitel_view_str(j, rec, "id");
-    ngx_http_agnitel_view_str(j, rec, "phone_number");
-    ngx_http_agnitel_view_str(j, rec, "friendly_name");
-    ngx_http_agnitel_view_str(j, rec, "provider");
-    ngx_http_agnitel_view_str(j, rec, "provider_id");
-    ngx_http_agnitel_view_str(j, rec, "telephony_id");
-    ngx_http_agnitel_view_str(j, rec, "iso_country");
+
+    for (key = ngx_http_agnitel_view_strings; *key; key++) {
+        ngx_http_agnitel_view_str(j, *key, json_object_get(rec, *key));
+    }
 
     ngx_http_agnitel_json_key(j, "capabilities");
     ngx_http_agnitel_json_lit(j, "{");
@@ -204,8 +207,9 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     ngx_http_agnitel_view_money(j, rec, "price");
     ngx_http_agnitel_view_money(j, rec, "per_minute_price_inbound");
     ngx_http_agnitel_view_money(j, rec, "per_minute_price_outbound");
-    ngx_http_agnitel_view_str(j, rec, "currency");
-    ngx_http_agnitel_view_str(j, rec, "status");
+    ngx_http_agnitel_view_str(j, "currency",
+                              json_object_get(rec, "currency"));
+    ngx_http_agnitel_view_str(j, "status", json_object_get(rec, "status"));
 
     /* a number in its grace period still takes calls */
 
@@ -221,9 +225,10 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
 
     if (uri) {
         ngx_http_agnitel_json_lit(j, "{");
-        ngx_http_agnitel_view_str(j, rec, "termination_uri");
-        ngx_http_agnitel_json_key(j, "auth_username");
-        ngx_http_agnitel_view_str(j, rec, "sip_username");
+        ngx_http_agnitel_view_str(j, "termination_uri",
+                                  json_object_get(rec, "termination_uri"));
+        ngx_http_agnitel_view_str(j, "auth_username",
+                                  json_object_get(rec, "sip_username"));
         ngx_http_agnitel_json_lit(j, "}");
 
     } else {
@@ -240,15 +245,13 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
 }
 
 
+/* a string, or null when absent */
+
 static void
-ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j, json_t *rec,
-    const char *key)
+ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j, const char *key,
+    json_t *v)
 {
-    json_t  *v;
-
     ngx_http_agnitel_json_key(j, key);
-
-    v = json_object_get(rec, key);
 
     if (json_is_string(v)) {
         ngx_http_agnitel_json_str(j, (u_char *) json_string_value(v),

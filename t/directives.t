@@ -1,0 +1,115 @@
+# "nginx -t" accepts a good configuration and names the directive at fault
+# in a bad one.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Agnitel::Nginx;
+
+my $n = Agnitel::Nginx->new(name => 'directives');
+$n->write_file('secret.key', 'k' x 32);
+$n->write_file('short.key', 'k' x 31);
+$n->write_file('hex.key', ('ab' x 32) . "\n");
+$n->write_file('badhex.key', ('zz' x 32) . "\n");
+
+my $server = <<'END';
+    server {
+        listen 127.0.0.1:$PORT;
+        location /api/ { agnitel_api; }
+        location /admin/ { agnitel_admin; }
+    }
+END
+
+sub check {
+    my ($name, $http, $expect) = @_;
+
+    $n->write_config($http);
+    my ($rc, $out) = $n->test_config;
+
+    if (defined $expect) {
+        isnt($rc, 0, "$name: nginx -t fails");
+        like($out, $expect, "$name: the message names the cause");
+
+    } else {
+        is($rc, 0, "$name: nginx -t passes") or diag $out;
+    }
+}
+
+my $good = "agnitel_store store;\nagnitel_secret_key_file secret.key;\n";
+
+check('a complete configuration', $good . $server);
+
+check('a key file of 64 hex characters',
+      "agnitel_store store;\nagnitel_secret_key_file hex.key;\n$server");
+
+check('map_size in megabytes',
+      "agnitel_store store map_size=64m;\n"
+      . "agnitel_secret_key_file secret.key;\n$server");
+
+ok(-f $n->prefix . '/store/data.mdb', 'nginx -t created the store');
+
+check('a missing key file',
+      "agnitel_store store;\nagnitel_secret_key_file nokey.key;\n$server",
+      qr/agnitel_secret_key_file ".*nokey\.key" cannot be opened/);
+
+check('a key file of 31 bytes',
+      "agnitel_store store;\nagnitel_secret_key_file short.key;\n$server",
+      qr/agnitel_secret_key_file ".*short\.key" must hold 32 raw bytes/);
+
+check('a key file that is not hex',
+      "agnitel_store store;\nagnitel_secret_key_file badhex.key;\n$server",
+      qr/agnitel_secret_key_file ".*badhex\.key" has a character/);
+
+check('a store under a regular file',
+      "agnitel_store /dev/null/store;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/agnitel_store "\/dev\/null\/store": cannot create the directory/);
+
+check('a map_size that is not a size',
+      "agnitel_store store map_size=lots;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/invalid map_size "lots"/);
+
+check('a map_size too small for LMDB',
+      "agnitel_store store map_size=4k;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/invalid map_size "4k"/);
+
+check('an unknown agnitel_store parameter',
+      "agnitel_store store mapsize=64m;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/invalid parameter "mapsize=64m"/);
+
+check('agnitel_store twice',
+      "agnitel_store store;\nagnitel_store store2;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/"agnitel_store" directive is duplicate/);
+
+check('agnitel_secret_key_file twice',
+      $good . "agnitel_secret_key_file secret.key;\n$server",
+      qr/"agnitel_secret_key_file" directive is duplicate/);
+
+check('agnitel_api twice in a location',
+      $good . "server { listen 127.0.0.1:\$PORT;\n"
+      . "location / { agnitel_api; agnitel_api; } }\n",
+      qr/"agnitel_api" directive is duplicate/);
+
+check('agnitel_api without a store',
+      "agnitel_secret_key_file secret.key;\n$server",
+      qr/agnitel_api and agnitel_admin need "agnitel_store"/);
+
+check('agnitel_api without a key file',
+      "agnitel_store store;\n$server",
+      qr/need "agnitel_secret_key_file"/);
+
+check('a termination URI that is not SIP',
+      $good . "agnitel_sip_termination_uri http://example.com;\n$server",
+      qr/invalid SIP URI "http:\/\/example.com"/);
+
+check('agnitel_api outside a location',
+      $good . "agnitel_api;\n$server",
+      qr/"agnitel_api" directive is not allowed here/);
+
+done_testing;

@@ -1,0 +1,205 @@
+package Agnitel::Nginx;
+
+# A real nginx, master and workers, for the tests Test::Nginx::Socket cannot
+# express: "nginx -t", reloads, restarts, signals, files on disk.  It is
+# also what bench/ uses to start its server.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Digest::SHA qw(sha256_hex);
+use File::Path qw(make_path remove_tree);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use POSIX ();
+use Time::HiRes qw(sleep time);
+
+our $BINARY  = $ENV{TEST_NGINX_BINARY} || 'nginx';
+our @MODULES = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '');
+
+# a fixed key is what lets tests and benchmarks call the API: the admin
+# API imports its hash ("api_key_sha256") instead of generating one
+sub api_key {
+    my ($n) = @_;
+    return sprintf 'agn_%032d', $n || 1;
+}
+
+sub api_key_sha256 { sha256_hex(api_key(@_)) }
+
+sub new {
+    my ($class, %opt) = @_;
+
+    my $self = bless {
+        prefix => abs_path('.') . '/t/servroot_' . ($opt{name} || 'agnitel'),
+        port   => $opt{port} || 1986,
+        %opt,
+    }, $class;
+
+    remove_tree($self->{prefix}) unless $opt{keep};
+    make_path(map { "$self->{prefix}/$_" } qw(conf logs html));
+
+    return $self;
+}
+
+sub prefix { $_[0]{prefix} }
+sub port   { $_[0]{port} }
+
+# writes conf/nginx.conf: the http block body is given, the rest standard
+sub write_config {
+    my ($self, $http, %opt) = @_;
+
+    my $conf = join '', map { "load_module $_;\n" } @MODULES;
+    $conf .= "user root;\n" if $> == 0;
+    $conf .= "worker_processes " . ($opt{workers} || 2) . ";\n"
+           . "error_log logs/error.log " . ($opt{log_level} || 'info') . ";\n"
+           . "pid logs/nginx.pid;\n"
+           . "events { worker_connections 1024; }\n"
+           . "http {\n    access_log off;\n"
+           . "    client_body_temp_path logs;\n"
+           . $http . "\n}\n";
+
+    $conf =~ s/\$PORT/$self->{port}/g;
+    $conf =~ s/\$PREFIX/$self->{prefix}/g;
+
+    open my $fh, '>', "$self->{prefix}/conf/nginx.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+}
+
+sub write_file {
+    my ($self, $name, $data, $mode) = @_;
+
+    open my $fh, '>', "$self->{prefix}/$name" or die "$name: $!";
+    binmode $fh;
+    print $fh $data;
+    close $fh;
+    chmod $mode || 0600, "$self->{prefix}/$name";
+}
+
+sub read_file {
+    my ($self, $name) = @_;
+
+    open my $fh, '<', "$self->{prefix}/$name" or return '';
+    binmode $fh;
+    local $/;
+    return scalar <$fh>;
+}
+
+sub nginx_args {
+    my ($self) = @_;
+    return ($BINARY, '-p', "$self->{prefix}/", '-c', 'conf/nginx.conf');
+}
+
+# "nginx -t": returns (exit status, what nginx printed)
+sub test_config {
+    my ($self) = @_;
+
+    my $cmd = join ' ', map { "'$_'" } $self->nginx_args, '-t';
+    my $out = `$cmd 2>&1`;
+
+    return ($? >> 8, $out);
+}
+
+sub start {
+    my ($self) = @_;
+
+    my $cmd = join ' ', map { "'$_'" } $self->nginx_args;
+    my $out = `$cmd 2>&1`;
+    die "nginx did not start: $out" if $?;
+
+    $self->wait_for(sub { $self->_port_open }, 'the port to open');
+    $self->wait_for(sub { my @w = $self->worker_pids; @w > 0 }, 'workers');
+}
+
+sub stop {
+    my ($self) = @_;
+
+    my $pid = $self->master_pid or return;
+    kill 'QUIT', $pid;
+    $self->wait_for(sub { !kill 0, $pid }, 'nginx to exit');
+}
+
+sub reload {
+    my ($self) = @_;
+
+    my %old = map { $_ => 1 } $self->worker_pids;
+    kill 'HUP', $self->master_pid;
+
+    # reloaded when every worker is a new one
+    $self->wait_for(sub {
+        my @now = $self->worker_pids;
+        @now && !grep { $old{$_} } @now;
+    }, 'new workers after reload');
+}
+
+sub master_pid {
+    my ($self) = @_;
+    my $pid = $self->read_file('logs/nginx.pid');
+    chomp $pid;
+    return $pid && kill(0, $pid) ? $pid : undef;
+}
+
+sub worker_pids {
+    my ($self) = @_;
+    my $master = $self->master_pid or return ();
+    my @pids = grep { /\d/ } split /\s+/, `pgrep -P $master`;
+    return sort @pids;
+}
+
+sub error_log { $_[0]->read_file('logs/error.log') }
+
+sub wait_for {
+    my ($self, $cond, $what, $timeout) = @_;
+
+    my $deadline = time + ($timeout || 10);
+
+    while (time < $deadline) {
+        return 1 if $cond->();
+        sleep 0.02;
+    }
+
+    die "timed out waiting for $what\n";
+}
+
+sub _port_open {
+    my ($self) = @_;
+    return IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                 PeerPort => $self->{port},
+                                 Proto => 'tcp');
+}
+
+# one request on a new connection: (status, body, headers)
+sub request {
+    my ($self, $method, $path, $body, %headers) = @_;
+
+    my $http = HTTP::Tiny->new(keep_alive => 0, timeout => 10);
+
+    $headers{'Content-Type'} ||= 'application/json' if defined $body;
+
+    my $res = $http->request($method, "http://127.0.0.1:$self->{port}$path",
+                             { headers => \%headers,
+                               defined $body ? (content => $body) : () });
+
+    return ($res->{status}, $res->{content}, $res->{headers});
+}
+
+# the usual set-up: a workspace whose key is api_key($n)
+sub workspace {
+    my ($self, $n, $name) = @_;
+
+    my ($status, $body) = $self->request(POST => '/admin/v1/workspaces',
+        sprintf('{"name":"%s","api_key_sha256":"%s"}',
+                $name || "ws$n", api_key_sha256($n)));
+
+    die "workspace: $status $body" unless $status == 201;
+    my ($id) = $body =~ /"id":"(ws_[0-9a-f]+)"/;
+    return $id;
+}
+
+sub api {
+    my ($self, $n, $method, $path, $body) = @_;
+    return $self->request($method, $path, $body, 'X-Api-Key' => api_key($n));
+}
+
+1;
