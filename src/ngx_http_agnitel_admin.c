@@ -24,8 +24,8 @@ typedef struct {
 } ngx_http_agnitel_new_key_t;
 
 
-static ngx_int_t ngx_http_agnitel_new_key(ngx_http_request_t *r,
-    json_t *body, ngx_http_agnitel_new_key_t *nk);
+static ngx_int_t ngx_http_agnitel_new_key(json_t *body,
+    ngx_http_agnitel_new_key_t *nk);
 static int ngx_http_agnitel_key_put(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_http_agnitel_new_key_t *nk);
 static void ngx_http_agnitel_key_reply(ngx_http_agnitel_json_t *j,
@@ -62,9 +62,16 @@ ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
 
     ngx_memcpy(nk.rec.workspace, id, sizeof(id));
 
-    err = ngx_http_agnitel_new_key(r, body, &nk);
+    err = ngx_http_agnitel_new_key(body, &nk);
+
+    if (err == NGX_DECLINED) {
+        return ngx_http_agnitel_invalid(r, "api_key_sha256",
+                                        "api_key_sha256 must be 64 hex "
+                                        "characters");
+    }
+
     if (err != NGX_OK) {
-        return err;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ws = json_pack("{s:s%,s:s%,s:I}", "id", id, sizeof(id),
@@ -233,9 +240,16 @@ ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
     ngx_memcpy(nk.rec.workspace, ctx->params[0].data,
                NGX_HTTP_AGNITEL_WS_ID_LEN);
 
-    err = ngx_http_agnitel_new_key(r, body, &nk);
+    err = ngx_http_agnitel_new_key(body, &nk);
+
+    if (err == NGX_DECLINED) {
+        return ngx_http_agnitel_invalid(r, "api_key_sha256",
+                                        "api_key_sha256 must be 64 hex "
+                                        "characters");
+    }
+
     if (err != NGX_OK) {
-        return err;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
@@ -366,12 +380,12 @@ ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r, json_t *body)
 /*
  * A new key for nk->rec.workspace: generated, or imported as the SHA-256 of
  * a key the operator made elsewhere ("api_key_sha256", 64 hex), in which
- * case the key itself never reaches this server.
+ * case the key itself never reaches this server.  NGX_DECLINED: the hash
+ * given is not 64 hex characters.
  */
 
 static ngx_int_t
-ngx_http_agnitel_new_key(ngx_http_request_t *r, json_t *body,
-    ngx_http_agnitel_new_key_t *nk)
+ngx_http_agnitel_new_key(json_t *body, ngx_http_agnitel_new_key_t *nk)
 {
     json_t      *v;
     ngx_int_t    b;
@@ -379,7 +393,7 @@ ngx_http_agnitel_new_key(ngx_http_request_t *r, json_t *body,
     const char  *hex;
 
     if (ngx_http_agnitel_make_id(nk->rec.id, "key_") != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     nk->rec.created_at = ngx_time();
@@ -388,7 +402,7 @@ ngx_http_agnitel_new_key(ngx_http_request_t *r, json_t *body,
 
     if (v == NULL) {
         if (ngx_http_agnitel_make_api_key(nk->key) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         ngx_http_agnitel_sha256(nk->rec.hash, nk->key, sizeof(nk->key));
@@ -400,13 +414,13 @@ ngx_http_agnitel_new_key(ngx_http_request_t *r, json_t *body,
     hex = json_string_value(v);
 
     if (hex == NULL || json_string_length(v) != 2 * sizeof(nk->rec.hash)) {
-        goto invalid;
+        return NGX_DECLINED;
     }
 
     for (i = 0; i < sizeof(nk->rec.hash); i++) {
         b = ngx_hextoi((u_char *) &hex[2 * i], 2);
         if (b == NGX_ERROR) {
-            goto invalid;
+            return NGX_DECLINED;
         }
 
         nk->rec.hash[i] = (u_char) b;
@@ -415,12 +429,6 @@ ngx_http_agnitel_new_key(ngx_http_request_t *r, json_t *body,
     nk->generated = 0;
 
     return NGX_OK;
-
-invalid:
-
-    return ngx_http_agnitel_invalid(r, "api_key_sha256",
-                                    "api_key_sha256 must be 64 hex "
-                                    "characters");
 }
 
 

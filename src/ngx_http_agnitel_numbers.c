@@ -33,8 +33,8 @@ typedef struct {
 } ngx_http_agnitel_filter_t;
 
 
-static ngx_int_t ngx_http_agnitel_filter(ngx_http_request_t *r,
-    ngx_http_agnitel_filter_t *f);
+static const char *ngx_http_agnitel_filter(ngx_http_request_t *r,
+    ngx_http_agnitel_filter_t *f, const char **field);
 static ngx_uint_t ngx_http_agnitel_filter_match(ngx_http_agnitel_filter_t *f,
     ngx_http_agnitel_record_hdr_t *hdr);
 static ngx_int_t ngx_http_agnitel_uint_arg(ngx_http_request_t *r,
@@ -45,6 +45,7 @@ static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
     json_t *body, ngx_str_t *number, u_char *iso);
 static ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(
     ngx_http_request_t *r, const char *message, MDB_val *val);
+static ngx_int_t ngx_http_agnitel_bad_path_number(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_number_not_found(ngx_http_request_t *r);
 
 
@@ -211,9 +212,9 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
     MDB_dbi                         dbi;
     MDB_val                         k, v;
     MDB_txn                        *txn;
-    ngx_int_t                       err;
     ngx_str_t                       view;
     ngx_uint_t                      total, n;
+    const char                     *msg, *field;
     MDB_cursor                     *cur;
     ngx_http_agnitel_ctx_t         *ctx;
     ngx_http_agnitel_json_t        *j;
@@ -221,9 +222,9 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
     ngx_http_agnitel_record_hdr_t   hdr;
     ngx_http_agnitel_main_conf_t   *amcf;
 
-    err = ngx_http_agnitel_filter(r, &f);
-    if (err != NGX_OK) {
-        return err;
+    msg = ngx_http_agnitel_filter(r, &f, &field);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, field, msg);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
@@ -319,13 +320,11 @@ ngx_http_agnitel_numbers_get(ngx_http_request_t *r, json_t *body)
     size_t                         key_len;
     MDB_val                        k, v;
     MDB_txn                       *txn;
-    ngx_int_t                      err;
     ngx_http_agnitel_json_t       *j;
     ngx_http_agnitel_main_conf_t  *amcf;
 
-    err = ngx_http_agnitel_path_number(r, key, &key_len);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
+        return ngx_http_agnitel_bad_path_number(r);
     }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
@@ -368,14 +367,12 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
     json_t                        *rec;
     MDB_val                        k, v;
     MDB_txn                       *txn;
-    ngx_int_t                      err;
     ngx_str_t                      name;
     const char                    *msg;
     ngx_http_agnitel_main_conf_t  *amcf;
 
-    err = ngx_http_agnitel_path_number(r, key, &key_len);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
+        return ngx_http_agnitel_bad_path_number(r);
     }
 
     msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1, &name);
@@ -450,16 +447,14 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
     time_t                         now;
     MDB_val                        k, v, hk, owner;
     MDB_txn                       *txn;
-    ngx_int_t                      err;
     ngx_str_t                      number, id;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_json_t       *j;
     ngx_http_agnitel_store_t      *store;
     ngx_http_agnitel_main_conf_t  *amcf;
 
-    err = ngx_http_agnitel_path_number(r, key, &key_len);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
+        return ngx_http_agnitel_bad_path_number(r);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
@@ -591,8 +586,11 @@ ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri)
 }
 
 
-static ngx_int_t
-ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f)
+/* NULL, or what is wrong with the query; *field names the argument */
+
+static const char *
+ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f,
+    const char **field)
 {
     ngx_int_t  rc;
     ngx_str_t  v;
@@ -604,9 +602,8 @@ ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f)
         f->status = ngx_http_agnitel_status(&v);
 
         if (f->status == 0) {
-            return ngx_http_agnitel_invalid(r, "status",
-                                            "status must be pending, active, "
-                                            "grace or released");
+            *field = "status";
+            return "status must be pending, active, grace or released";
         }
     }
 
@@ -614,9 +611,8 @@ ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f)
         f->provider = ngx_http_agnitel_provider(&v);
 
         if (f->provider == 0) {
-            return ngx_http_agnitel_invalid(r, "provider",
-                                            "provider must be custom, twilio "
-                                            "or india");
+            *field = "provider";
+            return "provider must be custom, twilio or india";
         }
     }
 
@@ -629,17 +625,16 @@ ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f)
             f->active = 0;
 
         } else {
-            return ngx_http_agnitel_invalid(r, "is_active",
-                                            "is_active must be true or false");
+            *field = "is_active";
+            return "is_active must be true or false";
         }
     }
 
     if (ngx_http_agnitel_arg(r, "iso_country", &v) == NGX_OK) {
 
         if (v.len != 2 || !isalpha(v.data[0]) || !isalpha(v.data[1])) {
-            return ngx_http_agnitel_invalid(r, "iso_country",
-                                            "iso_country must be an ISO "
-                                            "3166-1 alpha-2 code");
+            *field = "iso_country";
+            return "iso_country must be an ISO 3166-1 alpha-2 code";
         }
 
         f->iso[0] = ngx_toupper(v.data[0]);
@@ -653,21 +648,19 @@ ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f)
         f->limit = NGX_HTTP_AGNITEL_LIST_LIMIT;
 
     } else if (rc != NGX_OK) {
-        return ngx_http_agnitel_invalid(r, "limit",
-                                        "limit must be an integer "
-                                        "from 1 to 200");
+        *field = "limit";
+        return "limit must be an integer from 1 to 200";
     }
 
     rc = ngx_http_agnitel_uint_arg(r, "offset", 0, NGX_MAX_INT32_VALUE,
                                    &f->offset);
 
     if (rc != NGX_OK && rc != NGX_DECLINED) {
-        return ngx_http_agnitel_invalid(r, "offset",
-                                        "offset must be an integer of 0 "
-                                        "or more");
+        *field = "offset";
+        return "offset must be an integer of 0 or more";
     }
 
-    return NGX_OK;
+    return NULL;
 }
 
 
@@ -727,7 +720,10 @@ ngx_http_agnitel_uint_arg(ngx_http_request_t *r, const char *name,
 }
 
 
-/* the store key of the number in the path: workspace "/" E.164 */
+/*
+ * The store key of the number in the path: workspace "/" E.164;
+ * NGX_DECLINED when the path does not hold an E.164 number.
+ */
 
 static ngx_int_t
 ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
@@ -740,9 +736,7 @@ ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
     number = &ctx->params[0];
 
     if (ngx_http_agnitel_e164_valid(number->data, number->len) != NGX_OK) {
-        return ngx_http_agnitel_invalid(r, "phone_number",
-                                        "the phone number in the path must "
-                                        "be E.164, such as +14155550100");
+        return NGX_DECLINED;
     }
 
     *key_len = ngx_http_agnitel_store_key(key, &ctx->workspace, number);
@@ -824,4 +818,13 @@ ngx_http_agnitel_number_not_found(ngx_http_request_t *r)
     return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                   "phone_number",
                                   "no such phone number in this workspace");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_bad_path_number(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_invalid(r, "phone_number",
+                                    "the phone number in the path must be "
+                                    "E.164, such as +14155550100");
 }

@@ -1,0 +1,92 @@
+package Agnitel::Fixtures;
+
+# What the Test::Nginx::Socket suites share: a default configuration, API
+# keys known in advance (their hashes are imported through the admin API),
+# and request builders.  Works with upstream Test::Nginx::Socket and with
+# the subset in t/lib.
+
+use strict;
+use warnings;
+
+use Digest::SHA qw(sha256_hex);
+use Exporter qw(import);
+use File::Temp qw(tempdir);
+use Test::Nginx::Socket ();
+
+our @EXPORT = qw(key workspace import_number $SIP);
+
+our $SIP = 'sip:68uajga988j.sip.livekit.cloud';
+
+my $dir = tempdir(CLEANUP => 1);
+
+open my $fh, '>', "$dir/secret.key" or die $!;
+print $fh join '', map { chr(($_ * 13 + 5) % 256) } 1 .. 32;
+close $fh;
+chmod 0600, "$dir/secret.key";
+
+$ENV{TEST_NGINX_KEY_FILE} = "$dir/secret.key";
+
+sub key { sprintf 'agn_%032d', $_[0] || 1 }
+
+# a request creating workspace $n, whose API key is key($n)
+sub workspace {
+    my ($n) = @_;
+    $n ||= 1;
+    return "POST /admin/v1/workspaces\n"
+        . qq({"name":"ws$n","api_key_sha256":") . sha256_hex(key($n)) . '"}';
+}
+
+# a custom-SIP import; fields can be overridden, or dropped with undef
+sub import_number {
+    my ($number, %f) = @_;
+
+    my $path = delete $f{path} || '/api/v1/phone-numbers/import';
+    my %body = (phone_number => $number, friendly_name => 'Support line',
+                sip_username => 'trunk-user', sip_password => 'trunk-pass',
+                %f);
+
+    return "POST $path\n{" . join(',', map {
+        my $v = $body{$_};
+        qq("$_":) . ($v =~ /^(?:\d+|true|false|null|\{.*\}|\[.*\])$/s
+                     ? $v : qq("$v"));
+    } grep { defined $body{$_} } sort keys %body) . '}';
+}
+
+# /api/ answers as workspace 1 (more_headers), /ws2/api/ as workspace 2
+# and /anon/api/ without a key: nginx sets the header on the way through
+Test::Nginx::Socket::add_block_preprocessor(sub {
+    my ($block) = @_;
+
+    my $key2 = key(2);
+
+    $block->set_value('http_config', <<'_EOC_') unless $block->http_config;
+    agnitel_store store;
+    agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
+    agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
+_EOC_
+
+    $block->set_value('config', <<"_EOC_") unless $block->config;
+    location /api/ { agnitel_api; }
+    location /admin/ { agnitel_admin; }
+
+    location /ws2/ {
+        proxy_set_header X-Api-Key $key2;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/;
+    }
+
+    location /anon/ {
+        proxy_set_header X-Api-Key "";
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/;
+    }
+_EOC_
+
+    # nginx's own complaints ("header already sent", ...) fail any block
+    $block->set_value('no_error_log', "[alert]\n[emerg]\n")
+        unless defined $block->no_error_log;
+
+    $block->set_value('more_headers', "X-Api-Key: " . key(1)
+                      . "\nContent-Type: application/json\n")
+        unless defined $block->more_headers;
+});
+
+1;
