@@ -13,7 +13,7 @@ use Exporter qw(import);
 use File::Temp qw(tempdir);
 use Test::Nginx::Socket ();
 
-our @EXPORT = qw(key workspace import_number $SIP);
+our @EXPORT = qw(key workspace import_number chunked $SIP);
 
 our $SIP = 'sip:68uajga988j.sip.livekit.cloud';
 
@@ -50,6 +50,18 @@ sub import_number {
         qq("$_":) . ($v =~ /^(?:\d+|true|false|null|\{.*\}|\[.*\])$/s
                      ? $v : qq("$v"));
     } grep { defined $body{$_} } sort keys %body) . '}';
+}
+
+# the same request with its body in chunked transfer encoding (the block
+# sends "Transfer-Encoding: chunked" in more_headers)
+sub chunked {
+    my ($line, $body) = split /\n/, $_[0], 2;
+
+    my $out = "$line\n";
+    $out .= sprintf("%x\r\n%s\r\n", length $1, $1)
+        while defined $body && $body =~ /\G(.{1,4096})/gs;
+
+    return $out . "0\r\n\r\n";
 }
 
 # /api/ answers as workspace 1 (more_headers), /ws2/api/ as workspace 2
