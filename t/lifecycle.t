@@ -75,8 +75,22 @@ $n->wait_for(sub {
 }, 'the new key used in both workers');
 is_deeply([values %seen], [200, 200], 'the new key works in both workers');
 
+# a second key for the same workspace outlives the first
+(undef, $body) = $n->request(POST => "/admin/v1/workspaces/$ws_id/api-keys");
+my ($key2) = $body =~ /"api_key":"(agn_\w+)"/;
+like($body, qr/^\{"success":true,"message":"API key created","data":\{"id":"key_[0-9a-f]{16}","workspace_id":"$ws_id","api_key":"agn_[0-9A-Za-z]{32}","created_at":"[^"]+"\}\}$/,
+     'a second key is created');
+
+($status, $body) = $n->request(DELETE => "/admin/v1/workspaces/$ws_id/api-keys/$key_id");
+is($status, 200, 'the first key is revoked');
+like($body, qr/"data":\{"id":"$key_id","revoked_at":"[^"]+"\}/, 'and says which');
+
 ($status) = $n->request(DELETE => "/admin/v1/workspaces/$ws_id/api-keys/$key_id");
-is($status, 200, 'key revoked');
+is($status, 404, 'revoking it again is 404');
+
+($status) = $n->request(GET => '/api/v1/phone-numbers', undef,
+                        'Authorization' => "Bearer $key2");
+is($status, 200, 'the second key still works');
 
 %seen = ();
 $n->wait_for(sub {
