@@ -392,6 +392,11 @@ ngx_http_agnitel_new_key(json_t *body, ngx_http_agnitel_new_key_t *nk)
     ngx_uint_t   i;
     const char  *hex;
 
+    /* the record is written as it is: no uninitialised padding on disk */
+
+    ngx_memzero(&nk->rec.id, sizeof(ngx_http_agnitel_key_rec_t)
+                             - offsetof(ngx_http_agnitel_key_rec_t, id));
+
     if (ngx_http_agnitel_make_id(nk->rec.id, "key_") != NGX_OK) {
         return NGX_ERROR;
     }

@@ -293,7 +293,10 @@ sub write_config_file ($$) {
         $http      = expand_env($block->http_config // '', 1);
         $post_main = expand_env($block->post_main_config // '', 1);
     };
-    return $@ if $@;
+    if ($@) {
+        chomp(my $e = $@);
+        return $e;
+    }
 
     my $daemon = $UseValgrind ? 'off' : 'on';
     my $master = $UseValgrind ? 'off' : $MasterProcessEnabled;
@@ -357,10 +360,23 @@ _EOC_
     return undef;
 }
 
-sub port_open () {
+# Is something listening on our port?  Looks at /proc/net/tcp{,6} rather
+# than connecting, so no stray "client closed connection" lines end up in
+# error.log.  Falls back to a connect() probe without /proc.
+sub port_listening () {
+    my $hex = sprintf ':%04X', $ServerPort;
+    my $have_proc = 0;
+    for my $f ('/proc/net/tcp', '/proc/net/tcp6') {
+        open my $in, '<', $f or next;
+        $have_proc = 1;
+        while (<$in>) {
+            my @c = split ' ';
+            return 1 if defined $c[3] && $c[3] eq '0A' && $c[1] =~ /\Q$hex\E$/;
+        }
+    }
+    return 0 if $have_proc;
     my $s = IO::Socket::INET->new(PeerAddr => $ServerAddr, PeerPort => $ServerPort,
-                                  Proto => 'tcp', Timeout => 0.5);
-    return 0 if !$s;
+                                  Proto => 'tcp', Timeout => 0.5) or return 0;
     close $s;
     return 1;
 }
@@ -395,8 +411,11 @@ sub start_nginx ($) {
     if ($UseValgrind) {
         my @vg = ('valgrind', '-q');
         if ($UseValgrind =~ /^\d+$/) {
+            # --errors-for-leak-kinds keeps the exit code in line with what
+            # --show-possibly-lost=no actually prints
             push @vg, qw(--tool=memcheck --leak-check=full --show-possibly-lost=no
-                         --num-callers=50 --gen-suppressions=all --error-exitcode=97);
+                         --errors-for-leak-kinds=definite --num-callers=50
+                         --gen-suppressions=all --error-exitcode=97);
         } else {
             push @vg, split ' ', $UseValgrind;
         }
@@ -419,7 +438,7 @@ sub start_nginx ($) {
         $ChildPid = $NginxPid = $pid;
         my $deadline = time + $StartTimeout;
         while (time < $deadline) {
-            return undef if port_open();
+            return undef if port_listening();
             if (waitpid($pid, WNOHANG) == $pid) {
                 undef $ChildPid;
                 undef $NginxPid;
@@ -452,12 +471,11 @@ sub start_nginx ($) {
         }
         last;
     }
+    # the daemonised nginx writes its pid file right after forking
     while (time < $deadline) {
-        if (port_open()) {
-            ($NginxPid) = slurp($PidFile) =~ /(\d+)/;
-            return undef;
-        }
-        sleep 0.02;
+        ($NginxPid) = slurp($PidFile) =~ /(\d+)/;
+        return undef if $NginxPid && port_listening();
+        sleep 0.01;
     }
     return "nginx did not listen on port $ServerPort within ${StartTimeout}s";
 }
@@ -857,7 +875,8 @@ sub run_block ($$) {
 
     my $reqs = eval { requests_of($block) };
     if ($@) {
-        fail($@);
+        chomp(my $e = $@);
+        fail($e);
         return;
     }
     my $timeout = parse_time($block->timeout) // $Timeout;
