@@ -175,8 +175,8 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
         k.mv_data = key;
         k.mv_size = aad.len;
 
-        rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v,
-                     MDB_NOOVERWRITE);
+        rc = ngx_http_agnitel_record_put(txn, store, &k, &v,
+                                         MDB_NOOVERWRITE);
     }
 
     if (rc == 0) {
@@ -209,7 +209,7 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
     int                             rc;
     u_char                          prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     size_t                          prefix_len;
-    MDB_dbi                         dbi;
+    MDB_dbi                         dbi, records;
     MDB_val                         k, v;
     MDB_txn                        *txn;
     ngx_str_t                       view;
@@ -230,11 +230,20 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
-    /* released numbers are history, kept apart from the inventory */
+    /*
+     * The inventory is listed from its index and only the records on the
+     * page are fetched; released numbers are history, kept apart from the
+     * inventory and scanned whole.
+     */
 
-    dbi = amcf->store->dbi[f.status == NGX_HTTP_AGNITEL_RELEASED
-                           ? NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY
-                           : NGX_HTTP_AGNITEL_DB_NUMBERS];
+    if (f.status == NGX_HTTP_AGNITEL_RELEASED) {
+        dbi = amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY];
+        records = 0;
+
+    } else {
+        dbi = amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX];
+        records = amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS];
+    }
 
     prefix_len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
 
@@ -273,7 +282,7 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
             break;
         }
 
-        if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK
+        if (ngx_http_agnitel_record_hdr(&v, &hdr) != NGX_OK
             || !ngx_http_agnitel_filter_match(&f, &hdr))
         {
             continue;
@@ -281,6 +290,18 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
 
         if (total++ < f.offset || n == f.limit) {
             continue;
+        }
+
+        if (records) {
+            rc = mdb_get(txn, records, &k, &v);
+            if (rc != 0) {
+                break;
+            }
+        }
+
+        if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK) {
+            rc = MDB_CORRUPTED;
+            break;
         }
 
         if (n++) {
@@ -411,8 +432,7 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v,
-                 0);
+    rc = ngx_http_agnitel_record_put(txn, amcf->store, &k, &v, 0);
 
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
@@ -501,7 +521,7 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
                  0);
 
     if (rc == 0) {
-        rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, NULL);
+        rc = ngx_http_agnitel_record_del(txn, store, &k);
     }
 
     if (rc == 0) {

@@ -96,11 +96,49 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 }
 
 
-/* view points into val: use it before the transaction ends */
+/* a record of the inventory goes to "numbers" and its header to the index */
+
+int
+ngx_http_agnitel_record_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    MDB_val *key, MDB_val *val, unsigned flags)
+{
+    int      rc;
+    MDB_val  hdr;
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], key, val,
+                 flags);
+    if (rc != 0) {
+        return rc;
+    }
+
+    hdr.mv_data = val->mv_data;
+    hdr.mv_size = sizeof(ngx_http_agnitel_record_hdr_t);
+
+    return mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX], key,
+                   &hdr, 0);
+}
+
+
+int
+ngx_http_agnitel_record_del(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    MDB_val *key)
+{
+    int  rc;
+
+    rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], key, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX], key,
+                   NULL);
+}
+
+
+/* the header of a record or of an index entry */
 
 ngx_int_t
-ngx_http_agnitel_record_header(MDB_val *val,
-    ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view)
+ngx_http_agnitel_record_hdr(MDB_val *val, ngx_http_agnitel_record_hdr_t *hdr)
 {
     if (val->mv_size < sizeof(ngx_http_agnitel_record_hdr_t)) {
         return NGX_ERROR;
@@ -109,7 +147,17 @@ ngx_http_agnitel_record_header(MDB_val *val,
     /* LMDB does not align values */
     ngx_memcpy(hdr, val->mv_data, sizeof(ngx_http_agnitel_record_hdr_t));
 
-    if (hdr->version != NGX_HTTP_AGNITEL_RECORD_V1
+    return (hdr->version == NGX_HTTP_AGNITEL_RECORD_V1) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* view points into val: use it before the transaction ends */
+
+ngx_int_t
+ngx_http_agnitel_record_header(MDB_val *val,
+    ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view)
+{
+    if (ngx_http_agnitel_record_hdr(val, hdr) != NGX_OK
         || hdr->view_len > val->mv_size - sizeof(*hdr))
     {
         return NGX_ERROR;

@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <lmdb.h>
 
+#include "ngx_http_agnitel_store.h"
+
 
 /*
  * A number record as stored in the "numbers" and "number_history"
@@ -51,6 +53,13 @@ typedef struct {
 
 ngx_int_t ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec,
     MDB_val *val);
+int ngx_http_agnitel_record_put(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, MDB_val *key, MDB_val *val,
+    unsigned flags);
+int ngx_http_agnitel_record_del(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, MDB_val *key);
+ngx_int_t ngx_http_agnitel_record_hdr(MDB_val *val,
+    ngx_http_agnitel_record_hdr_t *hdr);
 ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view);
 json_t *ngx_http_agnitel_record_decode(MDB_val *val);

@@ -27,6 +27,7 @@ static const char  *ngx_http_agnitel_db_names[] = {
     "api_keys",
     "api_key_ids",
     "numbers",
+    "number_index",
     "number_owners",
     "number_history",
     "providers",
