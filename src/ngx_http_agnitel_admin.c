@@ -33,6 +33,7 @@ static void ngx_http_agnitel_key_reply(ngx_http_agnitel_json_t *j,
 static ngx_int_t ngx_http_agnitel_workspace_view(ngx_http_agnitel_json_t *j,
     MDB_val *val);
 static ngx_int_t ngx_http_agnitel_workspace_not_found(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_key_exists(ngx_http_request_t *r);
 
 
 ngx_int_t
@@ -110,17 +111,10 @@ ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
         rc = ngx_http_agnitel_key_put(txn, amcf->store, &nk);
     }
 
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
+    rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_KEYEXIST) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "api_key_exists",
-                                      "api_key_sha256",
-                                      "this API key is already in use");
+        return ngx_http_agnitel_key_exists(r);
     }
 
     if (rc != 0) {
@@ -268,21 +262,14 @@ ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
         rc = ngx_http_agnitel_key_put(txn, amcf->store, &nk);
     }
 
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
+    rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_NOTFOUND) {
         return ngx_http_agnitel_workspace_not_found(r);
     }
 
     if (rc == MDB_KEYEXIST) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "api_key_exists",
-                                      "api_key_sha256",
-                                      "this API key is already in use");
+        return ngx_http_agnitel_key_exists(r);
     }
 
     if (rc != 0) {
@@ -345,12 +332,7 @@ ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r, json_t *body)
                      NULL);
     }
 
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
+    rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_NOTFOUND) {
         return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -535,4 +517,13 @@ ngx_http_agnitel_workspace_not_found(ngx_http_request_t *r)
 {
     return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found", NULL,
                                   "no such workspace");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_key_exists(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "api_key_exists",
+                                  "api_key_sha256",
+                                  "this API key is already in use");
 }

@@ -24,7 +24,6 @@ static ngx_int_t ngx_http_agnitel_read_body(ngx_http_request_t *r,
     ngx_http_agnitel_route_t *route);
 static void ngx_http_agnitel_body_handler(ngx_http_request_t *r);
 static u_char *ngx_http_agnitel_body_copy(ngx_http_request_t *r, size_t len);
-static void ngx_http_agnitel_json_cleanup(void *data);
 
 
 static ngx_str_t  ngx_http_agnitel_methods[] = {
@@ -408,37 +407,6 @@ ngx_http_agnitel_body_copy(ngx_http_request_t *r, size_t len)
     }
 
     return data;
-}
-
-
-/* ties a jansson value to a pool: it is freed with the request */
-
-ngx_int_t
-ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json)
-{
-    ngx_pool_cleanup_t  *cln;
-
-    if (json == NULL) {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
-        json_decref(json);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_http_agnitel_json_cleanup;
-    cln->data = json;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_agnitel_json_cleanup(void *data)
-{
-    json_decref(data);
 }
 
 

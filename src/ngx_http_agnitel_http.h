@@ -76,7 +76,6 @@ ngx_int_t ngx_http_agnitel_invalid(ngx_http_request_t *r, const char *field,
     const char *message);
 ngx_int_t ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc);
 
-ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
 const char *ngx_http_agnitel_text(ngx_pool_t *pool, json_t *body,
     const char *name, size_t max, ngx_uint_t required, ngx_str_t *out);
 ngx_int_t ngx_http_agnitel_arg(ngx_http_request_t *r, const char *name,

@@ -15,6 +15,7 @@
 
 static u_char *ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j,
     size_t len);
+static void ngx_http_agnitel_json_cleanup(void *data);
 
 
 void
@@ -236,4 +237,35 @@ ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j, size_t len)
     j->end = p + size;
 
     return j->pos;
+}
+
+
+/* ties a jansson value to a pool: it is freed with the request */
+
+ngx_int_t
+ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        json_decref(json);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_agnitel_json_cleanup;
+    cln->data = json;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_agnitel_json_cleanup(void *data)
+{
+    json_decref(data);
 }

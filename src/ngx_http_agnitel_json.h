@@ -10,6 +10,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <jansson.h>
 
 
 /*
@@ -42,6 +43,7 @@ void ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key);
 void ngx_http_agnitel_json_int(ngx_http_agnitel_json_t *j, int64_t n);
 void ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros);
 void ngx_http_agnitel_json_time(ngx_http_agnitel_json_t *j, int64_t t);
+ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
 void ngx_http_agnitel_json_bool(ngx_http_agnitel_json_t *j, ngx_uint_t b);
 
 

@@ -179,12 +179,7 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
                                          MDB_NOOVERWRITE);
     }
 
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
+    rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_KEYEXIST) {
         return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
@@ -411,7 +406,7 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
     k.mv_data = key;
     k.mv_size = key_len;
 
-    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v);
+    rc = ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec);
 
     if (rc != 0) {
         mdb_txn_abort(txn);
@@ -420,10 +415,7 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
                                     : ngx_http_agnitel_store_error(r, rc);
     }
 
-    rec = ngx_http_agnitel_record_decode(&v);
-
-    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK
-        || json_object_set_new(rec, "friendly_name",
+    if (json_object_set_new(rec, "friendly_name",
                                json_stringn((char *) name.data, name.len))
            != 0
         || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
@@ -433,13 +425,7 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
     }
 
     rc = ngx_http_agnitel_record_put(txn, amcf->store, &k, &v, 0);
-
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
+    rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);
@@ -491,7 +477,7 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
     k.mv_data = key;
     k.mv_size = key_len;
 
-    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v);
+    rc = ngx_http_agnitel_record_load(r->pool, txn, store, &k, &rec);
 
     if (rc != 0) {
         mdb_txn_abort(txn);
@@ -500,10 +486,7 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
                                     : ngx_http_agnitel_store_error(r, rc);
     }
 
-    rec = ngx_http_agnitel_record_decode(&v);
-
-    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK
-        || json_object_set_new(rec, "status", json_string("released")) != 0
+    if (json_object_set_new(rec, "status", json_string("released")) != 0
         || json_object_set_new(rec, "released_at", json_integer(now)) != 0
         || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
     {
@@ -549,12 +532,7 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
         }
     }
 
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
-    }
+    rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);

@@ -19,6 +19,7 @@ static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
 static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
+static json_t *ngx_http_agnitel_record_decode(MDB_val *val);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
 
 
@@ -172,7 +173,7 @@ ngx_http_agnitel_record_header(MDB_val *val,
 
 /* the caller owns the result: json_decref() it */
 
-json_t *
+static json_t *
 ngx_http_agnitel_record_decode(MDB_val *val)
 {
     u_char                         *p;
@@ -187,6 +188,33 @@ ngx_http_agnitel_record_decode(MDB_val *val)
 
     return json_loadb((char *) p, (u_char *) val->mv_data + val->mv_size - p,
                       0, NULL);
+}
+
+
+/*
+ * The canonical record of an inventory number, freed with the pool.
+ * Returns an LMDB code: MDB_NOTFOUND, MDB_CORRUPTED if it does not decode.
+ */
+
+int
+ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, MDB_val *key, json_t **rec)
+{
+    int      rc;
+    MDB_val  val;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], key, &val);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *rec = ngx_http_agnitel_record_decode(&val);
+
+    if (*rec == NULL) {
+        return MDB_CORRUPTED;
+    }
+
+    return (ngx_http_agnitel_json_own(pool, *rec) == NGX_OK) ? 0 : ENOMEM;
 }
 
 

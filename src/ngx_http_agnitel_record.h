@@ -62,7 +62,8 @@ ngx_int_t ngx_http_agnitel_record_hdr(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr);
 ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view);
-json_t *ngx_http_agnitel_record_decode(MDB_val *val);
+int ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, MDB_val *key, json_t **rec);
 
 ngx_uint_t ngx_http_agnitel_status(ngx_str_t *name);
 ngx_uint_t ngx_http_agnitel_provider(ngx_str_t *name);

@@ -218,6 +218,20 @@ ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store, ngx_log_t *log)
 }
 
 
+/* commits a write transaction if all in it went well (rc 0), else aborts */
+
+int
+ngx_http_agnitel_store_finish(MDB_txn *txn, int rc)
+{
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+
+    return mdb_txn_commit(txn);
+}
+
+
 size_t
 ngx_http_agnitel_store_key(u_char *buf, ngx_str_t *a, ngx_str_t *b)
 {

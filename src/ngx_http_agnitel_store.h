@@ -91,6 +91,7 @@ MDB_txn *ngx_http_agnitel_store_read(ngx_http_agnitel_store_t *store,
 void ngx_http_agnitel_store_read_done(ngx_http_agnitel_store_t *store);
 MDB_txn *ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store,
     ngx_log_t *log);
+int ngx_http_agnitel_store_finish(MDB_txn *txn, int rc);
 
 size_t ngx_http_agnitel_store_key(u_char *buf, ngx_str_t *a, ngx_str_t *b);
 

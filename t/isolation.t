@@ -6,6 +6,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Agnitel::Fixtures;
 
+master_on();
+workers(2);
 no_shuffle();
 run_tests();
 
