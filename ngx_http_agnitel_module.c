@@ -15,8 +15,12 @@
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_json.h"
+#include "ngx_http_agnitel_rate.h"
 #include "ngx_http_agnitel_routes.h"
+#include "ngx_http_agnitel_sandbox.h"
 #include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_upstream.h"
 
 
 /* LMDB needs a handful of pages for its named databases */
@@ -33,6 +37,17 @@ static char *ngx_http_agnitel_sip_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_agnitel_set_handler(ngx_conf_t *cf,
+    ngx_http_handler_pt handler);
+static char *ngx_http_agnitel_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agnitel_sandbox(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_agnitel_rate_add(ngx_conf_t *cf,
+    ngx_http_agnitel_main_conf_t *amcf, ngx_str_t *value);
+static void *ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
 static ngx_int_t ngx_http_agnitel_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_agnitel_init_process(ngx_cycle_t *cycle);
 static void ngx_http_agnitel_exit_process(ngx_cycle_t *cycle);
@@ -63,6 +78,34 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       0,
       NULL },
 
+    { ngx_string("agnitel_voice_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_main_conf_t, voice_url),
+      NULL },
+
+    { ngx_string("agnitel_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE6,
+      ngx_http_agnitel_rate,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_twilio_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_loc_conf_t, twilio_api),
+      NULL },
+
+    { ngx_string("agnitel_twilio_sandbox"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
+      ngx_http_agnitel_sandbox,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("agnitel_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_agnitel_handler_directive,
@@ -82,7 +125,7 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_agnitel_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_agnitel_add_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_agnitel_create_main_conf,     /* create main configuration */
@@ -91,8 +134,8 @@ static ngx_http_module_t  ngx_http_agnitel_module_ctx = {
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
 
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
+    ngx_http_agnitel_create_loc_conf,      /* create location configuration */
+    ngx_http_agnitel_merge_loc_conf        /* merge location configuration */
 };
 
 
@@ -128,11 +171,18 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->store_path = { 0, NULL };
      *     amcf->key_file = { 0, NULL };
      *     amcf->sip_termination_uri = { 0, NULL };
+     *     amcf->voice_url = { 0, NULL };
      *     amcf->handlers = 0;
      *     amcf->store = NULL;
      */
 
     amcf->map_size = NGX_CONF_UNSET_SIZE;
+
+    amcf->rates = ngx_array_create(cf->pool, 4,
+                                   sizeof(ngx_http_agnitel_rate_t));
+    if (amcf->rates == NULL) {
+        return NULL;
+    }
 
     return amcf;
 }
@@ -143,7 +193,25 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_agnitel_main_conf_t  *amcf = conf;
 
+    ngx_uint_t  i;
+
+    /* DESIGN's rate card, unless agnitel_rate gave the same rows */
+    static ngx_str_t  defaults[][7] = {
+        { ngx_null_string, ngx_string("US"), ngx_string("local"),
+          ngx_string("1.15"), ngx_string("0.0085"), ngx_string("0.0945"),
+          ngx_string("USD") },
+        { ngx_null_string, ngx_string("IN"), ngx_string("local"),
+          ngx_string("295"), ngx_string("0.60"), ngx_string("0.60"),
+          ngx_string("INR") },
+    };
+
     ngx_conf_init_size_value(amcf->map_size, NGX_HTTP_AGNITEL_DEFAULT_MAP);
+
+    for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        if (ngx_http_agnitel_rate_add(cf, amcf, defaults[i]) == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (!amcf->handlers) {
         return NGX_CONF_OK;
@@ -281,11 +349,201 @@ ngx_http_agnitel_sip_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* agnitel_rate CC TYPE MONTHLY INBOUND_MIN OUTBOUND_MIN CURRENCY; */
+
+static char *
+ngx_http_agnitel_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_agnitel_rate_add(cf, conf, cf->args->elts);
+
+    if (rc == NGX_DECLINED) {
+        return "is duplicate";
+    }
+
+    return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/*
+ * Adds a rate card row; NGX_DECLINED if the country and type have one
+ * already (a built-in default then yields to the operator's row).
+ */
+
+static ngx_int_t
+ngx_http_agnitel_rate_add(ngx_conf_t *cf, ngx_http_agnitel_main_conf_t *amcf,
+    ngx_str_t *value)
+{
+    ngx_uint_t                i, type;
+    ngx_http_agnitel_rate_t  *rate;
+
+    if (value[1].len != 2 || !isupper(value[1].data[0])
+        || !isupper(value[1].data[1]))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid country \"%V\": an ISO 3166-1 alpha-2 "
+                           "code in capitals, such as US", &value[1]);
+        return NGX_ERROR;
+    }
+
+    type = ngx_http_agnitel_rate_type(&value[2]);
+
+    if (type == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number type \"%V\": local, mobile or "
+                           "toll_free", &value[2]);
+        return NGX_ERROR;
+    }
+
+    rate = amcf->rates->elts;
+
+    for (i = 0; i < amcf->rates->nelts; i++) {
+        if (rate[i].type == type
+            && ngx_memcmp(rate[i].country, value[1].data, 2) == 0)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    rate = ngx_array_push(amcf->rates);
+    if (rate == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(rate->country, value[1].data, 2);
+    rate->type = type;
+
+    if (ngx_http_agnitel_money_parse(value[3].data, value[3].len,
+                                     &rate->monthly) != NGX_OK
+        || ngx_http_agnitel_money_parse(value[4].data, value[4].len,
+                                        &rate->inbound) != NGX_OK
+        || ngx_http_agnitel_money_parse(value[5].data, value[5].len,
+                                        &rate->outbound) != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid price in \"%V %V %V\": decimal numbers "
+                           "with at most six decimals, such as 1.15",
+                           &value[3], &value[4], &value[5]);
+        return NGX_ERROR;
+    }
+
+    if (value[6].len != 3 || !isupper(value[6].data[0])
+        || !isupper(value[6].data[1]) || !isupper(value[6].data[2]))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid currency \"%V\": an ISO 4217 code, "
+                           "such as USD", &value[6]);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(rate->currency, value[6].data, 3);
+
+    return NGX_OK;
+}
+
+
+/* agnitel_twilio_sandbox [account_sid=SID] [auth_token=TOKEN]; */
+
+static char *
+ngx_http_agnitel_sandbox(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_loc_conf_t  *alcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "account_sid=", 12) == 0) {
+            alcf->sandbox_sid.data = value[i].data + 12;
+            alcf->sandbox_sid.len = value[i].len - 12;
+
+            if (alcf->sandbox_sid.len != 34
+                || ngx_strncmp(alcf->sandbox_sid.data, "AC", 2) != 0)
+            {
+                return "has an account_sid that is not AC and 32 characters";
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "auth_token=", 11) == 0) {
+            alcf->sandbox_token.data = value[i].data + 11;
+            alcf->sandbox_token.len = value[i].len - 11;
+
+            if (alcf->sandbox_token.len == 0) {
+                return "has an empty auth_token";
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (alcf->sandbox_sid.len == 0) {
+        ngx_str_set(&alcf->sandbox_sid, NGX_HTTP_AGNITEL_SANDBOX_SID);
+    }
+
+    if (alcf->sandbox_token.len == 0) {
+        ngx_str_set(&alcf->sandbox_token, NGX_HTTP_AGNITEL_SANDBOX_TOKEN);
+    }
+
+    return ngx_http_agnitel_set_handler(cf, ngx_http_agnitel_sandbox_handler);
+}
+
+
+static void *
+ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_agnitel_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_agnitel_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->twilio_api = { 0, NULL };
+     *     alcf->sandbox_sid = { 0, NULL };
+     *     alcf->sandbox_token = { 0, NULL };
+     */
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_agnitel_loc_conf_t  *prev = parent;
+    ngx_http_agnitel_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_str_value(conf->twilio_api, prev->twilio_api, "");
+
+    return NGX_CONF_OK;
+}
+
+
 /* agnitel_api; and agnitel_admin; install their content handler */
 
 static char *
 ngx_http_agnitel_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
+{
+    return ngx_http_agnitel_set_handler(cf, (ngx_http_handler_pt) cmd->post);
+}
+
+
+static char *
+ngx_http_agnitel_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 {
     ngx_http_core_loc_conf_t      *clcf;
     ngx_http_agnitel_main_conf_t  *amcf;
@@ -296,7 +554,7 @@ ngx_http_agnitel_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate or conflicts with another content handler";
     }
 
-    clcf->handler = (ngx_http_handler_pt) cmd->post;
+    clcf->handler = handler;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_agnitel_module);
     amcf->handlers = 1;

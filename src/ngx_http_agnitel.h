@@ -26,6 +26,23 @@
 typedef struct ngx_http_agnitel_store_s  ngx_http_agnitel_store_t;
 
 
+/* rate card types */
+#define NGX_HTTP_AGNITEL_LOCAL           1
+#define NGX_HTTP_AGNITEL_MOBILE          2
+#define NGX_HTTP_AGNITEL_TOLL_FREE       3
+
+
+/* a rate card row, money in micro-units */
+typedef struct {
+    u_char                      country[2];
+    ngx_uint_t                  type;
+    int64_t                     monthly;
+    int64_t                     inbound;
+    int64_t                     outbound;
+    u_char                      currency[3];
+} ngx_http_agnitel_rate_t;
+
+
 typedef struct {
     ngx_str_t                   store_path;
     size_t                      map_size;
@@ -34,6 +51,10 @@ typedef struct {
     u_char                      key[NGX_HTTP_AGNITEL_KEY_LEN];
 
     ngx_str_t                   sip_termination_uri;
+    ngx_str_t                   voice_url;
+
+    /* ngx_http_agnitel_rate_t: the built-in rows, then agnitel_rate's */
+    ngx_array_t                *rates;
 
     /* set when a location uses agnitel_api or agnitel_admin */
     unsigned                    handlers:1;
@@ -41,6 +62,16 @@ typedef struct {
     /* per process: opened in init_process, closed in exit_process */
     ngx_http_agnitel_store_t   *store;
 } ngx_http_agnitel_main_conf_t;
+
+
+typedef struct {
+    /* agnitel_twilio_api: the internal location carrier calls go to */
+    ngx_str_t                   twilio_api;
+
+    /* agnitel_twilio_sandbox's account */
+    ngx_str_t                   sandbox_sid;
+    ngx_str_t                   sandbox_token;
+} ngx_http_agnitel_loc_conf_t;
 
 
 extern ngx_module_t  ngx_http_agnitel_module;

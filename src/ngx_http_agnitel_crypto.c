@@ -22,6 +22,9 @@
 #define NGX_HTTP_AGNITEL_SEAL_TAG   "v1."
 
 
+static void ngx_http_agnitel_wipe(void *data);
+
+
 static const u_char  ngx_http_agnitel_base62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -282,4 +285,90 @@ ngx_http_agnitel_seal(ngx_pool_t *pool, u_char *key, ngx_str_t *aad,
     sealed->len = sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1 + dst.len;
 
     return NGX_OK;
+}
+
+
+/*
+ * Opens what ngx_http_agnitel_seal() sealed with the same key and aad.
+ * The plaintext is wiped when the pool goes.
+ */
+
+ngx_int_t
+ngx_http_agnitel_open(ngx_pool_t *pool, u_char *key, ngx_str_t *aad,
+    ngx_str_t *sealed, ngx_str_t *plain)
+{
+    int                  len, ok;
+    size_t               clen;
+    ngx_str_t            src, raw, *wipe;
+    EVP_CIPHER_CTX      *ctx;
+    ngx_pool_cleanup_t  *cln;
+
+    if (sealed->len <= sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1
+        || ngx_strncmp(sealed->data, NGX_HTTP_AGNITEL_SEAL_TAG,
+                       sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    src.data = sealed->data + sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1;
+    src.len = sealed->len - (sizeof(NGX_HTTP_AGNITEL_SEAL_TAG) - 1);
+
+    raw.data = ngx_pnalloc(pool, ngx_base64_decoded_length(src.len));
+    if (raw.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_decode_base64url(&raw, &src) != NGX_OK
+        || raw.len < NGX_HTTP_AGNITEL_NONCE_LEN + NGX_HTTP_AGNITEL_TAG_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    clen = raw.len - NGX_HTTP_AGNITEL_NONCE_LEN - NGX_HTTP_AGNITEL_TAG_LEN;
+
+    plain->data = ngx_pnalloc(pool, clen + 1);
+    if (plain->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, sizeof(ngx_str_t));
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    wipe = cln->data;
+    wipe->data = plain->data;
+    wipe->len = clen;
+    cln->handler = ngx_http_agnitel_wipe;
+
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw.data) == 1
+         && EVP_DecryptUpdate(ctx, NULL, &len, aad->data, aad->len) == 1
+         && EVP_DecryptUpdate(ctx, plain->data, &len,
+                              raw.data + NGX_HTTP_AGNITEL_NONCE_LEN, clen)
+            == 1
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+                                NGX_HTTP_AGNITEL_TAG_LEN,
+                                raw.data + NGX_HTTP_AGNITEL_NONCE_LEN + clen)
+            == 1
+         && EVP_DecryptFinal_ex(ctx, plain->data + len, &len) == 1;
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    plain->len = ok ? clen : 0;
+
+    return ok ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_agnitel_wipe(void *data)
+{
+    ngx_str_t  *s = data;
+
+    ngx_explicit_memzero(s->data, s->len);
 }

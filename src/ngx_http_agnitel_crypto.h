@@ -28,6 +28,8 @@ void ngx_http_agnitel_sha256(u_char *dst, u_char *data, size_t len);
 
 ngx_int_t ngx_http_agnitel_seal(ngx_pool_t *pool, u_char *key,
     ngx_str_t *aad, ngx_str_t *plain, ngx_str_t *sealed);
+ngx_int_t ngx_http_agnitel_open(ngx_pool_t *pool, u_char *key,
+    ngx_str_t *aad, ngx_str_t *sealed, ngx_str_t *plain);
 
 
 #endif /* _NGX_HTTP_AGNITEL_CRYPTO_H_INCLUDED_ */

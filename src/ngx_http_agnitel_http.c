@@ -439,9 +439,7 @@ ngx_int_t
 ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_agnitel_json_t *j)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_str_t  text;
 
     if (j == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -453,13 +451,30 @@ ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    text.data = j->start;
+    text.len = j->pos - j->start;
+
+    return ngx_http_agnitel_send_raw(r, status, &text);
+}
+
+
+/* a JSON answer as it is: a replayed one, or a closed envelope */
+
+ngx_int_t
+ngx_http_agnitel_send_raw(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *text)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->pos = j->start;
-    b->last = j->pos;
+    b->pos = text->data;
+    b->last = text->data + text->len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -471,7 +486,7 @@ ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = text->len;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
@@ -489,15 +504,17 @@ ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-ngx_int_t
-ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *field, const char *message)
+/* starts {"success":false,"message":"...","error":{...} */
+
+ngx_http_agnitel_json_t *
+ngx_http_agnitel_error_reply(ngx_http_request_t *r, const char *code,
+    const char *field, const char *message)
 {
     ngx_http_agnitel_json_t  *j;
 
     j = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_json_t));
     if (j == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     ngx_http_agnitel_json_init(j, r->pool, 256);
@@ -516,7 +533,17 @@ ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_http_agnitel_json_lit(j, "}");
 
-    return ngx_http_agnitel_send(r, status, j);
+    return j;
+}
+
+
+ngx_int_t
+ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *field, const char *message)
+{
+    return ngx_http_agnitel_send(r, status,
+                                 ngx_http_agnitel_error_reply(r, code, field,
+                                                              message));
 }
 
 

@@ -55,6 +55,10 @@ typedef struct {
 
 typedef struct {
     ngx_http_agnitel_route_t       *route;
+
+    /* the carrier call under way, on the subrequest that makes it */
+    void                           *call;
+
     ngx_str_t                       params[NGX_HTTP_AGNITEL_MAX_PARAMS];
 
     /* the workspace the API key belongs to */
@@ -70,6 +74,10 @@ ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
     size_t size, const char *message);
 ngx_int_t ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_agnitel_json_t *j);
+ngx_int_t ngx_http_agnitel_send_raw(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *text);
+ngx_http_agnitel_json_t *ngx_http_agnitel_error_reply(ngx_http_request_t *r,
+    const char *code, const char *field, const char *message);
 ngx_int_t ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *field, const char *message);
 ngx_int_t ngx_http_agnitel_invalid(ngx_http_request_t *r, const char *field,

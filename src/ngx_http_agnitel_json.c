@@ -119,6 +119,24 @@ ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key)
 }
 
 
+/* "key": a string member of a jansson object, or null */
+
+void
+ngx_http_agnitel_json_member(ngx_http_agnitel_json_t *j, const char *key,
+    json_t *v)
+{
+    ngx_http_agnitel_json_key(j, key);
+
+    if (json_is_string(v)) {
+        ngx_http_agnitel_json_str(j, (u_char *) json_string_value(v),
+                                  json_string_length(v));
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
+}
+
+
 void
 ngx_http_agnitel_json_int(ngx_http_agnitel_json_t *j, int64_t n)
 {
@@ -166,6 +184,86 @@ ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros)
     }
 
     j->pos = p;
+}
+
+
+/* "1.15" -> 1150000: digits, at most six decimals, no sign, no float */
+
+ngx_int_t
+ngx_http_agnitel_money_parse(u_char *s, size_t len, int64_t *micros)
+{
+    u_char     *p, *end;
+    int64_t     v;
+    ngx_uint_t  decimals, dot, digits;
+
+    v = 0;
+    dot = 0;
+    digits = 0;
+    decimals = 0;
+    end = s + len;
+
+    for (p = s; p < end; p++) {
+
+        if (*p == '.' && !dot && digits) {
+            dot = 1;
+            continue;
+        }
+
+        if (*p < '0' || *p > '9' || decimals == 6 || digits == 12) {
+            return NGX_ERROR;
+        }
+
+        v = v * 10 + (*p - '0');
+        digits++;
+
+        if (dot) {
+            decimals++;
+        }
+    }
+
+    if (digits == 0 || (dot && decimals == 0)) {
+        return NGX_ERROR;
+    }
+
+    while (decimals++ < 6) {
+        v *= 10;
+    }
+
+    *micros = v;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A JSON number as micro-units.  jansson keeps 1.15 as a double; "%.15g"
+ * gives back the shortest decimal that was written (any number of up to
+ * 15 significant digits survives the trip), and that text is parsed
+ * exactly: no arithmetic on the double.
+ */
+
+ngx_int_t
+ngx_http_agnitel_money_value(json_t *v, int64_t *micros)
+{
+    int   n;
+    char  buf[64];
+
+    if (json_is_integer(v)) {
+        n = snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(v));
+
+    } else if (json_is_real(v)) {
+        n = snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (n <= 0 || (size_t) n >= sizeof(buf) || ngx_strchr(buf, 'e')) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_money_parse((u_char *) buf, n, micros);
 }
 
 

@@ -40,9 +40,14 @@ void ngx_http_agnitel_json_raw(ngx_http_agnitel_json_t *j, u_char *s,
 void ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s,
     size_t len);
 void ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key);
+void ngx_http_agnitel_json_member(ngx_http_agnitel_json_t *j,
+    const char *key, json_t *v);
 void ngx_http_agnitel_json_int(ngx_http_agnitel_json_t *j, int64_t n);
 void ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros);
 void ngx_http_agnitel_json_time(ngx_http_agnitel_json_t *j, int64_t t);
+ngx_int_t ngx_http_agnitel_money_parse(u_char *s, size_t len,
+    int64_t *micros);
+ngx_int_t ngx_http_agnitel_money_value(json_t *v, int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
 void ngx_http_agnitel_json_bool(ngx_http_agnitel_json_t *j, ngx_uint_t b);
 

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_carrier.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
@@ -43,8 +44,7 @@ static ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r,
     u_char *key, size_t *key_len);
 static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
     json_t *body, ngx_str_t *number, u_char *iso);
-static ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(
-    ngx_http_request_t *r, const char *message, MDB_val *val);
+
 static ngx_int_t ngx_http_agnitel_bad_path_number(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_number_not_found(ngx_http_request_t *r);
 
@@ -57,7 +57,7 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
     u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     u_char                         iso[2];
     json_t                        *rec;
-    MDB_val                        k, v, owner;
+    MDB_val                        v;
     MDB_txn                       *txn;
     ngx_str_t                      number, name, user, pass, uri, sealed,
                                    aad;
@@ -163,29 +163,13 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
 
     /* one owner per number across the whole store */
 
-    k.mv_data = number.data;
-    k.mv_size = number.len;
-    owner.mv_data = ctx->workspace.data;
-    owner.mv_size = ctx->workspace.len;
-
-    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
-                 &owner, MDB_NOOVERWRITE);
-
-    if (rc == 0) {
-        k.mv_data = key;
-        k.mv_size = aad.len;
-
-        rc = ngx_http_agnitel_record_put(txn, store, &k, &v,
-                                         MDB_NOOVERWRITE);
-    }
+    rc = ngx_http_agnitel_record_insert(txn, store, &ctx->workspace, &number,
+                                        &v);
 
     rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_KEYEXIST) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
-                                      "number_already_exists",
-                                      "phone_number",
-                                      "this phone number is already in use");
+        return ngx_http_agnitel_number_taken(r);
     }
 
     if (rc != 0) {
@@ -438,8 +422,8 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
 
 
 /*
- * Release frees the number for any workspace and moves its record to the
- * history, where "status=released" lists it.
+ * A number bought from Twilio is released there first (see carrier.c);
+ * a custom one only here.
  */
 
 ngx_int_t
@@ -447,11 +431,68 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
 {
     int                            rc;
     u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                         key_len;
+    json_t                        *rec;
+    MDB_val                        k;
+    MDB_txn                       *txn;
+    ngx_str_t                      sid;
+    const char                    *provider;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
+        return ngx_http_agnitel_bad_path_number(r);
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = key_len;
+
+    rc = ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_number_not_found(r);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    provider = json_string_value(json_object_get(rec, "provider"));
+    sid.data = (u_char *) json_string_value(json_object_get(rec,
+                                                            "telephony_id"));
+
+    if (provider && ngx_strcmp(provider, "twilio") == 0 && sid.data) {
+        sid.len = ngx_strlen(sid.data);
+        return ngx_http_agnitel_carrier_release(r, &sid);
+    }
+
+    return ngx_http_agnitel_numbers_release_local(r);
+}
+
+
+/*
+ * Frees the number for any workspace and moves its record to the history,
+ * where "status=released" lists it.
+ */
+
+ngx_int_t
+ngx_http_agnitel_numbers_release_local(ngx_http_request_t *r)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     u_char                         hkey[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     size_t                         key_len;
     json_t                        *rec;
     time_t                         now;
-    MDB_val                        k, v, hk, owner;
+    MDB_val                        k, v, hk;
     MDB_txn                       *txn;
     ngx_str_t                      number, id;
     ngx_http_agnitel_ctx_t        *ctx;
@@ -508,28 +549,8 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
     }
 
     if (rc == 0) {
-        k.mv_data = number.data;
-        k.mv_size = number.len;
-
-        rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
-                     &owner);
-
-        /* the owner entry goes only if it is this workspace's */
-
-        if (rc == 0
-            && owner.mv_size == ctx->workspace.len
-            && ngx_memcmp(owner.mv_data, ctx->workspace.data,
-                          owner.mv_size) == 0)
-        {
-            rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS],
-                         &k, NULL);
-
-        } else if (rc == 0 || rc == MDB_NOTFOUND) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "agnitel: owner index of %V did not name the "
-                          "releasing workspace", &number);
-            rc = 0;
-        }
+        rc = ngx_http_agnitel_owner_free(txn, store, &ctx->workspace,
+                                         &number);
     }
 
     rc = ngx_http_agnitel_store_finish(txn, rc);
@@ -788,7 +809,7 @@ ngx_http_agnitel_country(ngx_http_request_t *r, json_t *body,
 
 /* the envelope around a stored view; NULL makes the send answer 500 */
 
-static ngx_http_agnitel_json_t *
+ngx_http_agnitel_json_t *
 ngx_http_agnitel_reply_view(ngx_http_request_t *r, const char *message,
     MDB_val *val)
 {
@@ -825,4 +846,13 @@ ngx_http_agnitel_bad_path_number(ngx_http_request_t *r)
     return ngx_http_agnitel_invalid(r, "phone_number",
                                     "the phone number in the path must be "
                                     "E.164, such as +14155550100");
+}
+
+
+ngx_int_t
+ngx_http_agnitel_number_taken(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
+                                  "number_already_exists", "phone_number",
+                                  "this phone number is already in use");
 }

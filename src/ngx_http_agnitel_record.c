@@ -13,8 +13,6 @@
 
 static void ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     json_t *rec);
-static void ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j,
-    const char *key, json_t *v);
 static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
 static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
@@ -132,6 +130,96 @@ ngx_http_agnitel_record_del(MDB_txn *txn, ngx_http_agnitel_store_t *store,
     }
 
     return mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX], key,
+                   NULL);
+}
+
+
+/*
+ * A new number in a workspace's inventory, claiming it across the store:
+ * MDB_KEYEXIST when any workspace holds it.
+ */
+
+int
+ngx_http_agnitel_record_insert(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_str_t *ws, ngx_str_t *number, MDB_val *val)
+{
+    int      rc;
+    u_char   key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val  k, owner;
+
+    k.mv_data = number->data;
+    k.mv_size = number->len;
+    owner.mv_data = ws->data;
+    owner.mv_size = ws->len;
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
+                 &owner, MDB_NOOVERWRITE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, ws, number);
+
+    return ngx_http_agnitel_record_put(txn, store, &k, val, MDB_NOOVERWRITE);
+}
+
+
+/*
+ * Takes a number out of the inventory without history (a purchase the
+ * carrier refused), and frees it if this workspace held it.
+ */
+
+int
+ngx_http_agnitel_record_remove(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_str_t *ws, ngx_str_t *number)
+{
+    int      rc;
+    u_char   key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val  k;
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, ws, number);
+
+    rc = ngx_http_agnitel_record_del(txn, store, &k);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return ngx_http_agnitel_owner_free(txn, store, ws, number);
+}
+
+
+/* deletes the owner entry of a number only if it names this workspace */
+
+int
+ngx_http_agnitel_owner_free(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_str_t *ws, ngx_str_t *number)
+{
+    int      rc;
+    MDB_val  k, owner;
+
+    k.mv_data = number->data;
+    k.mv_size = number->len;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
+                 &owner);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (owner.mv_size != ws->len
+        || ngx_memcmp(owner.mv_data, ws->data, ws->len) != 0)
+    {
+        return 0;
+    }
+
+    return mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
                    NULL);
 }
 
@@ -269,7 +357,7 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     ngx_http_agnitel_json_lit(j, "{");
 
     for (key = ngx_http_agnitel_view_strings; *key; key++) {
-        ngx_http_agnitel_view_str(j, *key, json_object_get(rec, *key));
+        ngx_http_agnitel_json_member(j, *key, json_object_get(rec, *key));
     }
 
     ngx_http_agnitel_json_key(j, "capabilities");
@@ -283,9 +371,9 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     ngx_http_agnitel_view_money(j, rec, "price");
     ngx_http_agnitel_view_money(j, rec, "per_minute_price_inbound");
     ngx_http_agnitel_view_money(j, rec, "per_minute_price_outbound");
-    ngx_http_agnitel_view_str(j, "currency",
+    ngx_http_agnitel_json_member(j, "currency",
                               json_object_get(rec, "currency"));
-    ngx_http_agnitel_view_str(j, "status", json_object_get(rec, "status"));
+    ngx_http_agnitel_json_member(j, "status", json_object_get(rec, "status"));
 
     /* a number in its grace period still takes calls */
 
@@ -301,9 +389,9 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
 
     if (uri) {
         ngx_http_agnitel_json_lit(j, "{");
-        ngx_http_agnitel_view_str(j, "termination_uri",
+        ngx_http_agnitel_json_member(j, "termination_uri",
                                   json_object_get(rec, "termination_uri"));
-        ngx_http_agnitel_view_str(j, "auth_username",
+        ngx_http_agnitel_json_member(j, "auth_username",
                                   json_object_get(rec, "sip_username"));
         ngx_http_agnitel_json_lit(j, "}");
 
@@ -318,24 +406,6 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     }
 
     ngx_http_agnitel_json_lit(j, "}");
-}
-
-
-/* a string, or null when absent */
-
-static void
-ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j, const char *key,
-    json_t *v)
-{
-    ngx_http_agnitel_json_key(j, key);
-
-    if (json_is_string(v)) {
-        ngx_http_agnitel_json_str(j, (u_char *) json_string_value(v),
-                                  json_string_length(v));
-
-    } else {
-        ngx_http_agnitel_json_lit(j, "null");
-    }
 }
 
 

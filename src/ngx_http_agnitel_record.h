@@ -58,6 +58,13 @@ int ngx_http_agnitel_record_put(MDB_txn *txn,
     unsigned flags);
 int ngx_http_agnitel_record_del(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key);
+int ngx_http_agnitel_record_insert(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number,
+    MDB_val *val);
+int ngx_http_agnitel_record_remove(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number);
+int ngx_http_agnitel_owner_free(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number);
 ngx_int_t ngx_http_agnitel_record_hdr(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr);
 ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,

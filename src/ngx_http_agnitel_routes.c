@@ -14,6 +14,8 @@
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_admin.h"
 #include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_carrier.h"
+#include "ngx_http_agnitel_providers.h"
 
 
 static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
@@ -24,6 +26,15 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
     { NGX_HTTP_POST, "phone-numbers/import",
       ngx_http_agnitel_numbers_import, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
+    { NGX_HTTP_GET, "phone-numbers/available",
+      ngx_http_agnitel_carrier_search, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "phone-numbers/buy",
+      ngx_http_agnitel_carrier_buy, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_POST, "phone-numbers/add-twilio",
+      ngx_http_agnitel_carrier_add, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
     { NGX_HTTP_GET, "phone-numbers/:",
       ngx_http_agnitel_numbers_get, NGX_HTTP_AGNITEL_BODY_NONE },
 
@@ -32,6 +43,15 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
 
     { NGX_HTTP_DELETE, "phone-numbers/:/release",
       ngx_http_agnitel_numbers_release, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_GET, "telephony/providers",
+      ngx_http_agnitel_providers_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "telephony/providers/twilio",
+      ngx_http_agnitel_providers_twilio, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_DELETE, "telephony/providers/:",
+      ngx_http_agnitel_providers_delete, NGX_HTTP_AGNITEL_BODY_NONE },
 
     { 0, NULL, NULL, 0 }
 };

@@ -31,6 +31,8 @@ static const char  *ngx_http_agnitel_db_names[] = {
     "number_owners",
     "number_history",
     "providers",
+    "idempotency",
+    "sandbox",
 };
 
 

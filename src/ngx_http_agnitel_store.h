@@ -35,6 +35,9 @@
  *   number_history  ws "/" pn_id        -> released number record
  *   providers       ws "/" prv_id       -> provider JSON (carrier secrets
  *                                          sealed, see crypto)
+ *   idempotency     ws "/" key          -> the first answer to a buy with
+ *                                          that Idempotency-Key (24 hours)
+ *   sandbox         sid or "+E164"      -> agnitel_twilio_sandbox's numbers
  *
  * Money is stored as integer micro-units (1e-6) inside the records.
  */
@@ -49,6 +52,8 @@ enum {
     NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS,
     NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY,
     NGX_HTTP_AGNITEL_DB_PROVIDERS,
+    NGX_HTTP_AGNITEL_DB_IDEMPOTENCY,
+    NGX_HTTP_AGNITEL_DB_SANDBOX,
     NGX_HTTP_AGNITEL_DB_N
 };
 

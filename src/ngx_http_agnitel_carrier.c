@@ -1,0 +1,1312 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * Number operations that go through the carrier: search, buy, add an
+ * existing Twilio number, release a bought one.  Each starts a call
+ * (ngx_http_agnitel_call()) and finishes in its resume handler.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_carrier.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_e164.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_providers.h"
+#include "ngx_http_agnitel_rate.h"
+#include "ngx_http_agnitel_record.h"
+#include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
+
+
+#define NGX_HTTP_AGNITEL_SEARCH_LIMIT   20
+#define NGX_HTTP_AGNITEL_SEARCH_MAX     50
+#define NGX_HTTP_AGNITEL_IDEM_TTL       86400
+#define NGX_HTTP_AGNITEL_IDEM_KEY_MAX   128
+
+/* what an Idempotency-Key found in the store */
+#define NGX_HTTP_AGNITEL_IDEM_NEW       0
+#define NGX_HTTP_AGNITEL_IDEM_REPLAY    1
+#define NGX_HTTP_AGNITEL_IDEM_MISMATCH  2
+#define NGX_HTTP_AGNITEL_IDEM_BUSY      3
+
+
+typedef struct {
+    ngx_http_agnitel_call_t             call;
+    ngx_http_agnitel_twilio_account_t   account;
+    ngx_http_agnitel_rate_t            *rate;
+    u_char                              iso[2];
+    ngx_str_t                           number;
+    ngx_str_t                           name;
+
+    /* the store key of the Idempotency-Key, and the body's hash */
+    ngx_str_t                           idem;
+    u_char                              hash[2 * NGX_HTTP_AGNITEL_SHA256_LEN];
+} ngx_http_agnitel_order_t;
+
+
+static ngx_int_t ngx_http_agnitel_search_args(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args);
+static ngx_int_t ngx_http_agnitel_search_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call);
+static void ngx_http_agnitel_available(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_order_t *o, json_t *item);
+static void ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_rate_t *rate);
+static ngx_int_t ngx_http_agnitel_buy_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call);
+static ngx_int_t ngx_http_agnitel_buy_key(ngx_http_request_t *r,
+    json_t *body, ngx_http_agnitel_order_t *o);
+static int ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_order_t *o, ngx_uint_t *state, ngx_uint_t *status,
+    ngx_str_t *text);
+static int ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_order_t *o, ngx_uint_t status, ngx_str_t *text);
+static ngx_int_t ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, ngx_uint_t status,
+    ngx_http_agnitel_json_t *j, ngx_uint_t remove);
+static ngx_int_t ngx_http_agnitel_add_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call);
+static ngx_int_t ngx_http_agnitel_release_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call);
+static ngx_int_t ngx_http_agnitel_order_account(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o);
+static ngx_int_t ngx_http_agnitel_order_number(ngx_http_request_t *r,
+    json_t *body, ngx_http_agnitel_order_t *o);
+static ngx_int_t ngx_http_agnitel_carrier_error(ngx_http_request_t *r,
+    ngx_http_agnitel_carrier_err_t *err);
+static json_t *ngx_http_agnitel_twilio_number(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, json_t *carrier, const char *status);
+
+
+/* "local" -> "Local.json", as Twilio names its resources */
+static const char  *ngx_http_agnitel_resources[] = {
+    NULL, "Local", "Mobile", "TollFree"
+};
+
+
+ngx_int_t
+ngx_http_agnitel_carrier_search(ngx_http_request_t *r, json_t *body)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                      args;
+    ngx_uint_t                     type;
+    ngx_http_agnitel_order_t      *o;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
+    if (o == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    type = NGX_HTTP_AGNITEL_LOCAL;
+
+    rc = ngx_http_agnitel_search_args(r, o, &type, &args);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_agnitel_order_account(r, o);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    o->rate = ngx_http_agnitel_rate_find(amcf, o->iso, type);
+
+    o->call.method = NGX_HTTP_GET;
+    o->call.args = args;
+    o->call.resume = ngx_http_agnitel_search_done;
+    o->call.data = o;
+
+    if (ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
+                                     &o->account.account_sid,
+                                     "/AvailablePhoneNumbers/%*s/%s.json",
+                                     (size_t) 2, o->iso,
+                                     ngx_http_agnitel_resources[type])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_call(r, &o->call);
+}
+
+
+/*
+ * The search query, checked and turned into Twilio's: an answer has been
+ * sent when this returns anything but NGX_OK.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_search_args(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args)
+{
+    ngx_str_t   v, name;
+    ngx_uint_t  i, k;
+
+    /* query argument, Twilio parameter, characters allowed, longest */
+    static struct {
+        const char  *arg;
+        const char  *param;
+        const char  *allowed;
+        size_t       max;
+    } filters[] = {
+        { "area_code", "AreaCode", "0123456789", 6 },
+        { "contains", "Contains",
+          "0123456789*ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+          16 },
+        { "region", "InRegion", NULL, 64 },
+        { "locality", "InLocality", NULL, 64 },
+        { "postal_code", "InPostalCode", NULL, 16 },
+        { "voice_enabled", "VoiceEnabled", "truefals", 5 },
+        { "sms_enabled", "SmsEnabled", "truefals", 5 },
+        { "limit", "PageSize", "0123456789", 2 },
+    };
+
+    ngx_http_agnitel_param_t  params[sizeof(filters) / sizeof(filters[0])];
+
+    if (ngx_http_agnitel_arg(r, "iso_country", &v) != NGX_OK
+        || v.len != 2 || !isalpha(v.data[0]) || !isalpha(v.data[1]))
+    {
+        return ngx_http_agnitel_invalid(r, "iso_country",
+                                        "iso_country is required: an ISO "
+                                        "3166-1 alpha-2 code");
+    }
+
+    o->iso[0] = ngx_toupper(v.data[0]);
+    o->iso[1] = ngx_toupper(v.data[1]);
+
+    if (ngx_http_agnitel_arg(r, "type", &name) == NGX_OK) {
+        *type = ngx_http_agnitel_rate_type(&name);
+
+        if (*type == 0) {
+            return ngx_http_agnitel_invalid(r, "type",
+                                            "type must be local, mobile or "
+                                            "toll_free");
+        }
+    }
+
+    for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+        params[i].key = filters[i].param;
+        ngx_str_null(&params[i].value);
+
+        if (ngx_http_agnitel_arg(r, filters[i].arg, &v) != NGX_OK) {
+            continue;
+        }
+
+        if (v.len == 0 || v.len > filters[i].max) {
+            goto invalid;
+        }
+
+        for (k = 0; k < v.len; k++) {
+            if (v.data[k] < 0x20
+                || (filters[i].allowed
+                    && ngx_strlchr((u_char *) filters[i].allowed,
+                                   (u_char *) filters[i].allowed
+                                   + ngx_strlen(filters[i].allowed),
+                                   v.data[k]) == NULL))
+            {
+                goto invalid;
+            }
+        }
+
+        if ((filters[i].allowed == filters[5].allowed
+             && !(v.len == 4 && ngx_strncmp(v.data, "true", 4) == 0)
+             && !(v.len == 5 && ngx_strncmp(v.data, "false", 5) == 0))
+            || (i == 7 && (ngx_atoi(v.data, v.len) < 1
+                           || ngx_atoi(v.data, v.len)
+                              > NGX_HTTP_AGNITEL_SEARCH_MAX)))
+        {
+            goto invalid;
+        }
+
+        params[i].value = v;
+    }
+
+    if (params[7].value.len == 0) {
+        ngx_str_set(&params[7].value, "20");
+    }
+
+    if (ngx_http_agnitel_twilio_encode(r->pool, params, i, args) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+
+invalid:
+
+    return ngx_http_agnitel_invalid(r, filters[i].arg,
+                                    "a search filter is not valid: area_code "
+                                    "digits, contains digits, letters and *, "
+                                    "voice_enabled and sms_enabled true or "
+                                    "false, limit from 1 to 50");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_search_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_order_t  *o = call->data;
+
+    json_t                          *json, *list;
+    size_t                           i, n;
+    ngx_http_agnitel_json_t         *j;
+    ngx_http_agnitel_carrier_err_t   err;
+
+    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
+                                        NGX_HTTP_AGNITEL_TWILIO_SEARCH,
+                                        &json, &err)
+        != NGX_OK)
+    {
+        return ngx_http_agnitel_carrier_error(r, &err);
+    }
+
+    /* no json: Twilio found nothing (21452) */
+
+    list = json_object_get(json, "available_phone_numbers");
+    n = json_array_size(list);
+
+    j = ngx_http_agnitel_reply(r, 512 * (n + 1), "Available phone numbers");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "[");
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            ngx_http_agnitel_json_lit(j, ",");
+        }
+
+        ngx_http_agnitel_available(j, o, json_array_get(list, i));
+    }
+
+    ngx_http_agnitel_json_lit(j, "]");
+    ngx_http_agnitel_json_key(j, "meta");
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "total");
+    ngx_http_agnitel_json_int(j, n);
+    ngx_http_agnitel_json_lit(j, "}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * One available number with the rate card's prices.  Twilio leaves
+ * fields out or null as it pleases, and sends coordinates as strings:
+ * only strings are copied, anything else is null.
+ */
+
+static void
+ngx_http_agnitel_available(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_order_t *o, json_t *item)
+{
+    json_t       *caps, *iso;
+    const char  **key;
+
+    static const char  *strings[] = {
+        "phone_number", "friendly_name", NULL
+    };
+
+    static const char  *places[] = {
+        "region", "locality", "postal_code", NULL
+    };
+
+    ngx_http_agnitel_json_lit(j, "{");
+
+    for (key = strings; *key; key++) {
+        ngx_http_agnitel_json_member(j, *key, json_object_get(item, *key));
+    }
+
+    iso = json_object_get(item, "iso_country");
+
+    if (json_is_string(iso)) {
+        ngx_http_agnitel_json_member(j, "iso_country", iso);
+
+    } else {
+        ngx_http_agnitel_json_key(j, "iso_country");
+        ngx_http_agnitel_json_str(j, o->iso, 2);
+    }
+
+    for (key = places; *key; key++) {
+        ngx_http_agnitel_json_member(j, *key, json_object_get(item, *key));
+    }
+
+    caps = json_object_get(item, "capabilities");
+
+    ngx_http_agnitel_json_key(j, "capabilities");
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "voice");
+    ngx_http_agnitel_json_bool(j,
+                          ngx_http_agnitel_twilio_capability(caps, "voice"));
+    ngx_http_agnitel_json_key(j, "sms");
+    ngx_http_agnitel_json_bool(j,
+                          ngx_http_agnitel_twilio_capability(caps, "sms"));
+    ngx_http_agnitel_json_lit(j, "}");
+
+    ngx_http_agnitel_json_member(j, "address_requirements",
+                             json_object_get(item, "address_requirements"));
+
+    ngx_http_agnitel_prices(j, o->rate);
+
+    ngx_http_agnitel_json_lit(j, "}");
+}
+
+
+static void
+ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_rate_t *rate)
+{
+    if (rate == NULL) {
+        ngx_http_agnitel_json_lit(j, ",\"price\":null,"
+                                  "\"per_minute_price_inbound\":null,"
+                                  "\"per_minute_price_outbound\":null,"
+                                  "\"currency\":null");
+        return;
+    }
+
+    ngx_http_agnitel_json_key(j, "price");
+    ngx_http_agnitel_json_money(j, rate->monthly);
+    ngx_http_agnitel_json_key(j, "per_minute_price_inbound");
+    ngx_http_agnitel_json_money(j, rate->inbound);
+    ngx_http_agnitel_json_key(j, "per_minute_price_outbound");
+    ngx_http_agnitel_json_money(j, rate->outbound);
+    ngx_http_agnitel_json_key(j, "currency");
+    ngx_http_agnitel_json_str(j, rate->currency, 3);
+}
+
+
+/*
+ * Buying: the price must be the rate card's; the number is written as
+ * "pending" before the carrier is asked, and becomes "active" after.
+ */
+
+ngx_int_t
+ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
+{
+    int                             rc;
+    u_char                          id[NGX_HTTP_AGNITEL_PN_ID_LEN];
+    json_t                         *rec, *given;
+    int64_t                         price;
+    MDB_val                         v;
+    MDB_txn                        *txn;
+    ngx_int_t                       err;
+    ngx_str_t                       text;
+    ngx_uint_t                      state, status, i;
+    const char                     *msg;
+    const u_char                   *cc;
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_order_t       *o;
+    ngx_http_agnitel_param_t        form[3];
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    static const char  *prices[] = {
+        "price", "per_minute_price_inbound", "per_minute_price_outbound"
+    };
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
+    if (o == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    err = ngx_http_agnitel_order_number(r, body, o);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    for (i = 0; i < 3; i++) {
+        given = json_object_get(body, prices[i]);
+
+        if ((given || i == 0)
+            && ngx_http_agnitel_money_value(given, &price) != NGX_OK)
+        {
+            msg = (i == 0) ? "price is required: the monthly price shown "
+                             "by the search"
+                           : "a per-minute price must be a number";
+            return ngx_http_agnitel_invalid(r, prices[i], msg);
+        }
+    }
+
+    cc = ngx_http_agnitel_e164_country(o->number.data, o->number.len);
+
+    if (cc) {
+        ngx_memcpy(o->iso, cc, 2);
+        o->rate = ngx_http_agnitel_rate_find(amcf, o->iso,
+                      ngx_http_agnitel_number_type(o->iso, &o->number));
+    }
+
+    if (o->rate == NULL) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                      "invalid_number", "phone_number",
+                                      "numbers of this country and type are "
+                                      "not sold here");
+    }
+
+    /* the client agreed to a price: any difference stops the purchase */
+
+    for (i = 0; i < 3; i++) {
+        given = json_object_get(body, prices[i]);
+
+        if (given == NULL) {
+            continue;
+        }
+
+        (void) ngx_http_agnitel_money_value(given, &price);
+
+        if (price != (i == 0 ? o->rate->monthly
+                             : i == 1 ? o->rate->inbound
+                                      : o->rate->outbound))
+        {
+            return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
+                                          "price_changed", prices[i],
+                                          "the price is not the current "
+                                          "one: search again");
+        }
+    }
+
+    err = ngx_http_agnitel_buy_key(r, body, o);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    err = ngx_http_agnitel_order_account(r, o);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rec = ngx_http_agnitel_twilio_number(r, o, NULL, "pending");
+
+    if (rec == NULL
+        || json_object_set_new(rec, "id", json_stringn((char *) id,
+                                                       sizeof(id))) != 0
+        || json_object_set_new(rec, "price",
+                               json_integer(o->rate->monthly)) != 0
+        || json_object_set_new(rec, "per_minute_price_inbound",
+                               json_integer(o->rate->inbound)) != 0
+        || json_object_set_new(rec, "per_minute_price_outbound",
+                               json_integer(o->rate->outbound)) != 0
+        || json_object_set_new(rec, "currency",
+                               json_stringn((char *) o->rate->currency, 3))
+           != 0
+        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    state = NGX_HTTP_AGNITEL_IDEM_NEW;
+    status = 0;
+    rc = 0;
+
+    if (o->idem.len) {
+        rc = ngx_http_agnitel_idem_claim(r, txn, o, &state, &status, &text);
+    }
+
+    if (rc == 0 && state == NGX_HTTP_AGNITEL_IDEM_NEW) {
+        rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
+                                            &o->number, &v);
+    }
+
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_number_taken(r);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    switch (state) {
+
+    case NGX_HTTP_AGNITEL_IDEM_REPLAY:
+        return ngx_http_agnitel_send_raw(r, status, &text);
+
+    case NGX_HTTP_AGNITEL_IDEM_MISMATCH:
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                      "idempotency_mismatch", NULL,
+                                      "this Idempotency-Key was used with "
+                                      "another request body");
+
+    case NGX_HTTP_AGNITEL_IDEM_BUSY:
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
+                                      "idempotency_in_progress", NULL,
+                                      "a request with this Idempotency-Key "
+                                      "is still under way");
+    }
+
+    form[0].key = "PhoneNumber";
+    form[0].value = o->number;
+    form[1].key = "FriendlyName";
+    form[1].value = o->name;
+    form[2].key = "VoiceUrl";
+    form[2].value = amcf->voice_url;
+
+    o->call.method = NGX_HTTP_POST;
+    o->call.resume = ngx_http_agnitel_buy_done;
+    o->call.data = o;
+
+    if (ngx_http_agnitel_twilio_encode(r->pool, form, 3, &o->call.body)
+        != NGX_OK
+        || ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
+                                        &o->account.account_sid,
+                                        "/IncomingPhoneNumbers.json")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "agnitel: workspace %V buys %V (pending)",
+                  &ctx->workspace, &o->number);
+
+    return ngx_http_agnitel_call(r, &o->call);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_buy_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_order_t  *o = call->data;
+
+    int                              rc;
+    u_char                           key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                          *json, *rec, *caps;
+    MDB_val                          k, v;
+    MDB_txn                         *txn;
+    ngx_str_t                        text;
+    const char                      *sid;
+    ngx_http_agnitel_ctx_t          *ctx;
+    ngx_http_agnitel_json_t         *j;
+    ngx_http_agnitel_carrier_err_t   err;
+    ngx_http_agnitel_main_conf_t    *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
+                                        NGX_HTTP_AGNITEL_TWILIO_BUY,
+                                        &json, &err)
+        != NGX_OK)
+    {
+        if (!err.definite) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "agnitel: the purchase of %V has no known outcome: "
+                          "it stays pending", &o->number);
+        }
+
+        return ngx_http_agnitel_buy_answer(r, o, err.status,
+                   ngx_http_agnitel_error_reply(r, err.code, err.field,
+                                                err.message),
+                   err.definite);
+    }
+
+    sid = ngx_http_agnitel_twilio_str(json, "sid");
+
+    if (sid == NULL || ngx_strncmp(sid, "PN", 2) != 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "agnitel: the carrier's answer to the purchase of %V "
+                      "has no sid: it stays pending", &o->number);
+
+        return ngx_http_agnitel_buy_answer(r, o, NGX_HTTP_BAD_GATEWAY,
+                   ngx_http_agnitel_error_reply(r, "upstream_error", NULL,
+                                            "the carrier's answer is "
+                                            "malformed"), 0);
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace, &o->number);
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec);
+
+    caps = json_object_get(json, "capabilities");
+
+    if (rc == 0
+        && (json_object_set_new(rec, "status", json_string("active")) != 0
+            || json_object_set_new(rec, "telephony_id", json_string(sid))
+               != 0
+            || json_object_set_new(rec, "purchased_at",
+                                   json_integer(ngx_time())) != 0
+            || json_object_set_new(rec, "capabilities",
+                   json_pack("{s:b,s:b}",
+                       "voice",
+                       (int) ngx_http_agnitel_twilio_capability(caps,
+                                                                "voice"),
+                       "sms",
+                       (int) ngx_http_agnitel_twilio_capability(caps, "sms")))
+               != 0
+            || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK))
+    {
+        rc = ENOMEM;
+    }
+
+    if (rc == 0) {
+        rc = ngx_http_agnitel_record_put(txn, amcf->store, &k, &v, 0);
+    }
+
+    j = (rc == 0) ? ngx_http_agnitel_reply_view(r, "Phone number bought", &v)
+                  : NULL;
+
+    if (j) {
+        ngx_http_agnitel_json_lit(j, "}\n");
+    }
+
+    if (j && !j->failed) {
+        text.data = j->start;
+        text.len = j->pos - j->start;
+
+    } else if (rc == 0) {
+        rc = ENOMEM;
+    }
+
+    if (rc == 0 && o->idem.len) {
+        rc = ngx_http_agnitel_idem_keep(r, txn, o, NGX_HTTP_CREATED, &text);
+    }
+
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "agnitel: bought %V (%s) but could not record it: "
+                      "it stays pending", &o->number, sid);
+
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "agnitel: workspace %V bought %V as %s",
+                  &ctx->workspace, &o->number, sid);
+
+    return ngx_http_agnitel_send_raw(r, NGX_HTTP_CREATED, &text);
+}
+
+
+/*
+ * A purchase that did not happen: the pending record goes if the carrier
+ * surely did nothing ("remove"), and the answer is kept for the
+ * Idempotency-Key either way.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, ngx_uint_t status,
+    ngx_http_agnitel_json_t *j, ngx_uint_t remove)
+{
+    int                            rc;
+    MDB_txn                       *txn;
+    ngx_str_t                      text;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "}\n");
+
+    if (j->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    text.data = j->start;
+    text.len = j->pos - j->start;
+
+    if (!remove && o->idem.len == 0) {
+        return ngx_http_agnitel_send_raw(r, status, &text);
+    }
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = 0;
+
+    if (remove) {
+        rc = ngx_http_agnitel_record_remove(txn, amcf->store, &ctx->workspace,
+                                            &o->number);
+    }
+
+    if (rc == 0 && o->idem.len) {
+        rc = ngx_http_agnitel_idem_keep(r, txn, o, status, &text);
+    }
+
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    return ngx_http_agnitel_send_raw(r, status, &text);
+}
+
+
+/*
+ * Idempotency-Key: the store key (workspace "/" key) and the hash of the
+ * body it must come with.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
+    ngx_http_agnitel_order_t *o)
+{
+    char                    *dump;
+    u_char                   hash[NGX_HTTP_AGNITEL_SHA256_LEN];
+    ngx_str_t                key;
+    ngx_uint_t               i;
+    ngx_list_part_t         *part;
+    ngx_table_elt_t         *h;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ngx_str_null(&key);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Idempotency-Key") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Idempotency-Key",
+                               sizeof("Idempotency-Key") - 1) == 0)
+        {
+            key = h[i].value;
+            break;
+        }
+    }
+
+    if (key.data == NULL) {
+        return NGX_OK;
+    }
+
+    if (key.len == 0 || key.len > NGX_HTTP_AGNITEL_IDEM_KEY_MAX) {
+        return ngx_http_agnitel_invalid(r, "Idempotency-Key",
+                                        "Idempotency-Key must have 1 to 128 "
+                                        "characters");
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    o->idem.data = ngx_pnalloc(r->pool, ctx->workspace.len + 1 + key.len);
+    if (o->idem.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    o->idem.len = ngx_http_agnitel_store_key(o->idem.data, &ctx->workspace,
+                                             &key);
+
+    /* the same body, whatever the order of its members */
+
+    dump = json_dumps(body, JSON_COMPACT|JSON_SORT_KEYS);
+    if (dump == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_sha256(hash, (u_char *) dump, ngx_strlen(dump));
+    free(dump);
+
+    ngx_hex_dump(o->hash, hash, sizeof(hash));
+
+    return NGX_OK;
+}
+
+
+/*
+ * Inside the purchase's write transaction: a new key is claimed (marked
+ * under way); a known one replays its answer, or is busy, or came with
+ * another body.  Keys older than 24 hours count as new.
+ */
+
+static int
+ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_order_t *o, ngx_uint_t *state, ngx_uint_t *status,
+    ngx_str_t *text)
+{
+    int                            rc;
+    char                          *dump;
+    json_t                        *idem;
+    MDB_val                        k, v;
+    const char                    *hash;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    k.mv_data = o->idem.data;
+    k.mv_size = o->idem.len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
+                 &v);
+
+    if (rc == 0) {
+        idem = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+        if (ngx_http_agnitel_json_own(r->pool, idem) != NGX_OK) {
+            return MDB_CORRUPTED;
+        }
+
+        if (json_integer_value(json_object_get(idem, "created_at"))
+            + NGX_HTTP_AGNITEL_IDEM_TTL > ngx_time())
+        {
+            hash = ngx_http_agnitel_twilio_str(idem, "hash");
+
+            if (hash == NULL
+                || ngx_strncmp(hash, o->hash, sizeof(o->hash)) != 0)
+            {
+                *state = NGX_HTTP_AGNITEL_IDEM_MISMATCH;
+                return 0;
+            }
+
+            text->data = (u_char *) ngx_http_agnitel_twilio_str(idem,
+                                                                "answer");
+            if (text->data == NULL) {
+                *state = NGX_HTTP_AGNITEL_IDEM_BUSY;
+                return 0;
+            }
+
+            text->len = ngx_strlen(text->data);
+            *status = json_integer_value(json_object_get(idem, "status"));
+            *state = NGX_HTTP_AGNITEL_IDEM_REPLAY;
+
+            return 0;
+        }
+
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    *state = NGX_HTTP_AGNITEL_IDEM_NEW;
+
+    idem = json_pack("{s:s%,s:I}", "hash", o->hash, sizeof(o->hash),
+                     "created_at", (json_int_t) ngx_time());
+
+    if (ngx_http_agnitel_json_own(r->pool, idem) != NGX_OK) {
+        return ENOMEM;
+    }
+
+    dump = json_dumps(idem, JSON_COMPACT);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    v.mv_data = dump;
+    v.mv_size = ngx_strlen(dump);
+
+    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
+                 &v, 0);
+
+    free(dump);
+
+    return rc;
+}
+
+
+/* the final answer for the key, replayed to the same request for a day */
+
+static int
+ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_order_t *o, ngx_uint_t status, ngx_str_t *text)
+{
+    int                            rc;
+    char                          *dump;
+    json_t                        *idem;
+    MDB_val                        k, v;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    idem = json_pack("{s:s%,s:I,s:i,s:s%}",
+                     "hash", o->hash, sizeof(o->hash),
+                     "created_at", (json_int_t) ngx_time(),
+                     "status", (int) status,
+                     "answer", text->data, text->len);
+
+    if (ngx_http_agnitel_json_own(r->pool, idem) != NGX_OK) {
+        return ENOMEM;
+    }
+
+    dump = json_dumps(idem, JSON_COMPACT);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    k.mv_data = o->idem.data;
+    k.mv_size = o->idem.len;
+    v.mv_data = dump;
+    v.mv_size = ngx_strlen(dump);
+
+    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
+                 &v, 0);
+
+    free(dump);
+
+    return rc;
+}
+
+
+/*
+ * Adding a number the connected Twilio account already has: its SID is
+ * fetched from the account, and must be the number given.
+ */
+
+ngx_int_t
+ngx_http_agnitel_carrier_add(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_int_t                      err;
+    ngx_str_t                      sid;
+    const char                    *msg;
+    ngx_http_agnitel_order_t      *o;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
+    if (o == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    err = ngx_http_agnitel_order_number(r, body, o);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "number_sid", 34, 1, &sid);
+
+    if (msg || ngx_http_agnitel_twilio_sid_valid(&sid, "PN") != NGX_OK) {
+        return ngx_http_agnitel_invalid(r, "number_sid",
+                                        "number_sid must be PN and 32 hex "
+                                        "characters");
+    }
+
+    err = ngx_http_agnitel_order_account(r, o);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    /* no carrier call for a number some workspace holds already */
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = o->number.data;
+    k.mv_size = o->number.len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS], &k,
+                 &v);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc == 0) {
+        return ngx_http_agnitel_number_taken(r);
+    }
+
+    if (rc != MDB_NOTFOUND) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    o->call.method = NGX_HTTP_GET;
+    o->call.resume = ngx_http_agnitel_add_done;
+    o->call.data = o;
+
+    if (ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
+                                     &o->account.account_sid,
+                                     "/IncomingPhoneNumbers/%V.json", &sid)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_call(r, &o->call);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_add_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_order_t  *o = call->data;
+
+    int                              rc;
+    u_char                           id[NGX_HTTP_AGNITEL_PN_ID_LEN];
+    json_t                          *json, *rec;
+    MDB_val                          v;
+    MDB_txn                         *txn;
+    const char                      *number, *sid;
+    const u_char                    *cc;
+    ngx_http_agnitel_ctx_t          *ctx;
+    ngx_http_agnitel_carrier_err_t   err;
+    ngx_http_agnitel_main_conf_t    *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
+                                        NGX_HTTP_AGNITEL_TWILIO_FETCH,
+                                        &json, &err)
+        != NGX_OK)
+    {
+        return ngx_http_agnitel_carrier_error(r, &err);
+    }
+
+    number = ngx_http_agnitel_twilio_str(json, "phone_number");
+    sid = ngx_http_agnitel_twilio_str(json, "sid");
+
+    if (number == NULL || sid == NULL
+        || ngx_strlen(number) != o->number.len
+        || ngx_strncmp(number, o->number.data, o->number.len) != 0)
+    {
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                      "invalid_number", "phone_number",
+                                      "number_sid is another number of the "
+                                      "Twilio account");
+    }
+
+    cc = ngx_http_agnitel_e164_country(o->number.data, o->number.len);
+    if (cc) {
+        ngx_memcpy(o->iso, cc, 2);
+    }
+
+    if (o->name.len == 0) {
+        o->name.data = (u_char *) ngx_http_agnitel_twilio_str(json,
+                                                              "friendly_name");
+        o->name.len = o->name.data ? ngx_strlen(o->name.data) : 0;
+
+        if (o->name.len == 0 || o->name.len > 64) {
+            o->name = o->number;
+        }
+    }
+
+    if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* an own account's numbers are billed by Twilio: no price here */
+
+    rec = ngx_http_agnitel_twilio_number(r, o, json, "active");
+
+    if (rec == NULL
+        || json_object_set_new(rec, "id", json_stringn((char *) id,
+                                                       sizeof(id))) != 0
+        || json_object_set_new(rec, "telephony_id", json_string(sid)) != 0
+        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
+                                        &o->number, &v);
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_number_taken(r);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_CREATED,
+                                 ngx_http_agnitel_reply_view(r,
+                                     "Twilio number added", &v));
+}
+
+
+/* a bought number is released at Twilio first; a 404 there is fine */
+
+ngx_int_t
+ngx_http_agnitel_carrier_release(ngx_http_request_t *r, ngx_str_t *sid)
+{
+    ngx_int_t                  err;
+    ngx_http_agnitel_order_t  *o;
+
+    o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
+    if (o == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    err = ngx_http_agnitel_order_account(r, o);
+    if (err != NGX_OK) {
+        return err;
+    }
+
+    o->call.method = NGX_HTTP_DELETE;
+    o->call.resume = ngx_http_agnitel_release_done;
+    o->call.data = o;
+
+    if (ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
+                                     &o->account.account_sid,
+                                     "/IncomingPhoneNumbers/%V.json", sid)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_call(r, &o->call);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_release_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call)
+{
+    json_t                          *json;
+    ngx_http_agnitel_carrier_err_t   err;
+
+    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
+                                        NGX_HTTP_AGNITEL_TWILIO_RELEASE,
+                                        &json, &err)
+        != NGX_OK)
+    {
+        /* the number stays active: it is still the workspace's */
+        return ngx_http_agnitel_carrier_error(r, &err);
+    }
+
+    return ngx_http_agnitel_numbers_release_local(r);
+}
+
+
+/* the workspace's Twilio account, or the answer that it has none */
+
+static ngx_int_t
+ngx_http_agnitel_order_account(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_agnitel_twilio_account(r, &o->account);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
+                                      "provider_not_configured", NULL,
+                                      "connect a Twilio account first");
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "internal_error", NULL,
+                                      "the Twilio provider cannot be used");
+    }
+
+    return NGX_OK;
+}
+
+
+/* phone_number and an optional friendly_name (the number by default) */
+
+static ngx_int_t
+ngx_http_agnitel_order_number(ngx_http_request_t *r, json_t *body,
+    ngx_http_agnitel_order_t *o)
+{
+    const char  *msg;
+
+    msg = ngx_http_agnitel_text(r->pool, body, "phone_number", 16, 1,
+                                &o->number);
+
+    if (msg || ngx_http_agnitel_e164_valid(o->number.data, o->number.len)
+               != NGX_OK)
+    {
+        return ngx_http_agnitel_invalid(r, "phone_number",
+                                        "phone_number must be E.164, "
+                                        "such as +14155550100");
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 0,
+                                &o->name);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "friendly_name", msg);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_carrier_error(ngx_http_request_t *r,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    return ngx_http_agnitel_error(r, err->status, err->code, err->field,
+                                  err->message);
+}
+
+
+/*
+ * The record of a Twilio number (the caller adds id, prices and the SID);
+ * capabilities come from the carrier's answer when there is one.
+ */
+
+static json_t *
+ngx_http_agnitel_twilio_number(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, json_t *carrier, const char *status)
+{
+    json_t     *rec, *caps;
+    ngx_str_t  *name;
+
+    caps = json_object_get(carrier, "capabilities");
+    name = o->name.len ? &o->name : &o->number;
+
+    rec = json_pack("{s:s%,s:s%,s:s,s:s%,s:s%,s:{s:b,s:b},s:s,s:I}",
+                    "phone_number", o->number.data, o->number.len,
+                    "friendly_name", name->data, name->len,
+                    "provider", "twilio",
+                    "provider_id", o->account.id.data, o->account.id.len,
+                    "iso_country", o->iso, (size_t) (o->iso[0] ? 2 : 0),
+                    "capabilities",
+                    "voice", carrier ? (int) ngx_http_agnitel_twilio_capability(
+                                                 caps, "voice") : 1,
+                    "sms", (int) ngx_http_agnitel_twilio_capability(caps,
+                                                                    "sms"),
+                    "status", status,
+                    "created_at", (json_int_t) ngx_time());
+
+    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK) {
+        return NULL;
+    }
+
+    return rec;
+}

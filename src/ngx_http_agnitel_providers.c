@@ -1,0 +1,610 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * Telephony providers of a workspace: one Twilio account (its own, or
+ * later a managed one), checked live before it is stored.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_providers.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_record.h"
+#include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
+#include "ngx_http_agnitel_upstream.h"
+
+
+#define NGX_HTTP_AGNITEL_PRV_ID_LEN  (sizeof("prv_") - 1 + 16)
+
+
+typedef struct {
+    ngx_http_agnitel_call_t         call;
+    ngx_str_t                       name;
+    ngx_str_t                       sid;
+    ngx_str_t                       token;
+} ngx_http_agnitel_connect_t;
+
+
+static ngx_int_t ngx_http_agnitel_connect_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call);
+static int ngx_http_agnitel_provider_find(ngx_http_request_t *r,
+    MDB_txn *txn, json_t **prv);
+static void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j,
+    json_t *prv);
+static ngx_int_t ngx_http_agnitel_provider_exists(ngx_http_request_t *r);
+
+
+ngx_int_t
+ngx_http_agnitel_providers_list(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                         len;
+    json_t                        *prv;
+    MDB_val                        k, v;
+    MDB_txn                       *txn;
+    ngx_uint_t                     n;
+    MDB_cursor                    *cur;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    cur = NULL;
+
+    j = ngx_http_agnitel_reply(r, 1024, "Telephony providers");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "[");
+
+    len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = mdb_cursor_open(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
+                         &cur);
+
+    n = 0;
+    k.mv_data = prefix;
+    k.mv_size = len;
+
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size < len || ngx_memcmp(k.mv_data, prefix, len) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+
+        prv = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (prv == NULL) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+
+        if (n++) {
+            ngx_http_agnitel_json_lit(j, ",");
+        }
+
+        ngx_http_agnitel_provider_view(j, prv);
+        json_decref(prv);
+    }
+
+    if (cur) {
+        mdb_cursor_close(cur);
+    }
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc != MDB_NOTFOUND) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_http_agnitel_json_lit(j, "]");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * Connecting an own Twilio account: the credentials are checked with
+ * GET /Accounts/{sid}.json before anything is stored.
+ */
+
+ngx_int_t
+ngx_http_agnitel_providers_twilio(ngx_http_request_t *r, json_t *body)
+{
+    ngx_str_t                    mode;
+    const char                  *msg;
+    ngx_http_agnitel_connect_t  *cn;
+
+    cn = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_connect_t));
+    if (cn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "mode", 16, 1, &mode);
+
+    if (msg || mode.len != 3 || ngx_strncmp(mode.data, "own", 3) != 0) {
+        return ngx_http_agnitel_invalid(r, "mode",
+                                        "mode must be \"own\": managed "
+                                        "accounts are not available yet");
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1,
+                                &cn->name);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "friendly_name", msg);
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "account_sid", 34, 1,
+                                &cn->sid);
+
+    if (msg || ngx_http_agnitel_twilio_sid_valid(&cn->sid, "AC") != NGX_OK) {
+        return ngx_http_agnitel_invalid(r, "account_sid",
+                                        "account_sid must be AC and 32 hex "
+                                        "characters");
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "auth_token", 128, 1,
+                                &cn->token);
+    if (msg) {
+        return ngx_http_agnitel_invalid(r, "auth_token", msg);
+    }
+
+    if (ngx_http_agnitel_provider_exists(r) != NGX_DECLINED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_exists",
+                                      NULL, "the workspace has a Twilio "
+                                      "provider already");
+    }
+
+    cn->call.method = NGX_HTTP_GET;
+    cn->call.resume = ngx_http_agnitel_connect_done;
+    cn->call.data = cn;
+
+    if (ngx_http_agnitel_twilio_path(r->pool, &cn->call.path, &cn->sid,
+                                     ".json") != NGX_OK
+        || ngx_http_agnitel_twilio_basic(r->pool, &cn->sid, &cn->token,
+                                         &cn->call.authorization) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_call(r, &cn->call);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_connect_done(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_connect_t  *cn = call->data;
+
+    int                             rc;
+    u_char                          id[NGX_HTTP_AGNITEL_PRV_ID_LEN];
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    char                           *dump;
+    json_t                         *acct, *prv;
+    MDB_val                         k, v;
+    MDB_txn                        *txn;
+    ngx_str_t                       sealed, aad, pid;
+    const char                     *sid;
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_json_t        *j;
+    ngx_http_agnitel_carrier_err_t  err;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
+                                        NGX_HTTP_AGNITEL_TWILIO_CONNECT,
+                                        &acct, &err)
+        != NGX_OK)
+    {
+        return ngx_http_agnitel_error(r, err.status, err.code, err.field,
+                                      err.message);
+    }
+
+    sid = ngx_http_agnitel_twilio_str(acct, "sid");
+
+    if (sid == NULL || ngx_strlen(sid) != cn->sid.len
+        || ngx_strncmp(sid, cn->sid.data, cn->sid.len) != 0)
+    {
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                      "provider_auth_failed", NULL,
+                                      "the carrier did not confirm the "
+                                      "account");
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_make_id(id, "prv_") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pid.data = id;
+    pid.len = sizeof(id);
+
+    aad.data = key;
+    aad.len = ngx_http_agnitel_store_key(key, &ctx->workspace, &pid);
+
+    if (ngx_http_agnitel_seal(r->pool, amcf->key, &aad, &cn->token, &sealed)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    prv = json_pack("{s:s%,s:s,s:s%,s:s%,s:s%,s:s,s:I}",
+                    "id", id, sizeof(id),
+                    "type", "twilio_own",
+                    "friendly_name", cn->name.data, cn->name.len,
+                    "account_sid", cn->sid.data, cn->sid.len,
+                    "auth_token", sealed.data, sealed.len,
+                    "status", "active",
+                    "created_at", (json_int_t) ngx_time());
+
+    if (ngx_http_agnitel_json_own(r->pool, prv) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    dump = json_dumps(prv, JSON_COMPACT);
+    if (dump == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        free(dump);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* another request may have connected one while this one was checked */
+
+    rc = ngx_http_agnitel_provider_find(r, txn, NULL);
+
+    if (rc == MDB_NOTFOUND) {
+        k.mv_data = key;
+        k.mv_size = aad.len;
+        v.mv_data = dump;
+        v.mv_size = ngx_strlen(dump);
+
+        rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
+                     &k, &v, MDB_NOOVERWRITE);
+
+    } else if (rc == 0) {
+        rc = MDB_KEYEXIST;
+    }
+
+    free(dump);
+
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_exists",
+                                      NULL, "the workspace has a Twilio "
+                                      "provider already");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "agnitel: workspace %V connected Twilio account %V",
+                  &ctx->workspace, &cn->sid);
+
+    j = ngx_http_agnitel_reply(r, 256, "Twilio account connected");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_provider_view(j, prv);
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_CREATED, j);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
+{
+    int                             rc;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    u_char                          prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                          len;
+    MDB_val                         k, v, ik, iv;
+    MDB_txn                        *txn;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_json_t        *j;
+    ngx_http_agnitel_record_hdr_t   hdr;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_id_valid(&ctx->params[0], "prv_") != NGX_OK) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      NULL, "no such provider");
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace,
+                                           &ctx->params[0]);
+
+    len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v);
+
+    /*
+     * A workspace has one Twilio provider: any Twilio number left in its
+     * inventory (active, pending or in grace) is that provider's.
+     */
+
+    if (rc == 0) {
+        rc = mdb_cursor_open(txn,
+                        amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX],
+                        &cur);
+    }
+
+    if (rc == 0) {
+        ik.mv_data = prefix;
+        ik.mv_size = len;
+
+        for (rc = mdb_cursor_get(cur, &ik, &iv, MDB_SET_RANGE);
+             rc == 0;
+             rc = mdb_cursor_get(cur, &ik, &iv, MDB_NEXT))
+        {
+            if (ik.mv_size < len || ngx_memcmp(ik.mv_data, prefix, len) != 0)
+            {
+                rc = MDB_NOTFOUND;
+                break;
+            }
+
+            if (ngx_http_agnitel_record_hdr(&iv, &hdr) == NGX_OK
+                && hdr.provider == NGX_HTTP_AGNITEL_TWILIO)
+            {
+                rc = MDB_KEYEXIST;
+                break;
+            }
+        }
+
+        mdb_cursor_close(cur);
+
+        if (rc == MDB_NOTFOUND) {
+            rc = mdb_del(txn,
+                         amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
+                         &k, NULL);
+        }
+    }
+
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      NULL, "no such provider");
+    }
+
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_in_use",
+                                      NULL, "release the provider's numbers "
+                                      "first");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    j = ngx_http_agnitel_reply(r, 128, "Provider removed");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "id");
+    ngx_http_agnitel_json_str(j, ctx->params[0].data, ctx->params[0].len);
+    ngx_http_agnitel_json_key(j, "status");
+    ngx_http_agnitel_json_lit(j, "\"removed\"}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * The workspace's Twilio account with its token opened, ready for a call.
+ * NGX_DECLINED: the workspace has none.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
+    ngx_http_agnitel_twilio_account_t *account)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                        *prv;
+    MDB_txn                       *txn;
+    ngx_str_t                      sealed, token, aad;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_agnitel_provider_find(r, txn, &prv);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != 0) {
+        return NGX_ERROR;
+    }
+
+    account->id.data = (u_char *) ngx_http_agnitel_twilio_str(prv, "id");
+    account->account_sid.data =
+                (u_char *) ngx_http_agnitel_twilio_str(prv, "account_sid");
+    sealed.data = (u_char *) ngx_http_agnitel_twilio_str(prv, "auth_token");
+
+    if (account->id.data == NULL || account->account_sid.data == NULL
+        || sealed.data == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    account->id.len = ngx_strlen(account->id.data);
+    account->account_sid.len = ngx_strlen(account->account_sid.data);
+    sealed.len = ngx_strlen(sealed.data);
+
+    aad.data = key;
+    aad.len = ngx_http_agnitel_store_key(key, &ctx->workspace, &account->id);
+
+    if (ngx_http_agnitel_open(r->pool, amcf->key, &aad, &sealed, &token)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "agnitel: the auth token of provider %V does not open: "
+                      "was agnitel_secret_key_file changed?", &account->id);
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_twilio_basic(r->pool, &account->account_sid,
+                                         &token, &account->authorization);
+}
+
+
+/*
+ * The workspace's Twilio provider inside txn: 0 and *prv (owned by the
+ * pool; prv may be NULL to only test), MDB_NOTFOUND, or another error.
+ */
+
+static int
+ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
+    json_t **prv)
+{
+    int                            rc;
+    u_char                         prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                         len;
+    json_t                        *p;
+    MDB_val                        k, v;
+    MDB_cursor                    *cur;
+    const char                    *type;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    rc = mdb_cursor_open(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
+                         &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
+
+    k.mv_data = prefix;
+    k.mv_size = len;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size < len || ngx_memcmp(k.mv_data, prefix, len) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+
+        p = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+        if (ngx_http_agnitel_json_own(r->pool, p) != NGX_OK) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+
+        type = ngx_http_agnitel_twilio_str(p, "type");
+
+        if (type && ngx_strncmp(type, "twilio_", 7) == 0) {
+            if (prv) {
+                *prv = p;
+            }
+
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+/* NGX_OK: the workspace has a Twilio provider; NGX_DECLINED: none */
+
+static ngx_int_t
+ngx_http_agnitel_provider_exists(ngx_http_request_t *r)
+{
+    int                            rc;
+    MDB_txn                       *txn;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_agnitel_provider_find(r, txn, NULL);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    return (rc == 0) ? NGX_OK : (rc == MDB_NOTFOUND) ? NGX_DECLINED
+                                                     : NGX_ERROR;
+}
+
+
+/* the secret never leaves: id, type, name, account, status, created */
+
+static void
+ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
+{
+    const char  **key;
+
+    static const char  *keys[] = {
+        "id", "type", "friendly_name", "account_sid", "status", NULL
+    };
+
+    ngx_http_agnitel_json_lit(j, "{");
+
+    for (key = keys; *key; key++) {
+        ngx_http_agnitel_json_member(j, *key, json_object_get(prv, *key));
+    }
+
+    ngx_http_agnitel_json_key(j, "created_at");
+    ngx_http_agnitel_json_time(j, json_integer_value(json_object_get(prv,
+                                                          "created_at")));
+    ngx_http_agnitel_json_lit(j, "}");
+}

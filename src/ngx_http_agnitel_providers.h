@@ -1,0 +1,36 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_PROVIDERS_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_PROVIDERS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+
+/* the workspace's Twilio account, its token opened for one call */
+typedef struct {
+    ngx_str_t                       id;
+    ngx_str_t                       account_sid;
+    ngx_str_t                       authorization;
+} ngx_http_agnitel_twilio_account_t;
+
+
+ngx_int_t ngx_http_agnitel_providers_list(ngx_http_request_t *r,
+    json_t *body);
+ngx_int_t ngx_http_agnitel_providers_twilio(ngx_http_request_t *r,
+    json_t *body);
+ngx_int_t ngx_http_agnitel_providers_delete(ngx_http_request_t *r,
+    json_t *body);
+
+ngx_int_t ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
+    ngx_http_agnitel_twilio_account_t *account);
+
+
+#endif /* _NGX_HTTP_AGNITEL_PROVIDERS_H_INCLUDED_ */

@@ -1,0 +1,354 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * Twilio's REST API (2010-04-01) without a transport.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_twilio.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_json.h"
+
+
+#define NGX_HTTP_AGNITEL_TWILIO_AUTH              20003
+#define NGX_HTTP_AGNITEL_TWILIO_NOT_FOUND         20404
+#define NGX_HTTP_AGNITEL_TWILIO_INVALID_NUMBER    21421
+#define NGX_HTTP_AGNITEL_TWILIO_UNAVAILABLE       21422
+#define NGX_HTTP_AGNITEL_TWILIO_NONE_FOUND        21452
+#define NGX_HTTP_AGNITEL_TWILIO_INVALID_AREA      21451
+
+
+static void ngx_http_agnitel_twilio_err(ngx_http_agnitel_carrier_err_t *err,
+    ngx_uint_t status, const char *code, const char *message,
+    ngx_uint_t definite);
+
+
+/*
+ * application/x-www-form-urlencoded, for bodies and query strings alike:
+ * everything but unreserved characters is %XX, so "+1415..." goes out as
+ * "%2B1415...".  Empty values are left out.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_encode(ngx_pool_t *pool,
+    ngx_http_agnitel_param_t *params, ngx_uint_t n, ngx_str_t *out)
+{
+    u_char      *p, c;
+    size_t       len;
+    ngx_uint_t   i, k;
+
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += ngx_strlen(params[i].key) + 2 + 3 * params[i].value.len;
+    }
+
+    out->data = ngx_pnalloc(pool, len + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = out->data;
+
+    for (i = 0; i < n; i++) {
+
+        if (params[i].value.len == 0) {
+            continue;
+        }
+
+        if (p != out->data) {
+            *p++ = '&';
+        }
+
+        p = ngx_cpymem(p, params[i].key, ngx_strlen(params[i].key));
+        *p++ = '=';
+
+        for (k = 0; k < params[i].value.len; k++) {
+            c = params[i].value.data[k];
+
+            if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+                *p++ = c;
+
+            } else {
+                *p++ = '%';
+                *p++ = hex[c >> 4];
+                *p++ = hex[c & 0xf];
+            }
+        }
+    }
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/* "Basic " base64(AccountSid ":" AuthToken) */
+
+ngx_int_t
+ngx_http_agnitel_twilio_basic(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_str_t *token, ngx_str_t *out)
+{
+    ngx_str_t  plain, enc;
+
+    plain.len = sid->len + 1 + token->len;
+    plain.data = ngx_pnalloc(pool, plain.len);
+    if (plain.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(plain.data, "%V:%V", sid, token);
+
+    out->len = sizeof("Basic ") - 1 + ngx_base64_encoded_length(plain.len);
+    out->data = ngx_pnalloc(pool, out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    enc.data = ngx_cpymem(out->data, "Basic ", sizeof("Basic ") - 1);
+    ngx_encode_base64(&enc, &plain);
+
+    ngx_explicit_memzero(plain.data, plain.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * "2010-04-01/Accounts/" SID and the rest, from a format of ngx_sprintf():
+ * the path below the agnitel_twilio_api prefix.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_path(ngx_pool_t *pool, ngx_str_t *out,
+    ngx_str_t *sid, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    out->data = ngx_pnalloc(pool, 256);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_slprintf(out->data, out->data + 256, "2010-04-01/Accounts/%V",
+                     sid);
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(p, out->data + 256, fmt, args);
+    va_end(args);
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Classifies the answer to a call, following DESIGN's carrier table.
+ * NGX_OK: the carrier did it (*json is its answer, NULL for no body, or
+ * for a search that found nothing).  NGX_DECLINED: *err says what to
+ * answer, and whether the carrier surely did nothing.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
+    ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    json_t      *body;
+    ngx_int_t    code;
+    ngx_uint_t   status;
+
+    *json = NULL;
+
+    if (call->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_GATEWAY_TIME_OUT,
+                                    "upstream_timeout",
+                                    "the carrier did not answer in time", 0);
+        return NGX_DECLINED;
+    }
+
+    if (call->rc != NGX_OK || call->status == 0) {
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
+                                    "upstream_error",
+                                    "the carrier could not be reached", 0);
+        return NGX_DECLINED;
+    }
+
+    status = call->status;
+    body = NULL;
+
+    if (call->response.len) {
+        body = json_loadb((char *) call->response.data, call->response.len,
+                          0, NULL);
+
+        if (body && (!json_is_object(body)
+                     || ngx_http_agnitel_json_own(pool, body) != NGX_OK))
+        {
+            json_decref(body);
+            body = NULL;
+        }
+    }
+
+    code = json_integer_value(json_object_get(body, "code"));
+
+    if (status >= 200 && status < 300) {
+
+        if (body == NULL && status != NGX_HTTP_NO_CONTENT) {
+            ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
+                                        "upstream_error",
+                                        "the carrier's answer is malformed",
+                                        0);
+            return NGX_DECLINED;
+        }
+
+        *json = body;
+        return NGX_OK;
+    }
+
+    if (status >= 500 || (body == NULL && status != NGX_HTTP_NOT_FOUND)) {
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
+                                    "upstream_error",
+                                    "the carrier failed", 0);
+        return NGX_DECLINED;
+    }
+
+    if (status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN
+        || code == NGX_HTTP_AGNITEL_TWILIO_AUTH
+        || (status == NGX_HTTP_NOT_FOUND
+            && op == NGX_HTTP_AGNITEL_TWILIO_CONNECT))
+    {
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                    "provider_auth_failed",
+                                    "the carrier refused the credentials", 1);
+        return NGX_DECLINED;
+    }
+
+    if (code == NGX_HTTP_AGNITEL_TWILIO_NONE_FOUND
+        && op == NGX_HTTP_AGNITEL_TWILIO_SEARCH)
+    {
+        return NGX_OK;
+    }
+
+    if (code == NGX_HTTP_AGNITEL_TWILIO_UNAVAILABLE
+        || code == NGX_HTTP_AGNITEL_TWILIO_NONE_FOUND)
+    {
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_CONFLICT,
+                                    "number_unavailable",
+                                    "the number is not available", 1);
+        return NGX_DECLINED;
+    }
+
+    if (code == NGX_HTTP_AGNITEL_TWILIO_INVALID_NUMBER
+        || code == NGX_HTTP_AGNITEL_TWILIO_INVALID_AREA)
+    {
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                    "invalid_number",
+                                    "the carrier says the number or area "
+                                    "code is invalid", 1);
+        return NGX_DECLINED;
+    }
+
+    if (status == NGX_HTTP_NOT_FOUND) {
+
+        if (op == NGX_HTTP_AGNITEL_TWILIO_RELEASE) {
+            /* already gone at the carrier */
+            return NGX_OK;
+        }
+
+        if (op == NGX_HTTP_AGNITEL_TWILIO_FETCH) {
+            ngx_http_agnitel_twilio_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                        "invalid_number",
+                                        "number_sid is not a number of the "
+                                        "connected Twilio account", 1);
+            err->field = "number_sid";
+            return NGX_DECLINED;
+        }
+    }
+
+    ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
+                                "the carrier refused the request", 1);
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_agnitel_twilio_err(ngx_http_agnitel_carrier_err_t *err,
+    ngx_uint_t status, const char *code, const char *message,
+    ngx_uint_t definite)
+{
+    err->status = status;
+    err->code = code;
+    err->field = NULL;
+    err->message = message;
+    err->definite = definite;
+}
+
+
+/*
+ * Twilio spells capabilities "voice"/"sms" on incoming numbers and
+ * "voice"/"SMS" on available ones; either is accepted, and so are the
+ * strings "true"/"false" some proxies turn booleans into.
+ */
+
+ngx_uint_t
+ngx_http_agnitel_twilio_capability(json_t *caps, const char *name)
+{
+    json_t      *v;
+    const char  *key;
+    void        *it;
+
+    for (it = json_object_iter(caps); it;
+         it = json_object_iter_next(caps, it))
+    {
+        key = json_object_iter_key(it);
+
+        if (ngx_strcasecmp((u_char *) key, (u_char *) name) == 0) {
+            v = json_object_iter_value(it);
+
+            return json_is_true(v)
+                   || (json_is_string(v)
+                       && ngx_strcmp(json_string_value(v), "true") == 0);
+        }
+    }
+
+    return 0;
+}
+
+
+/* a string member, NULL when absent, null or not a string */
+
+const char *
+ngx_http_agnitel_twilio_str(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+
+/* Twilio SIDs: two capitals and 32 hex characters */
+
+ngx_int_t
+ngx_http_agnitel_twilio_sid_valid(ngx_str_t *sid, const char *prefix)
+{
+    ngx_uint_t  i;
+
+    if (sid->len != 34 || ngx_strncmp(sid->data, prefix, 2) != 0) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 2; i < sid->len; i++) {
+        if (!isxdigit(sid->data[i])) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
