@@ -51,7 +51,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_agnitel_search_args(ngx_http_request_t *r,
-    ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args);
+    ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args,
+    ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_search_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
 static void ngx_http_agnitel_available(ngx_http_agnitel_json_t *j,
@@ -61,7 +62,8 @@ static void ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
 static ngx_int_t ngx_http_agnitel_buy_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
 static ngx_int_t ngx_http_agnitel_buy_key(ngx_http_request_t *r,
-    json_t *body, ngx_http_agnitel_order_t *o);
+    json_t *body, ngx_http_agnitel_order_t *o,
+    ngx_http_agnitel_carrier_err_t *err);
 static int ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
     ngx_http_agnitel_order_t *o, ngx_uint_t *state, ngx_uint_t *status,
     ngx_str_t *text);
@@ -75,9 +77,13 @@ static ngx_int_t ngx_http_agnitel_add_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_agnitel_release_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
 static ngx_int_t ngx_http_agnitel_order_account(ngx_http_request_t *r,
-    ngx_http_agnitel_order_t *o);
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_order_number(ngx_http_request_t *r,
-    json_t *body, ngx_http_agnitel_order_t *o);
+    json_t *body, ngx_http_agnitel_order_t *o,
+    ngx_http_agnitel_carrier_err_t *err);
+static ngx_int_t ngx_http_agnitel_fail(ngx_http_agnitel_carrier_err_t *err,
+    ngx_uint_t status, const char *code, const char *field,
+    const char *message);
 static ngx_int_t ngx_http_agnitel_carrier_error(ngx_http_request_t *r,
     ngx_http_agnitel_carrier_err_t *err);
 static json_t *ngx_http_agnitel_twilio_number(ngx_http_request_t *r,
@@ -93,11 +99,12 @@ static const char  *ngx_http_agnitel_resources[] = {
 ngx_int_t
 ngx_http_agnitel_carrier_search(ngx_http_request_t *r, json_t *body)
 {
-    ngx_int_t                      rc;
-    ngx_str_t                      args;
-    ngx_uint_t                     type;
-    ngx_http_agnitel_order_t      *o;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_int_t                        rc;
+    ngx_str_t                        args;
+    ngx_uint_t                       type;
+    ngx_http_agnitel_order_t        *o;
+    ngx_http_agnitel_carrier_err_t   err;
+    ngx_http_agnitel_main_conf_t    *amcf;
 
     o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
     if (o == NULL) {
@@ -106,14 +113,14 @@ ngx_http_agnitel_carrier_search(ngx_http_request_t *r, json_t *body)
 
     type = NGX_HTTP_AGNITEL_LOCAL;
 
-    rc = ngx_http_agnitel_search_args(r, o, &type, &args);
-    if (rc != NGX_OK) {
-        return rc;
+    rc = ngx_http_agnitel_search_args(r, o, &type, &args, &err);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_agnitel_order_account(r, o, &err);
     }
 
-    rc = ngx_http_agnitel_order_account(r, o);
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_agnitel_carrier_error(r, &err);
     }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
@@ -138,14 +145,12 @@ ngx_http_agnitel_carrier_search(ngx_http_request_t *r, json_t *body)
 }
 
 
-/*
- * The search query, checked and turned into Twilio's: an answer has been
- * sent when this returns anything but NGX_OK.
- */
+/* the search query, checked and turned into Twilio's */
 
 static ngx_int_t
 ngx_http_agnitel_search_args(ngx_http_request_t *r,
-    ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args)
+    ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args,
+    ngx_http_agnitel_carrier_err_t *err)
 {
     ngx_str_t   v, name;
     ngx_uint_t  i, k;
@@ -174,9 +179,10 @@ ngx_http_agnitel_search_args(ngx_http_request_t *r,
     if (ngx_http_agnitel_arg(r, "iso_country", &v) != NGX_OK
         || v.len != 2 || !isalpha(v.data[0]) || !isalpha(v.data[1]))
     {
-        return ngx_http_agnitel_invalid(r, "iso_country",
-                                        "iso_country is required: an ISO "
-                                        "3166-1 alpha-2 code");
+        return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_field", "iso_country",
+                                     "iso_country is required: an ISO "
+                                     "3166-1 alpha-2 code");
     }
 
     o->iso[0] = ngx_toupper(v.data[0]);
@@ -186,9 +192,10 @@ ngx_http_agnitel_search_args(ngx_http_request_t *r,
         *type = ngx_http_agnitel_rate_type(&name);
 
         if (*type == 0) {
-            return ngx_http_agnitel_invalid(r, "type",
-                                            "type must be local, mobile or "
-                                            "toll_free");
+            return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_field", "type",
+                                         "type must be local, mobile or "
+                                         "toll_free");
         }
     }
 
@@ -234,18 +241,21 @@ ngx_http_agnitel_search_args(ngx_http_request_t *r,
     }
 
     if (ngx_http_agnitel_twilio_encode(r->pool, params, i, args) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_agnitel_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal_error", NULL,
+                                     "internal error");
     }
 
     return NGX_OK;
 
 invalid:
 
-    return ngx_http_agnitel_invalid(r, filters[i].arg,
-                                    "a search filter is not valid: area_code "
-                                    "digits, contains digits, letters and *, "
-                                    "voice_enabled and sms_enabled true or "
-                                    "false, limit from 1 to 50");
+    return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST, "invalid_field",
+                                 filters[i].arg,
+                                 "a search filter is not valid: area_code "
+                                 "digits, contains digits, letters and *, "
+                                 "voice_enabled and sms_enabled true or "
+                                 "false, limit from 1 to 50");
 }
 
 
@@ -398,7 +408,6 @@ ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
     int64_t                         price;
     MDB_val                         v;
     MDB_txn                        *txn;
-    ngx_int_t                       err;
     ngx_str_t                       text;
     ngx_uint_t                      state, status, i;
     const char                     *msg;
@@ -406,6 +415,7 @@ ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
     ngx_http_agnitel_ctx_t         *ctx;
     ngx_http_agnitel_order_t       *o;
     ngx_http_agnitel_param_t        form[3];
+    ngx_http_agnitel_carrier_err_t  fail;
     ngx_http_agnitel_main_conf_t   *amcf;
 
     static const char  *prices[] = {
@@ -420,9 +430,8 @@ ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    err = ngx_http_agnitel_order_number(r, body, o);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_order_number(r, body, o, &fail) != NGX_OK) {
+        return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
     for (i = 0; i < 3; i++) {
@@ -475,14 +484,10 @@ ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
         }
     }
 
-    err = ngx_http_agnitel_buy_key(r, body, o);
-    if (err != NGX_OK) {
-        return err;
-    }
-
-    err = ngx_http_agnitel_order_account(r, o);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_buy_key(r, body, o, &fail) != NGX_OK
+        || ngx_http_agnitel_order_account(r, o, &fail) != NGX_OK)
+    {
+        return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
     if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
@@ -776,7 +781,7 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
-    ngx_http_agnitel_order_t *o)
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
 {
     char                    *dump;
     u_char                   hash[NGX_HTTP_AGNITEL_SHA256_LEN];
@@ -817,16 +822,17 @@ ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
     }
 
     if (key.len == 0 || key.len > NGX_HTTP_AGNITEL_IDEM_KEY_MAX) {
-        return ngx_http_agnitel_invalid(r, "Idempotency-Key",
-                                        "Idempotency-Key must have 1 to 128 "
-                                        "characters");
+        return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_field", "Idempotency-Key",
+                                     "Idempotency-Key must have 1 to 128 "
+                                     "characters");
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
 
     o->idem.data = ngx_pnalloc(r->pool, ctx->workspace.len + 1 + key.len);
     if (o->idem.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto failed;
     }
 
     o->idem.len = ngx_http_agnitel_store_key(o->idem.data, &ctx->workspace,
@@ -836,7 +842,7 @@ ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
 
     dump = json_dumps(body, JSON_COMPACT|JSON_SORT_KEYS);
     if (dump == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        goto failed;
     }
 
     ngx_http_agnitel_sha256(hash, (u_char *) dump, ngx_strlen(dump));
@@ -845,6 +851,11 @@ ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
     ngx_hex_dump(o->hash, hash, sizeof(hash));
 
     return NGX_OK;
+
+failed:
+
+    return ngx_http_agnitel_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "internal_error", NULL, "internal error");
 }
 
 
@@ -988,14 +999,14 @@ ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
 ngx_int_t
 ngx_http_agnitel_carrier_add(ngx_http_request_t *r, json_t *body)
 {
-    int                            rc;
-    MDB_val                        k, v;
-    MDB_txn                       *txn;
-    ngx_int_t                      err;
-    ngx_str_t                      sid;
-    const char                    *msg;
-    ngx_http_agnitel_order_t      *o;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    int                              rc;
+    MDB_val                          k, v;
+    MDB_txn                         *txn;
+    ngx_str_t                        sid;
+    const char                      *msg;
+    ngx_http_agnitel_order_t        *o;
+    ngx_http_agnitel_carrier_err_t   err;
+    ngx_http_agnitel_main_conf_t    *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
@@ -1004,9 +1015,8 @@ ngx_http_agnitel_carrier_add(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    err = ngx_http_agnitel_order_number(r, body, o);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_order_number(r, body, o, &err) != NGX_OK) {
+        return ngx_http_agnitel_carrier_error(r, &err);
     }
 
     msg = ngx_http_agnitel_text(r->pool, body, "number_sid", 34, 1, &sid);
@@ -1017,9 +1027,8 @@ ngx_http_agnitel_carrier_add(ngx_http_request_t *r, json_t *body)
                                         "characters");
     }
 
-    err = ngx_http_agnitel_order_account(r, o);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_order_account(r, o, &err) != NGX_OK) {
+        return ngx_http_agnitel_carrier_error(r, &err);
     }
 
     /* no carrier call for a number some workspace holds already */
@@ -1162,17 +1171,16 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_agnitel_carrier_release(ngx_http_request_t *r, ngx_str_t *sid)
 {
-    ngx_int_t                  err;
-    ngx_http_agnitel_order_t  *o;
+    ngx_http_agnitel_order_t        *o;
+    ngx_http_agnitel_carrier_err_t   err;
 
     o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
     if (o == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    err = ngx_http_agnitel_order_account(r, o);
-    if (err != NGX_OK) {
-        return err;
+    if (ngx_http_agnitel_order_account(r, o, &err) != NGX_OK) {
+        return ngx_http_agnitel_carrier_error(r, &err);
     }
 
     o->call.method = NGX_HTTP_DELETE;
@@ -1211,27 +1219,29 @@ ngx_http_agnitel_release_done(ngx_http_request_t *r,
 }
 
 
-/* the workspace's Twilio account, or the answer that it has none */
+/* the workspace's Twilio account, whose credentials the call will carry */
 
 static ngx_int_t
 ngx_http_agnitel_order_account(ngx_http_request_t *r,
-    ngx_http_agnitel_order_t *o)
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
 {
     ngx_int_t  rc;
 
     rc = ngx_http_agnitel_twilio_account(r, &o->account);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
-                                      "provider_not_configured", NULL,
-                                      "connect a Twilio account first");
+        return ngx_http_agnitel_fail(err, NGX_HTTP_CONFLICT,
+                                     "provider_not_configured", NULL,
+                                     "connect a Twilio account first");
     }
 
     if (rc != NGX_OK) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                      "internal_error", NULL,
-                                      "the Twilio provider cannot be used");
+        return ngx_http_agnitel_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal_error", NULL,
+                                     "the Twilio provider cannot be used");
     }
+
+    o->call.authorization = o->account.authorization;
 
     return NGX_OK;
 }
@@ -1241,7 +1251,7 @@ ngx_http_agnitel_order_account(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_agnitel_order_number(ngx_http_request_t *r, json_t *body,
-    ngx_http_agnitel_order_t *o)
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
 {
     const char  *msg;
 
@@ -1251,18 +1261,36 @@ ngx_http_agnitel_order_number(ngx_http_request_t *r, json_t *body,
     if (msg || ngx_http_agnitel_e164_valid(o->number.data, o->number.len)
                != NGX_OK)
     {
-        return ngx_http_agnitel_invalid(r, "phone_number",
-                                        "phone_number must be E.164, "
-                                        "such as +14155550100");
+        return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_field", "phone_number",
+                                     "phone_number must be E.164, such as "
+                                     "+14155550100");
     }
 
     msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 0,
                                 &o->name);
     if (msg) {
-        return ngx_http_agnitel_invalid(r, "friendly_name", msg);
+        return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_field", "friendly_name", msg);
     }
 
     return NGX_OK;
+}
+
+
+/* fills the answer a helper wants sent; NGX_DECLINED for the caller */
+
+static ngx_int_t
+ngx_http_agnitel_fail(ngx_http_agnitel_carrier_err_t *err, ngx_uint_t status,
+    const char *code, const char *field, const char *message)
+{
+    err->status = status;
+    err->code = code;
+    err->field = field;
+    err->message = message;
+    err->definite = 1;
+
+    return NGX_DECLINED;
 }
 
 

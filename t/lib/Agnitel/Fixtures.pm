@@ -13,7 +13,8 @@ use Exporter qw(import);
 use File::Temp qw(tempdir);
 use Test::Nginx::Socket ();
 
-our @EXPORT = qw(key workspace import_number chunked $SIP);
+our @EXPORT = qw(key workspace import_number chunked twilio_config
+                 connect_twilio $SIP $SID $TOKEN);
 
 our $SIP = 'sip:68uajga988j.sip.livekit.cloud';
 
@@ -26,7 +27,48 @@ chmod 0600, "$dir/secret.key";
 
 $ENV{TEST_NGINX_KEY_FILE} = "$dir/secret.key";
 
+# a Twilio account for the fake carriers of the suites
+our $SID   = 'AC' . ('0123456789abcdef' x 2);
+our $TOKEN = 'f00dfacef00dfacef00dfacef00dface';
+
+$ENV{TEST_NGINX_TWILIO_PORT} ||= ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 1;
+
 sub key { sprintf 'agn_%032d', $_[0] || 1 }
+
+# connects workspace 1 to $SID (the fake must answer the account fetch)
+sub connect_twilio {
+    return "POST /api/v1/telephony/providers/twilio\n"
+        . qq({"mode":"own","friendly_name":"Main","account_sid":"$SID",)
+        . qq("auth_token":"$TOKEN"});
+}
+
+# http_config with a fake Twilio on its own port: its locations are given,
+# and it writes every request it gets into error.log, where --- error_log
+# sees exactly what the module sent
+sub twilio_config {
+    my ($fake, %opt) = @_;
+
+    my $voice = $opt{voice_url} ? "agnitel_voice_url $opt{voice_url};" : '';
+
+    return <<"_EOC_";
+    agnitel_store store;
+    agnitel_secret_key_file \$TEST_NGINX_KEY_FILE;
+    agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
+    $voice
+
+    log_format twilio 'twilio: \$request_method \$uri?\$args '
+                      'body=\$request_body auth=\$http_authorization '
+                      'key=\$http_x_api_key ct=\$content_type';
+
+    server {
+        listen 127.0.0.1:\$TEST_NGINX_TWILIO_PORT;
+        access_log logs/error.log twilio;
+        default_type application/json;
+$fake
+    }
+_EOC_
+}
+
 
 # a request creating workspace $n, whose API key is key($n)
 sub workspace {
@@ -78,6 +120,18 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
 _EOC_
 
     $block->set_value('config', <<"_EOC_") unless $block->config;
+    agnitel_twilio_api /_twilio/;
+
+    location /_twilio/ {
+        internal;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_TWILIO_PORT/;
+        proxy_pass_request_headers off;
+        proxy_set_header Authorization \$agnitel_upstream_authorization;
+        proxy_set_header Content-Type application/x-www-form-urlencoded;
+        proxy_read_timeout 1s;
+        subrequest_output_buffer_size 64k;
+    }
+
     location /api/ { agnitel_api; }
     location /admin/ { agnitel_admin; }
 

@@ -769,10 +769,13 @@ sub line_matches ($$) {
     return ref $pat ? $line =~ /$pat/ : index($line, $pat) >= 0;
 }
 
-sub check_error_log ($$) {
-    my ($block, $rep) = @_;
+# --- error_log is checked once the block's last request is answered (a
+# line a later request causes is not there after the first); --- no_error_log
+# after every request.
+sub check_error_log ($$$) {
+    my ($block, $rep, $final) = @_;
     my $name = $block->name;
-    my $want = to_patterns($block->error_log);
+    my $want = $final ? to_patterns($block->error_log) : [];
     my $deny = to_patterns($block->no_error_log);
 
     # Give nginx a moment (log phase etc.); for --- error_log keep polling
@@ -792,7 +795,7 @@ sub check_error_log ($$) {
         push @$lines, @{ error_log_data() };
     }
 
-    if (defined $block->error_log) {
+    if ($final && defined $block->error_log) {
         for my $pat (@$want) {
             if (grep { line_matches($_, $pat) } @$lines) {
                 pass("$name - pattern \"$pat\" matches a line in error.log (req $rep)");
@@ -926,11 +929,11 @@ sub run_block ($$) {
         }
         if ($idx < $#$reqs) {
             sleep parse_time($block->wait) if $block->wait;
-            check_error_log($block, $rep);
+            check_error_log($block, $rep, 0);
         }
     }
     sleep parse_time($block->wait) if $block->wait;
-    check_error_log($block, $rep);
+    check_error_log($block, $rep, 1);
 
     if ($UseValgrind) {
         stop_nginx($name);
