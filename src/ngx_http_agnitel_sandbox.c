@@ -196,6 +196,8 @@ static ngx_uint_t ngx_http_agnitel_sandbox_toll_free(u_char *area);
 
 static ngx_int_t ngx_http_agnitel_sandbox_list(ngx_http_request_t *r,
     ngx_str_t *account);
+static int ngx_http_agnitel_sandbox_list_walk(MDB_txn *txn, MDB_dbi dbi,
+    ngx_str_t *account, ngx_str_t *number, ngx_uint_t page, json_t *list);
 static ngx_int_t ngx_http_agnitel_sandbox_list_add(json_t *list,
     ngx_str_t *number, json_t *rec);
 static ngx_int_t ngx_http_agnitel_sandbox_fetch(ngx_http_request_t *r,
@@ -1115,13 +1117,11 @@ ngx_http_agnitel_sandbox_list(ngx_http_request_t *r, ngx_str_t *account)
     int                        rc;
     u_char                     uri[NGX_HTTP_AGNITEL_SANDBOX_URI_MAX];
     size_t                     uri_len;
-    json_t                    *list, *rec, *json;
-    MDB_val                    k, v;
+    json_t                    *list, *json;
     MDB_txn                   *txn;
     ngx_int_t                  n;
-    ngx_str_t                  number, sid, size;
+    ngx_str_t                  number, size;
     ngx_uint_t                 page;
-    MDB_cursor                *cur;
     ngx_http_agnitel_store_t  *store;
 
     page = NGX_HTTP_AGNITEL_SANDBOX_LIST;
@@ -1161,59 +1161,9 @@ ngx_http_agnitel_sandbox_list(ngx_http_request_t *r, ngx_str_t *account)
         return ngx_http_agnitel_sandbox_internal(r);
     }
 
-    rc = mdb_cursor_open(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &cur);
-    if (rc != 0) {
-        goto failed;
-    }
-
-    /* the pre-owned number first, unless it was deleted */
-
-    ngx_str_set(&sid, NGX_HTTP_AGNITEL_SANDBOX_OWNED_SID);
-
-    k.mv_data = sid.data;
-    k.mv_size = sid.len;
-
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-
-    if (rc == MDB_NOTFOUND) {
-        rc = ngx_http_agnitel_sandbox_list_add(list, &number,
-                                        ngx_http_agnitel_sandbox_owned(account))
-             == NGX_OK ? 0 : MDB_PANIC;
-    }
-
-    /* then "PN..." keys; "+E164" keys sort before them */
-
-    if (rc == 0 || rc == MDB_NOTFOUND) {
-        k.mv_data = "PN";
-        k.mv_size = 2;
-
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-             rc == 0 && json_array_size(list) < page;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        {
-            if (k.mv_size < 2 || ngx_strncmp(k.mv_data, "PN", 2) != 0) {
-                break;
-            }
-
-            rec = ngx_http_agnitel_sandbox_record(&v, account);
-
-            if (rec
-                && ngx_http_agnitel_sandbox_list_add(list, &number, rec)
-                   != NGX_OK)
-            {
-                rc = MDB_PANIC;
-                break;
-            }
-        }
-
-        if (rc == MDB_NOTFOUND) {
-            rc = 0;
-        }
-    }
-
-    mdb_cursor_close(cur);
-
-failed:
+    rc = ngx_http_agnitel_sandbox_list_walk(txn,
+                                      store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX],
+                                      account, &number, page, list);
 
     ngx_http_agnitel_store_read_done(store);
 
@@ -1238,6 +1188,70 @@ failed:
                      "uri", r->unparsed_uri.data, r->unparsed_uri.len);
 
     return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_OK, json);
+}
+
+
+/*
+ * The pre-owned number first, unless it was deleted, then the stored ones:
+ * "PN..." keys ("+E164" keys sort before them).  Returns an LMDB code.
+ */
+
+static int
+ngx_http_agnitel_sandbox_list_walk(MDB_txn *txn, MDB_dbi dbi,
+    ngx_str_t *account, ngx_str_t *number, ngx_uint_t page, json_t *list)
+{
+    int          rc;
+    json_t      *rec;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    k.mv_data = NGX_HTTP_AGNITEL_SANDBOX_OWNED_SID;
+    k.mv_size = sizeof(NGX_HTTP_AGNITEL_SANDBOX_OWNED_SID) - 1;
+
+    rc = mdb_get(txn, dbi, &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        rec = ngx_http_agnitel_sandbox_owned(account);
+
+        if (ngx_http_agnitel_sandbox_list_add(list, number, rec) != NGX_OK) {
+            return MDB_PANIC;
+        }
+
+    } else if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = "PN";
+    k.mv_size = 2;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && json_array_size(list) < page;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size < 2 || ngx_strncmp(k.mv_data, "PN", 2) != 0) {
+            break;
+        }
+
+        /* NULL: a tombstone or another account's number */
+
+        rec = ngx_http_agnitel_sandbox_record(&v, account);
+
+        if (rec && ngx_http_agnitel_sandbox_list_add(list, number, rec)
+                   != NGX_OK)
+        {
+            rc = MDB_PANIC;
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
 }
 
 

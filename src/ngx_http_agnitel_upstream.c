@@ -178,8 +178,10 @@ ngx_http_agnitel_call_headers(ngx_http_request_t *sr,
 
 
 /*
- * Runs on the subrequest each time it is finalized (an error page makes it
- * twice): keeps the latest outcome and wakes the parent when it is done.
+ * Runs on the subrequest each time it is finalized.  An nginx-side failure
+ * (timeout, refused, a body over subrequest_output_buffer_size) is kept and
+ * the subrequest then ends as done: the error page nginx would make of it
+ * is not wanted, and NGX_ERROR would take the client's request down too.
  */
 
 static ngx_int_t
@@ -189,21 +191,49 @@ ngx_http_agnitel_call_done(ngx_http_request_t *r, void *data, ngx_int_t rc)
 
     ngx_buf_t  *b;
 
-    call->rc = rc;
-    call->status = r->headers_out.status;
-    call->response.len = 0;
+    r->parent->write_event_handler = ngx_http_agnitel_call_resume;
 
-    if (rc == NGX_OK && r->out && r->out->buf) {
+    if (call->rc != NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        call->rc = (rc == NGX_ERROR) ? NGX_HTTP_BAD_GATEWAY : rc;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "agnitel call failed: %i", rc);
+        return NGX_OK;
+    }
+
+    call->status = r->headers_out.status;
+
+    if (r->out && r->out->buf) {
         b = r->out->buf;
         call->response.data = b->pos;
         call->response.len = b->last - b->pos;
+
     }
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "agnitel call done: rc:%i status:%ui size:%uz",
-                   rc, call->status, call->response.len);
+    /*
+     * An answer over subrequest_output_buffer_size makes nginx flag the
+     * shared connection as failed, which would take the client's request
+     * down with it: the call fails with a 502 instead, and a pending
+     * purchase is still recorded.  Were the client really gone, the next
+     * write to it finds out.
+     */
 
-    r->parent->write_event_handler = ngx_http_agnitel_call_resume;
+    if (r->connection->error) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "agnitel: the carrier's answer was cut short: is it "
+                      "over subrequest_output_buffer_size?");
+        r->connection->error = 0;
+        call->rc = NGX_HTTP_BAD_GATEWAY;
+        return NGX_OK;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "agnitel call done: status:%ui size:%uz",
+                   call->status, call->response.len);
 
     return rc;
 }

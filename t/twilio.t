@@ -17,6 +17,34 @@ our $ACCOUNT = <<'_EOC_';
 _EOC_
 
 check_accum_error_log();
+# any account SID connects; purchases answer as the block says
+our $ANY_ACCOUNT = <<'_EOC_';
+        location ~ ^/2010-04-01/Accounts/(AC[0-9a-f]+)\.json$ {
+            return 200 '{"sid":"$1","status":"active"}';
+        }
+_EOC_
+
+sub buy_fake {
+    my ($answer) = @_;
+    return $::ANY_ACCOUNT . <<"_EOC_";
+        location ~ /IncomingPhoneNumbers\.json\$ {
+            echo_read_request_body;
+$answer
+        }
+_EOC_
+}
+
+our $BOUGHT = <<'_EOC_';
+            echo_status 201;
+            echo '{"sid":"PN$request_id","account_sid":"AC0123456789abcdef0123456789abcdef","phone_number":"+14155550100","capabilities":{"voice":true,"sms":true,"mms":false,"fax":false},"status":"in-use"}';
+_EOC_
+
+sub buy {
+    my ($number, $extra) = @_;
+    return "POST /api/v1/phone-numbers/buy\n"
+        . qq({"phone_number":"$number","price":1.15) . ($extra || '') . '}';
+}
+
 no_shuffle();
 run_tests();
 
@@ -117,3 +145,351 @@ _EOC_
 ]
 --- error_log eval
 [qr/twilio: GET \/2010-04-01\/Accounts\/AC0123456789abcdef0123456789abcdef\/AvailablePhoneNumbers\/US\/Local\.json\?AreaCode=415&Contains=%2A%2A55%2A&VoiceEnabled=true&PageSize=5 body=- auth=\Q$::AUTH\E key=- ct=/]
+
+
+
+=== TEST 4: a purchase: pending, then active with Twilio's SID; the form sent
+--- http_config eval
+::twilio_config(::buy_fake($::BOUGHT),
+                voice_url => 'https://agents.example.com/inbound?x=1');
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    ::buy('+14155550100', ',"friendly_name":"Sales line","per_minute_price_inbound":0.0085'),
+    "GET /api/v1/phone-numbers",
+    ::buy('+14155550100'),
+]
+--- error_code eval
+[201, 201, 201, 200, 409]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '^\{"success":true,"message":"Phone number bought","data":\{"id":"pn_[0-9a-f]{16}","phone_number":"\+14155550100","friendly_name":"Sales line","provider":"twilio","provider_id":"prv_[0-9a-f]{16}","telephony_id":"PN[0-9a-f]{32}","iso_country":"US","capabilities":\{"voice":true,"sms":true\},"price":1.15,"per_minute_price_inbound":0.0085,"per_minute_price_outbound":0.0945,"currency":"USD","status":"active","is_active":true,"purchased_at":"[^"]+","renews_at":null,"inbound_trunk":null,"created_at":"[^"]+"\}\}$',
+    '"meta":\{"total":1,',
+    '"code":"number_already_exists"',
+]
+--- error_log eval
+[qr/twilio: POST \/2010-04-01\/Accounts\/AC0123456789abcdef0123456789abcdef\/IncomingPhoneNumbers\.json\?- body=PhoneNumber=%2B14155550100&FriendlyName=Sales%20line&VoiceUrl=https%3A%2F%2Fagents\.example\.com%2Finbound%3Fx%3D1 auth=\Q$::AUTH\E key=- ct=application\/x-www-form-urlencoded/,
+ qr/workspace ws_[0-9a-f]{16} bought \+14155550100 as PN[0-9a-f]{32}/]
+
+
+
+=== TEST 5: an Idempotency-Key replays the first answer without a second purchase
+--- http_config eval: ::twilio_config(::buy_fake($::BOUGHT))
+--- more_headers
+X-Api-Key: agn_00000000000000000000000000000001
+Content-Type: application/json
+Idempotency-Key: order-7f3a
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    ::buy('+14155550100'),
+    ::buy('+14155550100'),
+    ::buy('+14155550100', ',"friendly_name":"Other"'),
+    "GET /api/v1/phone-numbers",
+]
+--- error_code eval
+[201, 201, 201, 201, 422, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '"message":"Phone number bought".*"telephony_id":"PN[0-9a-f]{32}"',
+    '"message":"Phone number bought".*"telephony_id":"PN[0-9a-f]{32}"',
+    '^\{"success":false,"message":"this Idempotency-Key was used with another request body","error":\{"code":"idempotency_mismatch"\}\}$',
+    '"meta":\{"total":1,',
+]
+
+
+
+=== TEST 6: the price must be the rate card's; no carrier call otherwise
+--- http_config eval: ::twilio_config(::buy_fake($::BOUGHT))
+--- request eval
+[
+    ::workspace(1),
+    ::buy('+14155550100'),
+    ::connect_twilio(),
+    "POST /api/v1/phone-numbers/buy\n" . '{"phone_number":"+14155550100","price":1.1}',
+    ::buy('+14155550100', ',"per_minute_price_outbound":0.09'),
+    "POST /api/v1/phone-numbers/buy\n" . '{"phone_number":"+14155550100","price":"1.15"}',
+    "POST /api/v1/phone-numbers/buy\n" . '{"phone_number":"+14155550100"}',
+    ::buy('+442071838750'),
+    ::buy('4155550100'),
+    "GET /api/v1/phone-numbers?status=pending",
+]
+--- error_code eval
+[201, 409, 201, 409, 409, 400, 400, 422, 400, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '"code":"provider_not_configured"',
+    '"success":true',
+    '^\{"success":false,"message":"the price is not the current one: search again","error":\{"code":"price_changed","field":"price"\}\}$',
+    '"code":"price_changed","field":"per_minute_price_outbound"',
+    '"field":"price"',
+    '"field":"price"',
+    '"code":"invalid_number","field":"phone_number"',
+    '"field":"phone_number"',
+    '"meta":\{"total":0,',
+]
+--- no_error_log
+twilio: POST
+[alert]
+
+
+
+=== TEST 7: Twilio 21422: 409 number_unavailable, and nothing is kept
+--- http_config eval
+::twilio_config(::buy_fake(q{            echo_status 400;
+            echo '{"code":21422,"message":"PhoneNumber not available","status":400}';}));
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    ::buy('+14155550100'),
+    "GET /api/v1/phone-numbers?status=pending",
+    "GET /api/v1/phone-numbers",
+    ::import_number('+14155550100'),
+]
+--- error_code eval
+[201, 201, 409, 200, 200, 201]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '^\{"success":false,"message":"the number is not available","error":\{"code":"number_unavailable"\}\}$',
+    '"meta":\{"total":0,',
+    '"meta":\{"total":0,',
+    '"success":true',
+]
+
+
+
+=== TEST 8: Twilio 21421: 422 invalid_number
+--- http_config eval
+::twilio_config(::buy_fake(q{            echo_status 400;
+            echo '{"code":21421,"message":"PhoneNumber is invalid","status":400}';}));
+--- request eval
+[::workspace(1), ::connect_twilio(), ::buy('+14155550100'), "GET /api/v1/phone-numbers"]
+--- error_code eval
+[201, 201, 422, 200]
+--- response_body_like eval
+['"success":true', '"success":true', '"code":"invalid_number"', '"meta":\{"total":0,']
+
+
+
+=== TEST 9: a carrier that does not answer in time: 504, and the number stays pending
+--- http_config eval
+::twilio_config(::buy_fake(q{            echo_sleep 3;
+            echo_status 201;
+            echo '{"sid":"PN0123456789abcdef0123456789abcdef"}';}));
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    ::buy('+14155550100'),
+    "GET /api/v1/phone-numbers?status=pending",
+    "GET /api/v1/phone-numbers/+14155550100",
+    ::buy('+14155550100'),
+]
+--- error_code eval
+[201, 201, 504, 200, 200, 409]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '^\{"success":false,"message":"the carrier did not answer in time","error":\{"code":"upstream_timeout"\}\}$',
+    '"phone_number":"\+14155550100".*"status":"pending","is_active":false.*"meta":\{"total":1,',
+    '"telephony_id":null.*"status":"pending"',
+    '"code":"number_already_exists"',
+]
+--- error_log
+the purchase of +14155550100 has no known outcome: it stays pending
+--- timeout: 6
+
+
+
+=== TEST 10: a carrier error (5xx) or a malformed answer: 502, the number stays pending
+--- http_config eval
+::twilio_config(::buy_fake(q{            echo_status 503;
+            echo '<html>Service Unavailable</html>';}));
+--- request eval
+[::workspace(1), ::connect_twilio(), ::buy('+14155550100'), "GET /api/v1/phone-numbers?status=pending"]
+--- error_code eval
+[201, 201, 502, 200]
+--- response_body_like eval
+['"success":true', '"success":true', '"code":"upstream_error"', '"meta":\{"total":1,']
+
+
+
+=== TEST 11: a 201 without a SID is not a purchase we can record: 502, pending
+--- http_config eval
+::twilio_config(::buy_fake(q{            echo_status 201;
+            echo '{"status":"in-use"}';}));
+--- request eval
+[::workspace(1), ::connect_twilio(), ::buy('+14155550100'), "GET /api/v1/phone-numbers?status=pending"]
+--- error_code eval
+[201, 201, 502, 200]
+--- response_body_like eval
+['"success":true', '"success":true', '"message":"the carrier.s answer is malformed"', '"meta":\{"total":1,']
+
+
+
+=== TEST 12: a carrier that cannot be reached: 502
+--- config
+    agnitel_twilio_api /_twilio/;
+    location /_twilio/ {
+        internal;
+        proxy_pass http://127.0.0.1:9/;
+        proxy_set_header Authorization $agnitel_upstream_authorization;
+    }
+    location /api/ { agnitel_api; }
+    location /admin/ { agnitel_admin; }
+--- http_config eval: ::twilio_config('')
+--- request eval
+[::workspace(1), ::connect_twilio(), "GET /api/v1/telephony/providers"]
+--- error_code eval
+[201, 502, 200]
+--- response_body_like eval
+['"success":true', '^\{"success":false,"message":"the carrier could not be reached","error":\{"code":"upstream_error"\}\}$', '"data":\[\]']
+--- no_error_log
+[alert]
+
+
+
+=== TEST 13: an answer larger than subrequest_output_buffer_size: 502
+--- http_config eval
+::twilio_config($::ACCOUNT . q{
+        location ~ /AvailablePhoneNumbers/ {
+            echo_duplicate 70000 'x';
+        }
+});
+--- request eval
+[::workspace(1), ::connect_twilio(), "GET /api/v1/phone-numbers/available?iso_country=US"]
+--- error_code eval
+[201, 201, 502]
+--- response_body_like eval
+['"success":true', '"success":true', '"code":"upstream_error"']
+--- no_error_log
+[alert]
+
+
+
+=== TEST 14: add-twilio imports a number the account has, checked by its SID
+--- http_config eval
+::twilio_config($::ACCOUNT . q{
+        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/IncomingPhoneNumbers/PN11111111111111111111111111111111.json {
+            return 200 '{"sid":"PN11111111111111111111111111111111","phone_number":"+14155550123","friendly_name":"Front desk","capabilities":{"voice":true,"sms":false}}';
+        }
+        location ~ /IncomingPhoneNumbers/ {
+            return 404 '{"code":20404,"message":"The requested resource was not found","status":404}';
+        }
+});
+--- request eval
+[
+    ::workspace(1),
+    "POST /api/v1/phone-numbers/add-twilio\n" . '{"phone_number":"+14155550123","number_sid":"PN11111111111111111111111111111111"}',
+    ::connect_twilio(),
+    "POST /api/v1/phone-numbers/add-twilio\n" . '{"phone_number":"+14155550199","number_sid":"PN11111111111111111111111111111111"}',
+    "POST /api/v1/phone-numbers/add-twilio\n" . '{"phone_number":"+14155550123","number_sid":"PN22222222222222222222222222222222"}',
+    "POST /api/v1/phone-numbers/add-twilio\n" . '{"phone_number":"+14155550123","number_sid":"PN1"}',
+    "POST /api/v1/phone-numbers/add-twilio\n" . '{"phone_number":"+14155550123","number_sid":"PN11111111111111111111111111111111"}',
+    "POST /api/v1/phone-numbers/add-twilio\n" . '{"phone_number":"+14155550123","number_sid":"PN11111111111111111111111111111111"}',
+]
+--- error_code eval
+[201, 409, 201, 422, 422, 400, 201, 409]
+--- response_body_like eval
+[
+    '"success":true',
+    '"code":"provider_not_configured"',
+    '"success":true',
+    '"code":"invalid_number","field":"phone_number"',
+    '^\{"success":false,"message":"number_sid is not a number of the connected Twilio account","error":\{"code":"invalid_number","field":"number_sid"\}\}$',
+    '"field":"number_sid"',
+    '^\{"success":true,"message":"Twilio number added","data":\{"id":"pn_[0-9a-f]{16}","phone_number":"\+14155550123","friendly_name":"Front desk","provider":"twilio","provider_id":"prv_[0-9a-f]{16}","telephony_id":"PN11111111111111111111111111111111","iso_country":"US","capabilities":\{"voice":true,"sms":false\},"price":null,.*"status":"active","is_active":true',
+    '"code":"number_already_exists"',
+]
+
+
+
+=== TEST 15: release deletes the number at Twilio; a provider in use cannot go
+--- http_config eval
+::twilio_config(::buy_fake($::BOUGHT) . q{
+        location ~ ^/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/IncomingPhoneNumbers/PN[0-9a-f]+\.json$ {
+            if ($request_method = DELETE) {
+                return 204;
+            }
+            return 405;
+        }
+});
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    ::buy('+14155550100'),
+    "DELETE /api/v1/telephony/providers/prv_0000000000000000",
+    "DELETE /api/v1/phone-numbers/+14155550100/release",
+    "GET /api/v1/phone-numbers?status=released",
+]
+--- error_code eval
+[201, 201, 201, 404, 200, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '"success":true',
+    '"code":"not_found"',
+    '"status":"released"',
+    '"provider":"twilio".*"status":"released".*"meta":\{"total":1,',
+]
+--- error_log eval
+[qr/twilio: DELETE \/2010-04-01\/Accounts\/AC0123456789abcdef0123456789abcdef\/IncomingPhoneNumbers\/PN[0-9a-f]{32}\.json\?- body=- auth=\Q$::AUTH\E/]
+
+
+
+=== TEST 16: a number Twilio no longer has (404) is still released here
+--- http_config eval
+::twilio_config(::buy_fake($::BOUGHT) . q{
+        location ~ /IncomingPhoneNumbers/ {
+            return 404 '{"code":20404,"message":"not found","status":404}';
+        }
+});
+--- request eval
+[::workspace(1), ::connect_twilio(), ::buy('+14155550100'), "DELETE /api/v1/phone-numbers/+14155550100/release", "GET /api/v1/phone-numbers"]
+--- error_code eval
+[201, 201, 201, 200, 200]
+--- response_body_like eval
+['"success":true', '"success":true', '"success":true', '"status":"released"', '"meta":\{"total":0,']
+
+
+
+=== TEST 17: a carrier 5xx on release keeps the number active; its provider stays
+--- http_config eval
+::twilio_config(::buy_fake($::BOUGHT) . q{
+        location ~ /IncomingPhoneNumbers/ {
+            return 500 '{"code":20500,"message":"Internal Server Error","status":500}';
+        }
+});
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    ::buy('+14155550100'),
+    "DELETE /api/v1/phone-numbers/+14155550100/release",
+    "GET /api/v1/phone-numbers/+14155550100",
+    "GET /api/v1/telephony/providers",
+]
+--- error_code eval
+[201, 201, 201, 502, 200, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '"success":true',
+    '"code":"upstream_error"',
+    '"status":"active","is_active":true',
+    '"type":"twilio_own"',
+]
