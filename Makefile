@@ -25,7 +25,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) \
            TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(ECHO_MODULE)"
 
-.PHONY: all deps run test test-valgrind bench clean
+.PHONY: all deps run test test-valgrind test-contract bench clean
 
 all: $(MODULE)
 
@@ -65,14 +65,23 @@ run: deps $(MODULE)
 	$(NGINX) -p $(CURDIR)/var/ -c $(CURDIR)/conf-examples/dev.conf \
 	    -g 'daemon off; load_module $(CURDIR)/$(MODULE);'
 
-test: deps $(MODULE)
+test: deps $(MODULE) node_modules
 	$(TEST_ENV) prove $(PROVE_INC) -r t/
+
+# the contract suite alone (t/contract, Prism serving Twilio's OpenAPI)
+test-contract: deps $(MODULE) node_modules
+	$(TEST_ENV) prove $(PROVE_INC) -r t/contract/
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch node_modules
 
 test-valgrind: deps $(MODULE)
 	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(PROVE_INC) -r t/
 
 bench: deps $(MODULE)
 	$(TEST_ENV) perl bench/list.pl
+	$(TEST_ENV) perl bench/buy.pl
 
 clean:
 	rm -rf $(BUILD) t/servroot*
