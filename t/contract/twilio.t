@@ -1,0 +1,334 @@
+# Contract: every Twilio call the module makes (connect, search, buy,
+# add-twilio, release) is replayed against Prism serving Twilio's official
+# OpenAPI description, and any request Prism's validator rejects fails the
+# suite.  The fake carriers of t/twilio.t check what we think Twilio wants;
+# this checks it against what Twilio publishes.
+#
+# Needs ../shared/twilio-oai/twilio_api_v2010.json (AGNITEL_TWILIO_OAI
+# overrides the path) and Prism from package-lock.json (npm ci, which
+# "make test-contract" runs).  Ports: nginx 1997, Prism 4017
+# (AGNITEL_CONTRACT_NGINX_PORT, AGNITEL_CONTRACT_PRISM_PORT).
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Test::More;
+use Agnitel::Nginx;
+
+use Cwd qw(abs_path);
+use IO::Socket::INET;
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes qw(time);
+
+my $root  = abs_path("$FindBin::Bin/../..");
+my $spec  = $ENV{AGNITEL_TWILIO_OAI}
+            // "$FindBin::Bin/../../../shared/twilio-oai/twilio_api_v2010.json";
+my $prism = "$root/node_modules/.bin/prism";
+
+my $NGINX_PORT = $ENV{AGNITEL_CONTRACT_NGINX_PORT} || 1997;
+my $PRISM_PORT = $ENV{AGNITEL_CONTRACT_PRISM_PORT} || 4017;
+
+plan skip_all => "Twilio's OpenAPI description is not at $spec: "
+               . 'the contract suite needs ../shared/twilio-oai'
+    unless -f $spec;
+
+plan skip_all => "Prism is not installed ($prism is missing): "
+               . 'run "npm ci" in the repository, or "make test-contract"'
+    unless -x $prism;
+
+plan skip_all => 'starts its own master and workers and Prism; '
+               . 'not run under valgrind'
+    if $ENV{TEST_NGINX_USE_VALGRIND};
+
+my $json = JSON::PP->new->utf8;
+
+
+# --- what Prism will answer: the examples of Twilio's description
+
+# Prism answers with the operation's example, and the module checks those
+# answers against what it sent (the account SID on connect, the number on
+# add-twilio): so the test sends what the examples hold.  Read from the
+# spec rather than copied, so a newer description does not break the suite.
+
+my $oai = do {
+    open my $fh, '<', $spec or die "$spec: $!";
+    local $/;
+    $json->decode(scalar <$fh>);
+};
+
+sub example {
+    my ($path, $method, $status) = @_;
+
+    my $examples = $oai->{paths}{$path}{$method}{responses}{$status}
+                   {content}{'application/json'}{examples}
+        or BAIL_OUT("the description has no example for $method $path");
+
+    # these operations have a single example, the one Prism serves
+    my @ex = values %$examples;
+    BAIL_OUT("$method $path: " . @ex . ' examples, expected one')
+        unless @ex == 1;
+
+    return $ex[0]{value};
+}
+
+my $account = example('/2010-04-01/Accounts/{Sid}.json', get => 200);
+my $owned   = example('/2010-04-01/Accounts/{AccountSid}/'
+                      . 'IncomingPhoneNumbers/{Sid}.json', get => 200);
+
+my $SID = $account->{sid};
+undef $oai;    # 1.8 MB of it
+
+
+# --- nginx's prefix first: Prism's log goes into it
+
+my $n = Agnitel::Nginx->new(name => 'contract', port => $NGINX_PORT);
+my $prism_log = $n->prefix . '/logs/prism.log';
+my $prism_pid;
+
+# whatever happens, neither Prism nor nginx outlive the test: the END
+# block stops them, and a signal (Ctrl-C, prove gone: SIGPIPE) exits
+# through it instead of killing the test where it stands
+my $parent = $$;
+$SIG{$_} = sub { exit 1 } for qw(INT TERM HUP PIPE);
+
+END {
+    local $?;
+    return unless $$ == $parent;
+
+    $n->stop if $n;
+
+    if ($prism_pid) {
+        kill 'TERM', $prism_pid;
+        my $deadline = time + 5;
+        while (waitpid($prism_pid, POSIX::WNOHANG()) == 0) {
+            if (time > $deadline) {
+                kill 'KILL', $prism_pid;
+                waitpid $prism_pid, 0;
+                last;
+            }
+            Time::HiRes::sleep(0.05);
+        }
+    }
+}
+
+sub port_open {
+    my ($port) = @_;
+    return IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                 Proto => 'tcp');
+}
+
+# a server left on the port would answer in Prism's place, and its log
+# is not ours: the checks below would be meaningless
+BAIL_OUT("port $PRISM_PORT is taken: the contract suite needs it for Prism")
+    if port_open($PRISM_PORT);
+
+
+# --- Prism
+
+# Prism answers a request its validator rejects with a 4xx of its own
+# (401, 415, 422), so the API answer fails too, not only the log check.
+# No --errors: it only adds 500s for *responses* that do not match the
+# schema, and Twilio's own examples do not (the Local.json example has
+# "latitude": "19.720000", a string where the schema says number, which
+# is also what the real Twilio sends): that is not the module's to fix.
+$prism_pid = fork // die "fork: $!";
+
+if ($prism_pid == 0) {
+    open STDOUT, '>', $prism_log or die "$prism_log: $!";
+    open STDERR, '>&', \*STDOUT or die "stderr: $!";
+    open STDIN, '<', '/dev/null';
+    { exec $prism, 'mock', '-h', '127.0.0.1', '-p', $PRISM_PORT, $spec }
+    print STDERR "exec $prism: $!\n";
+    POSIX::_exit(127);    # not exit: the END block is the parent's
+}
+
+my $started = time;
+
+$n->wait_for(sub {
+    # died on its own: a broken install or a spec it cannot read
+    if (waitpid($prism_pid, POSIX::WNOHANG()) == $prism_pid) {
+        undef $prism_pid;
+        BAIL_OUT("Prism exited at start:\n" . tail($prism_log));
+    }
+    port_open($PRISM_PORT);
+}, 'Prism to listen', 60);
+
+note sprintf 'Prism listening after %.1fs, log in %s', time - $started,
+             $prism_log;
+
+
+# --- nginx, configured as in production but for the upstream
+
+# the internal location is DESIGN's, with Prism for api.twilio.com (plain
+# HTTP, so no proxy_ssl_*)
+$n->write_file('secret.key', join '', map { chr(($_ * 11 + 3) % 256) } 1 .. 32);
+
+$n->write_config(<<"END", workers => 2);
+    agnitel_store store;
+    agnitel_secret_key_file secret.key;
+    agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
+    agnitel_voice_url https://agents.example.com/inbound;
+
+    server {
+        listen 127.0.0.1:\$PORT;
+
+        agnitel_twilio_api /_twilio/;
+
+        location /_twilio/ {
+            internal;
+            proxy_pass http://127.0.0.1:$PRISM_PORT/;
+            proxy_pass_request_headers off;
+            proxy_set_header Authorization \$agnitel_upstream_authorization;
+            proxy_set_header Content-Type application/x-www-form-urlencoded;
+            proxy_set_header Accept-Encoding "";
+            proxy_read_timeout 10s;
+            subrequest_output_buffer_size 256k;
+        }
+
+        location /api/ { agnitel_api; }
+        location /admin/ { agnitel_admin; }
+    }
+END
+
+$n->start;
+$n->workspace(1);
+
+sub api {
+    my ($method, $path, $body) = @_;
+    my ($status, $answer) = $n->api(1, $method, $path,
+                                    defined $body ? $json->encode($body)
+                                                  : undef);
+    my $data = eval { $json->decode($answer) } || {};
+    return ($status, $data, $answer);
+}
+
+sub api_is {
+    my ($want, $what, @req) = @_;
+    my ($status, $data, $raw) = api(@req);
+    is($status, $want, $what) or diag "$req[0] $req[1]: $raw";
+    return $data;
+}
+
+
+# --- the five operations
+
+# connect: GET Accounts/{Sid}.json; the module wants the SID it sent back
+my $d = api_is(201, 'connect: the account Prism describes is connected',
+               POST => '/api/v1/telephony/providers/twilio',
+               { mode => 'own', friendly_name => 'Main', account_sid => $SID,
+                 auth_token => 'f00dfacef00dfacef00dfacef00dface' });
+is($d->{data}{account_sid}, $SID, 'connect: with its SID');
+
+# search: AvailablePhoneNumbers/{Country}/{Local,TollFree,Mobile}.json
+$d = api_is(200, 'search: local numbers, with every filter',
+            GET => '/api/v1/phone-numbers/available?iso_country=US'
+                   . '&area_code=415&contains=55&voice_enabled=true'
+                   . '&sms_enabled=false&limit=5');
+my $found = $d->{data}[0] || {};
+like($found->{phone_number} // '', qr/^\+1\d{10}$/,
+     'search: Prism\'s example number comes back');
+is($found->{price}, 1.15, 'search: at the US local rate');
+
+api_is(200, 'search: toll-free numbers',
+       GET => '/api/v1/phone-numbers/available?iso_country=US&type=toll_free');
+api_is(200, 'search: mobile numbers',
+       GET => '/api/v1/phone-numbers/available?iso_country=GB&type=mobile'
+              . '&contains=7');
+
+# buy: POST IncomingPhoneNumbers.json (PhoneNumber, FriendlyName, VoiceUrl)
+$d = api_is(201, 'buy: the number the search found',
+            POST => '/api/v1/phone-numbers/buy',
+            { phone_number => $found->{phone_number}, price => 1.15,
+              friendly_name => 'Sales line' });
+like($d->{data}{telephony_id} // '', qr/^PN[0-9a-fA-F]{32}$/,
+     'buy: recorded with Twilio\'s SID');
+is($d->{data}{status}, 'active', 'buy: active');
+
+# add-twilio: GET IncomingPhoneNumbers/{Sid}.json; the module wants the
+# number it was given back
+$d = api_is(201, 'add-twilio: the number Prism describes',
+            POST => '/api/v1/phone-numbers/add-twilio',
+            { phone_number => $owned->{phone_number},
+              number_sid => $owned->{sid} });
+is($d->{data}{telephony_id}, $owned->{sid}, 'add-twilio: with its SID');
+
+# release: DELETE IncomingPhoneNumbers/{Sid}.json, for both
+for my $number ($found->{phone_number}, $owned->{phone_number}) {
+    (my $path = $number // '') =~ s/^\+/%2B/;
+    $d = api_is(200, "release: $number",
+                DELETE => "/api/v1/phone-numbers/$path/release");
+    is($d->{data}{status}, 'released', "release: $number is released");
+}
+
+
+# --- what Prism made of it
+
+# Prism logs each request as a block: "[HTTP SERVER] get /path ...
+# Request received", then its validator's verdict.  The suite sends one
+# request at a time, so the blocks do not interleave.
+my @calls;
+for (split /\n/, $n->read_file('logs/prism.log')) {
+    if (/\[HTTP SERVER\] (\w+) (\S+) .*Request received/) {
+        push @calls, { request => uc($1) . " $2", log => '' };
+    }
+    $calls[-1]{log} .= "$_\n" if @calls;
+}
+
+my $acc = "/2010-04-01/Accounts/$SID";
+my $pn  = 'PN[0-9a-fA-F]{32}';
+
+# the suite cannot pass by sending nothing: each operation reached Prism
+my %expected = (
+    connect      => [1, qr{^GET \Q$acc\E\.json$}],
+    search       => [3, qr{^GET[ ]\Q$acc\E/AvailablePhoneNumbers/
+                           (?:US/Local|US/TollFree|GB/Mobile)\.json$}x],
+    buy          => [1, qr{^POST \Q$acc\E/IncomingPhoneNumbers\.json$}],
+    'add-twilio' => [1, qr{^GET \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
+    release      => [2, qr{^DELETE \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
+);
+
+for my $op (sort keys %expected) {
+    my ($count, $re) = @{ $expected{$op} };
+    my @got = grep { $_->{request} =~ $re } @calls;
+    is(scalar @got, $count, "Prism received $op ($count request"
+                            . ($count > 1 ? 's' : '') . ')')
+        or diag join "\n", 'Prism received:', map { $_->{request} } @calls;
+}
+
+is(scalar @calls, 8, 'and nothing else');
+
+# the point of the suite: every request passed Prism's validator.  A
+# rejection reads "Request did not pass the validation rules", one
+# "[VALIDATOR] ... error" line per violation, then "Request terminated with
+# error".  "Violation: response..." lines are Prism checking Twilio's
+# examples against Twilio's schemas: not about what we sent.
+my $rejected = qr/Request[ ]did[ ]not[ ]pass[ ]the[ ]validation[ ]rules
+                 |\[VALIDATOR\](?!.*Violation:[ ]response\.).*(?:warning|error)
+                 |Request[ ]terminated[ ]with[ ]error/x;
+
+for my $call (@calls) {
+    my $log = $call->{log};
+    my $ok = $log =~ /The request passed the validation rules/
+             && $log !~ $rejected;
+
+    ok($ok, "Prism's validator accepts $call->{request}") or diag $log;
+}
+
+my $all = $n->read_file('logs/prism.log');
+unlike($all, qr/Request did not pass the validation rules/,
+       'Prism\'s log has no "Request did not pass the validation rules"');
+unlike($all, $rejected, 'nor any other violation');
+
+unlike($n->error_log, qr/\[(?:alert|emerg|crit)\]/, 'nginx: no alert');
+
+done_testing();
+
+
+sub tail {
+    my ($file) = @_;
+    open my $fh, '<', $file or return "($file: $!)";
+    my @lines = <$fh>;
+    return join '', @lines[-(@lines < 30 ? @lines : 30) .. -1];
+}
