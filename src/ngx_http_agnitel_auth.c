@@ -89,33 +89,13 @@ ngx_http_agnitel_auth(ngx_http_request_t *r, ngx_http_agnitel_ctx_t *ctx)
 static ngx_int_t
 ngx_http_agnitel_auth_key(ngx_http_request_t *r, ngx_str_t *key)
 {
-    ngx_str_t         *auth;
-    ngx_uint_t         i;
-    ngx_list_part_t   *part;
-    ngx_table_elt_t   *h;
+    ngx_str_t  *auth;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    auth = ngx_http_agnitel_header(r, "X-Api-Key");
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("X-Api-Key") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Api-Key",
-                               sizeof("X-Api-Key") - 1) == 0)
-        {
-            *key = h[i].value;
-            return NGX_OK;
-        }
+    if (auth) {
+        *key = *auth;
+        return NGX_OK;
     }
 
     if (r->headers_in.authorization == NULL) {

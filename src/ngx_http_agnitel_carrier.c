@@ -785,41 +785,17 @@ ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
 {
     char                    *dump;
     u_char                   hash[NGX_HTTP_AGNITEL_SHA256_LEN];
-    ngx_str_t                key;
-    ngx_uint_t               i;
-    ngx_list_part_t         *part;
-    ngx_table_elt_t         *h;
+    ngx_str_t                key, *value;
     ngx_http_agnitel_ctx_t  *ctx;
 
-    ngx_str_null(&key);
+    value = ngx_http_agnitel_header(r, "Idempotency-Key");
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Idempotency-Key") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Idempotency-Key",
-                               sizeof("Idempotency-Key") - 1) == 0)
-        {
-            key = h[i].value;
-            break;
-        }
-    }
-
-    if (key.data == NULL) {
+    if (value == NULL) {
         return NGX_OK;
     }
+
+    key = *value;
+
 
     if (key.len == 0 || key.len > NGX_HTTP_AGNITEL_IDEM_KEY_MAX) {
         return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,

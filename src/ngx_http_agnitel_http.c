@@ -23,7 +23,6 @@ static ngx_int_t ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
 static ngx_int_t ngx_http_agnitel_read_body(ngx_http_request_t *r,
     ngx_http_agnitel_route_t *route);
 static void ngx_http_agnitel_body_handler(ngx_http_request_t *r);
-static u_char *ngx_http_agnitel_body_copy(ngx_http_request_t *r, size_t len);
 
 
 static ngx_str_t  ngx_http_agnitel_methods[] = {
@@ -315,27 +314,20 @@ ngx_http_agnitel_body_handler(ngx_http_request_t *r)
     json_t                  *body;
     ngx_int_t                rc;
     json_error_t             err;
-    ngx_chain_t             *cl;
     ngx_http_agnitel_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
 
-    len = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
+    data = ngx_http_agnitel_body(r, NGX_HTTP_AGNITEL_MAX_BODY, &len);
 
     /* a chunked body has no Content-Length to check up front */
 
-    if (len > NGX_HTTP_AGNITEL_MAX_BODY) {
+    if (data == NULL && len > NGX_HTTP_AGNITEL_MAX_BODY) {
         rc = ngx_http_agnitel_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                     "payload_too_large", NULL,
                                     "request body is over 64 KiB");
         goto done;
     }
-
-    data = ngx_http_agnitel_body_copy(r, len);
 
     if (data == NULL) {
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -370,32 +362,52 @@ done:
 
 
 /*
- * The body may be split over buffers and, past client_body_buffer_size,
- * kept in a temporary file.
+ * The request body in one piece: it may be split over buffers and, past
+ * client_body_buffer_size, kept in a temporary file.  NULL with *len over
+ * the limit when it is too large.
  */
 
-static u_char *
-ngx_http_agnitel_body_copy(ngx_http_request_t *r, size_t len)
+u_char *
+ngx_http_agnitel_body(ngx_http_request_t *r, size_t max, size_t *len)
 {
     u_char       *data, *p;
+    size_t        size;
     ssize_t       n;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
-    data = ngx_pnalloc(r->pool, len + 1);
+    size = 0;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            size += ngx_buf_size(cl->buf);
+        }
+    }
+
+    *len = size;
+
+    if (size > max) {
+        return NULL;
+    }
+
+    data = ngx_pnalloc(r->pool, size + 1);
     if (data == NULL) {
         return NULL;
     }
 
     p = data;
 
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
         b = cl->buf;
 
         if (b->in_file) {
             n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
                               b->file_pos);
+
             if (n != b->file_last - b->file_pos) {
+                *len = 0;
                 return NULL;
             }
 
@@ -576,6 +588,41 @@ ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc)
     return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                   "internal_error", NULL,
                                   "the store failed; nothing was saved");
+}
+
+
+/* a request header by name, NULL when absent */
+
+ngx_str_t *
+ngx_http_agnitel_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i].value;
+        }
+    }
 }
 
 

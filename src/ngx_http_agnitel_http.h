@@ -86,6 +86,9 @@ ngx_int_t ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc);
 
 const char *ngx_http_agnitel_text(ngx_pool_t *pool, json_t *body,
     const char *name, size_t max, ngx_uint_t required, ngx_str_t *out);
+ngx_str_t *ngx_http_agnitel_header(ngx_http_request_t *r, const char *name);
+u_char *ngx_http_agnitel_body(ngx_http_request_t *r, size_t max,
+    size_t *len);
 ngx_int_t ngx_http_agnitel_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 

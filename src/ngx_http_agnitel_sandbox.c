@@ -33,6 +33,7 @@
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
+#include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_sandbox.h"
 #include "ngx_http_agnitel_store.h"
 
@@ -218,9 +219,6 @@ static ngx_int_t ngx_http_agnitel_sandbox_buy_check(
     ngx_http_agnitel_sandbox_buy_t *buy, ngx_http_agnitel_sandbox_err_t *err);
 static int ngx_http_agnitel_sandbox_buy_store(MDB_txn *txn, MDB_dbi dbi,
     ngx_str_t *number, u_char *sid, char *text);
-static u_char *ngx_http_agnitel_sandbox_body(ngx_http_request_t *r,
-    size_t *len);
-
 static json_t *ngx_http_agnitel_sandbox_incoming(ngx_str_t *account,
     u_char *sid, ngx_str_t *number, ngx_str_t *name, ngx_str_t *voice_url,
     time_t created);
@@ -1638,7 +1636,7 @@ ngx_http_agnitel_sandbox_buy_form(ngx_http_request_t *r,
 
     ngx_memzero(buy, sizeof(ngx_http_agnitel_sandbox_buy_t));
 
-    body = ngx_http_agnitel_sandbox_body(r, &len);
+    body = ngx_http_agnitel_body(r, NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX, &len);
 
     if (body == NULL) {
         return (len > NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX) ? NGX_DECLINED
@@ -1800,67 +1798,6 @@ ngx_http_agnitel_sandbox_buy_store(MDB_txn *txn, MDB_dbi dbi,
     /* a random sid met twice: no such number was sold, Twilio-wise */
 
     return (rc == MDB_KEYEXIST) ? MDB_PANIC : rc;
-}
-
-
-/*
- * The request body in one piece: it may be split over buffers and, past
- * client_body_buffer_size, kept in a temporary file.  NULL with *len over
- * the limit when it is too large.
- */
-
-static u_char *
-ngx_http_agnitel_sandbox_body(ngx_http_request_t *r, size_t *len)
-{
-    u_char       *data, *p;
-    size_t        size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
-
-    size = 0;
-
-    if (r->request_body) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            size += ngx_buf_size(cl->buf);
-        }
-    }
-
-    *len = size;
-
-    if (size > NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX) {
-        return NULL;
-    }
-
-    data = ngx_pnalloc(r->pool, size + 1);
-    if (data == NULL) {
-        return NULL;
-    }
-
-    p = data;
-
-    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
-         cl = cl->next)
-    {
-        b = cl->buf;
-
-        if (b->in_file) {
-            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
-                              b->file_pos);
-
-            if (n != b->file_last - b->file_pos) {
-                *len = 0;
-                return NULL;
-            }
-
-            p += n;
-            continue;
-        }
-
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
-    }
-
-    return data;
 }
 
 

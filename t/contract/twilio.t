@@ -17,6 +17,7 @@ use Test::More;
 use Agnitel::Nginx;
 
 use Cwd qw(abs_path);
+use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP ();
 use POSIX ();
@@ -63,12 +64,11 @@ sub example {
 
     my $examples = $oai->{paths}{$path}{$method}{responses}{$status}
                    {content}{'application/json'}{examples}
-        or BAIL_OUT("the description has no example for $method $path");
+        or die "the description has no example for $method $path\n";
 
     # these operations have a single example, the one Prism serves
     my @ex = values %$examples;
-    BAIL_OUT("$method $path: " . @ex . ' examples, expected one')
-        unless @ex == 1;
+    die "$method $path: " . @ex . " examples, expected one\n" unless @ex == 1;
 
     return $ex[0]{value};
 }
@@ -95,7 +95,7 @@ $SIG{$_} = sub { exit 1 } for qw(INT TERM HUP PIPE);
 
 END {
     local $?;
-    return unless $$ == $parent;
+    return unless defined $parent && $$ == $parent;    # not in the child
 
     $n->stop if $n;
 
@@ -121,7 +121,7 @@ sub port_open {
 
 # a server left on the port would answer in Prism's place, and its log
 # is not ours: the checks below would be meaningless
-BAIL_OUT("port $PRISM_PORT is taken: the contract suite needs it for Prism")
+die "port $PRISM_PORT is taken: the contract suite needs it for Prism\n"
     if port_open($PRISM_PORT);
 
 
@@ -131,8 +131,8 @@ BAIL_OUT("port $PRISM_PORT is taken: the contract suite needs it for Prism")
 # (401, 415, 422), so the API answer fails too, not only the log check.
 # No --errors: it only adds 500s for *responses* that do not match the
 # schema, and Twilio's own examples do not (the Local.json example has
-# "latitude": "19.720000", a string where the schema says number, which
-# is also what the real Twilio sends): that is not the module's to fix.
+# "latitude": "19.720000", a string where the schema says number): that
+# is Twilio's description disagreeing with itself, not the module.
 $prism_pid = fork // die "fork: $!";
 
 if ($prism_pid == 0) {
@@ -150,7 +150,7 @@ $n->wait_for(sub {
     # died on its own: a broken install or a spec it cannot read
     if (waitpid($prism_pid, POSIX::WNOHANG()) == $prism_pid) {
         undef $prism_pid;
-        BAIL_OUT("Prism exited at start:\n" . tail($prism_log));
+        die "Prism exited at start:\n" . tail($prism_log);
     }
     port_open($PRISM_PORT);
 }, 'Prism to listen', 60);
@@ -171,6 +171,9 @@ $n->write_config(<<"END", workers => 2);
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     agnitel_voice_url https://agents.example.com/inbound;
 
+    # (no \$request_method: in a subrequest it is the main request's)
+    log_format carrier '\$uri \$upstream_status';
+
     server {
         listen 127.0.0.1:\$PORT;
 
@@ -185,6 +188,12 @@ $n->write_config(<<"END", workers => 2);
             proxy_set_header Accept-Encoding "";
             proxy_read_timeout 10s;
             subrequest_output_buffer_size 256k;
+
+            # nginx's own record of every carrier call and Prism's status:
+            # a request refused before Prism logs it (a body its parser
+            # chokes on) still shows here
+            log_subrequest on;
+            access_log logs/carrier.log carrier;
         }
 
         location /api/ { agnitel_api; }
@@ -299,6 +308,12 @@ for my $op (sort keys %expected) {
 
 is(scalar @calls, 8, 'and nothing else');
 
+# what nginx saw: eight carrier calls, each answered with a 2xx
+my @carrier = split /\n/, $n->read_file('logs/carrier.log');
+is(scalar @carrier, 8, 'nginx made eight carrier calls')
+    or diag join "\n", @carrier;
+is_deeply([grep { !/ 2\d\d$/ } @carrier], [], 'Prism answered each with a 2xx');
+
 # the point of the suite: every request passed Prism's validator.  A
 # rejection reads "Request did not pass the validation rules", one
 # "[VALIDATOR] ... error" line per violation, then "Request terminated with
@@ -316,10 +331,33 @@ for my $call (@calls) {
     ok($ok, "Prism's validator accepts $call->{request}") or diag $log;
 }
 
+# and in the whole log, blocks or not (only the offending lines on failure)
 my $all = $n->read_file('logs/prism.log');
-unlike($all, qr/Request did not pass the validation rules/,
-       'Prism\'s log has no "Request did not pass the validation rules"');
-unlike($all, $rejected, 'nor any other violation');
+my @lines = split /\n/, $all;
+is_deeply([grep { /Request did not pass the validation rules/ } @lines], [],
+          'Prism\'s log has no "Request did not pass the validation rules"');
+is_deeply([grep { $_ =~ $rejected } @lines], [], 'nor any other violation');
+
+my $examples = () = $all =~ /Violation: response\./g;
+note "Prism found $examples violations in Twilio's examples (not ours)"
+    if $examples;
+
+# the checks above are only as good as the markers they look for: a
+# request Prism must reject (no credentials, a letter in AreaCode), sent
+# straight to it, has to trip them, or a Prism that logs differently would
+# let every future violation through
+my $canary = HTTP::Tiny->new(timeout => 10)->get(
+    "http://127.0.0.1:$PRISM_PORT$acc/AvailablePhoneNumbers/US/Local.json"
+    . '?AreaCode=4a5');
+ok($canary->{status} >= 400 && $canary->{status} < 500,
+   "Prism refuses an invalid request ($canary->{status})");
+
+my $tail;
+$n->wait_for(sub {
+    ($tail) = $n->read_file('logs/prism.log') =~ /.*(Request received.*)/s;
+    defined $tail && $tail =~ /Request terminated/;
+}, 'Prism to log the invalid request');
+like($tail, $rejected, 'and the markers this suite looks for see it');
 
 unlike($n->error_log, qr/\[(?:alert|emerg|crit)\]/, 'nginx: no alert');
 
