@@ -16,6 +16,7 @@
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_idempotency.h"
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_rate.h"
@@ -26,14 +27,6 @@
 
 #define NGX_HTTP_AGNITEL_SEARCH_LIMIT   20
 #define NGX_HTTP_AGNITEL_SEARCH_MAX     50
-#define NGX_HTTP_AGNITEL_IDEM_TTL       86400
-#define NGX_HTTP_AGNITEL_IDEM_KEY_MAX   128
-
-/* what an Idempotency-Key found in the store */
-#define NGX_HTTP_AGNITEL_IDEM_NEW       0
-#define NGX_HTTP_AGNITEL_IDEM_REPLAY    1
-#define NGX_HTTP_AGNITEL_IDEM_MISMATCH  2
-#define NGX_HTTP_AGNITEL_IDEM_BUSY      3
 
 
 typedef struct {
@@ -43,10 +36,7 @@ typedef struct {
     u_char                              iso[2];
     ngx_str_t                           number;
     ngx_str_t                           name;
-
-    /* the store key of the Idempotency-Key, and the body's hash */
-    ngx_str_t                           idem;
-    u_char                              hash[2 * NGX_HTTP_AGNITEL_SHA256_LEN];
+    ngx_http_agnitel_idem_t             idem;
 } ngx_http_agnitel_order_t;
 
 
@@ -61,14 +51,6 @@ static void ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_rate_t *rate);
 static ngx_int_t ngx_http_agnitel_buy_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
-static ngx_int_t ngx_http_agnitel_buy_key(ngx_http_request_t *r,
-    json_t *body, ngx_http_agnitel_order_t *o,
-    ngx_http_agnitel_carrier_err_t *err);
-static int ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
-    ngx_http_agnitel_order_t *o, ngx_uint_t *state, ngx_uint_t *status,
-    ngx_str_t *text);
-static int ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
-    ngx_http_agnitel_order_t *o, ngx_uint_t status, ngx_str_t *text);
 static ngx_int_t ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_uint_t status,
     ngx_http_agnitel_json_t *j, ngx_uint_t remove);
@@ -484,9 +466,19 @@ ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
         }
     }
 
-    if (ngx_http_agnitel_buy_key(r, body, o, &fail) != NGX_OK
-        || ngx_http_agnitel_order_account(r, o, &fail) != NGX_OK)
-    {
+    rc = ngx_http_agnitel_idem_init(r, body, &o->idem);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_agnitel_invalid(r, "Idempotency-Key",
+                                        "Idempotency-Key must have 1 to 128 "
+                                        "characters");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_agnitel_order_account(r, o, &fail) != NGX_OK) {
         return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
@@ -522,8 +514,9 @@ ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
     status = 0;
     rc = 0;
 
-    if (o->idem.len) {
-        rc = ngx_http_agnitel_idem_claim(r, txn, o, &state, &status, &text);
+    if (o->idem.key.len) {
+        rc = ngx_http_agnitel_idem_claim(r, txn, &o->idem, &state, &status,
+                                         &text);
     }
 
     if (rc == 0 && state == NGX_HTTP_AGNITEL_IDEM_NEW) {
@@ -689,8 +682,9 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
         rc = ENOMEM;
     }
 
-    if (rc == 0 && o->idem.len) {
-        rc = ngx_http_agnitel_idem_keep(r, txn, o, NGX_HTTP_CREATED, &text);
+    if (rc == 0 && o->idem.key.len) {
+        rc = ngx_http_agnitel_idem_keep(r, txn, &o->idem, NGX_HTTP_CREATED,
+                                        &text);
     }
 
     rc = ngx_http_agnitel_store_finish(txn, rc);
@@ -744,7 +738,7 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     text.data = j->start;
     text.len = j->pos - j->start;
 
-    if (!remove && o->idem.len == 0) {
+    if (!remove && o->idem.key.len == 0) {
         return ngx_http_agnitel_send_raw(r, status, &text);
     }
 
@@ -760,8 +754,8 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
                                             &o->number);
     }
 
-    if (rc == 0 && o->idem.len) {
-        rc = ngx_http_agnitel_idem_keep(r, txn, o, status, &text);
+    if (rc == 0 && o->idem.key.len) {
+        rc = ngx_http_agnitel_idem_keep(r, txn, &o->idem, status, &text);
     }
 
     rc = ngx_http_agnitel_store_finish(txn, rc);
@@ -771,199 +765,6 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     }
 
     return ngx_http_agnitel_send_raw(r, status, &text);
-}
-
-
-/*
- * Idempotency-Key: the store key (workspace "/" key) and the hash of the
- * body it must come with.
- */
-
-static ngx_int_t
-ngx_http_agnitel_buy_key(ngx_http_request_t *r, json_t *body,
-    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
-{
-    char                    *dump;
-    u_char                   hash[NGX_HTTP_AGNITEL_SHA256_LEN];
-    ngx_str_t                key, *value;
-    ngx_http_agnitel_ctx_t  *ctx;
-
-    value = ngx_http_agnitel_header(r, "Idempotency-Key");
-
-    if (value == NULL) {
-        return NGX_OK;
-    }
-
-    key = *value;
-
-
-    if (key.len == 0 || key.len > NGX_HTTP_AGNITEL_IDEM_KEY_MAX) {
-        return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
-                                     "invalid_field", "Idempotency-Key",
-                                     "Idempotency-Key must have 1 to 128 "
-                                     "characters");
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-
-    o->idem.data = ngx_pnalloc(r->pool, ctx->workspace.len + 1 + key.len);
-    if (o->idem.data == NULL) {
-        goto failed;
-    }
-
-    o->idem.len = ngx_http_agnitel_store_key(o->idem.data, &ctx->workspace,
-                                             &key);
-
-    /* the same body, whatever the order of its members */
-
-    dump = json_dumps(body, JSON_COMPACT|JSON_SORT_KEYS);
-    if (dump == NULL) {
-        goto failed;
-    }
-
-    ngx_http_agnitel_sha256(hash, (u_char *) dump, ngx_strlen(dump));
-    free(dump);
-
-    ngx_hex_dump(o->hash, hash, sizeof(hash));
-
-    return NGX_OK;
-
-failed:
-
-    return ngx_http_agnitel_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                 "internal_error", NULL, "internal error");
-}
-
-
-/*
- * Inside the purchase's write transaction: a new key is claimed (marked
- * under way); a known one replays its answer, or is busy, or came with
- * another body.  Keys older than 24 hours count as new.
- */
-
-static int
-ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
-    ngx_http_agnitel_order_t *o, ngx_uint_t *state, ngx_uint_t *status,
-    ngx_str_t *text)
-{
-    int                            rc;
-    char                          *dump;
-    json_t                        *idem;
-    MDB_val                        k, v;
-    const char                    *hash;
-    ngx_http_agnitel_main_conf_t  *amcf;
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-
-    k.mv_data = o->idem.data;
-    k.mv_size = o->idem.len;
-
-    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
-                 &v);
-
-    if (rc == 0) {
-        idem = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-
-        if (ngx_http_agnitel_json_own(r->pool, idem) != NGX_OK) {
-            return MDB_CORRUPTED;
-        }
-
-        if (json_integer_value(json_object_get(idem, "created_at"))
-            + NGX_HTTP_AGNITEL_IDEM_TTL > ngx_time())
-        {
-            hash = ngx_http_agnitel_twilio_str(idem, "hash");
-
-            if (hash == NULL
-                || ngx_strncmp(hash, o->hash, sizeof(o->hash)) != 0)
-            {
-                *state = NGX_HTTP_AGNITEL_IDEM_MISMATCH;
-                return 0;
-            }
-
-            text->data = (u_char *) ngx_http_agnitel_twilio_str(idem,
-                                                                "answer");
-            if (text->data == NULL) {
-                *state = NGX_HTTP_AGNITEL_IDEM_BUSY;
-                return 0;
-            }
-
-            text->len = ngx_strlen(text->data);
-            *status = json_integer_value(json_object_get(idem, "status"));
-            *state = NGX_HTTP_AGNITEL_IDEM_REPLAY;
-
-            return 0;
-        }
-
-    } else if (rc != MDB_NOTFOUND) {
-        return rc;
-    }
-
-    *state = NGX_HTTP_AGNITEL_IDEM_NEW;
-
-    idem = json_pack("{s:s%,s:I}", "hash", o->hash, sizeof(o->hash),
-                     "created_at", (json_int_t) ngx_time());
-
-    if (ngx_http_agnitel_json_own(r->pool, idem) != NGX_OK) {
-        return ENOMEM;
-    }
-
-    dump = json_dumps(idem, JSON_COMPACT);
-    if (dump == NULL) {
-        return ENOMEM;
-    }
-
-    v.mv_data = dump;
-    v.mv_size = ngx_strlen(dump);
-
-    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
-                 &v, 0);
-
-    free(dump);
-
-    return rc;
-}
-
-
-/* the final answer for the key, replayed to the same request for a day */
-
-static int
-ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
-    ngx_http_agnitel_order_t *o, ngx_uint_t status, ngx_str_t *text)
-{
-    int                            rc;
-    char                          *dump;
-    json_t                        *idem;
-    MDB_val                        k, v;
-    ngx_http_agnitel_main_conf_t  *amcf;
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-
-    idem = json_pack("{s:s%,s:I,s:i,s:s%}",
-                     "hash", o->hash, sizeof(o->hash),
-                     "created_at", (json_int_t) ngx_time(),
-                     "status", (int) status,
-                     "answer", text->data, text->len);
-
-    if (ngx_http_agnitel_json_own(r->pool, idem) != NGX_OK) {
-        return ENOMEM;
-    }
-
-    dump = json_dumps(idem, JSON_COMPACT);
-    if (dump == NULL) {
-        return ENOMEM;
-    }
-
-    k.mv_data = o->idem.data;
-    k.mv_size = o->idem.len;
-    v.mv_data = dump;
-    v.mv_size = ngx_strlen(dump);
-
-    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
-                 &v, 0);
-
-    free(dump);
-
-    return rc;
 }
 
 

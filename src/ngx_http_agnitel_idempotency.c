@@ -1,0 +1,211 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * Idempotency-Key on purchases: the first answer is kept a day and
+ * replayed to the same request, so a retried buy never buys twice.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_idempotency.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_twilio.h"
+
+
+#define NGX_HTTP_AGNITEL_IDEM_TTL       86400
+#define NGX_HTTP_AGNITEL_IDEM_KEY_MAX   128
+
+
+/*
+ * Idempotency-Key: the store key (workspace "/" key) and the hash of the
+ * body it must come with.  NGX_OK with an empty key when there is none,
+ * NGX_DECLINED when it is not 1 to 128 characters.
+ */
+
+ngx_int_t
+ngx_http_agnitel_idem_init(ngx_http_request_t *r, json_t *body,
+    ngx_http_agnitel_idem_t *idem)
+{
+    char                    *dump;
+    u_char                   hash[NGX_HTTP_AGNITEL_SHA256_LEN];
+    ngx_str_t                key, *value;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    value = ngx_http_agnitel_header(r, "Idempotency-Key");
+
+    if (value == NULL) {
+        return NGX_OK;
+    }
+
+    key = *value;
+
+
+    if (key.len == 0 || key.len > NGX_HTTP_AGNITEL_IDEM_KEY_MAX) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    idem->key.data = ngx_pnalloc(r->pool, ctx->workspace.len + 1 + key.len);
+    if (idem->key.data == NULL) {
+        goto failed;
+    }
+
+    idem->key.len = ngx_http_agnitel_store_key(idem->key.data, &ctx->workspace,
+                                             &key);
+
+    /* the same body, whatever the order of its members */
+
+    dump = json_dumps(body, JSON_COMPACT|JSON_SORT_KEYS);
+    if (dump == NULL) {
+        goto failed;
+    }
+
+    ngx_http_agnitel_sha256(hash, (u_char *) dump, ngx_strlen(dump));
+    free(dump);
+
+    ngx_hex_dump(idem->hash, hash, sizeof(hash));
+
+    return NGX_OK;
+
+failed:
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Inside the purchase's write transaction: a new key is claimed (marked
+ * under way); a known one replays its answer, or is busy, or came with
+ * another body.  Keys older than 24 hours count as new.
+ */
+
+int
+ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_idem_t *idem, ngx_uint_t *state, ngx_uint_t *status,
+    ngx_str_t *text)
+{
+    int                            rc;
+    char                          *dump;
+    json_t                        *rec;
+    MDB_val                        k, v;
+    const char                    *hash;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    k.mv_data = idem->key.data;
+    k.mv_size = idem->key.len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
+                 &v);
+
+    if (rc == 0) {
+        rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+        if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK) {
+            return MDB_CORRUPTED;
+        }
+
+        if (json_integer_value(json_object_get(rec, "created_at"))
+            + NGX_HTTP_AGNITEL_IDEM_TTL > ngx_time())
+        {
+            hash = ngx_http_agnitel_twilio_str(rec, "hash");
+
+            if (hash == NULL
+                || ngx_strncmp(hash, idem->hash, sizeof(idem->hash)) != 0)
+            {
+                *state = NGX_HTTP_AGNITEL_IDEM_MISMATCH;
+                return 0;
+            }
+
+            text->data = (u_char *) ngx_http_agnitel_twilio_str(rec,
+                                                                "answer");
+            if (text->data == NULL) {
+                *state = NGX_HTTP_AGNITEL_IDEM_BUSY;
+                return 0;
+            }
+
+            text->len = ngx_strlen(text->data);
+            *status = json_integer_value(json_object_get(rec, "status"));
+            *state = NGX_HTTP_AGNITEL_IDEM_REPLAY;
+
+            return 0;
+        }
+
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    *state = NGX_HTTP_AGNITEL_IDEM_NEW;
+
+    rec = json_pack("{s:s%,s:I}", "hash", idem->hash, sizeof(idem->hash),
+                     "created_at", (json_int_t) ngx_time());
+
+    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK) {
+        return ENOMEM;
+    }
+
+    dump = json_dumps(rec, JSON_COMPACT);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    v.mv_data = dump;
+    v.mv_size = ngx_strlen(dump);
+
+    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
+                 &v, 0);
+
+    free(dump);
+
+    return rc;
+}
+
+
+/* the final answer for the key, replayed to the same request for a day */
+
+int
+ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_idem_t *idem, ngx_uint_t status, ngx_str_t *text)
+{
+    int                            rc;
+    char                          *dump;
+    json_t                        *rec;
+    MDB_val                        k, v;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    rec = json_pack("{s:s%,s:I,s:i,s:s%}",
+                     "hash", idem->hash, sizeof(idem->hash),
+                     "created_at", (json_int_t) ngx_time(),
+                     "status", (int) status,
+                     "answer", text->data, text->len);
+
+    if (ngx_http_agnitel_json_own(r->pool, rec) != NGX_OK) {
+        return ENOMEM;
+    }
+
+    dump = json_dumps(rec, JSON_COMPACT);
+    if (dump == NULL) {
+        return ENOMEM;
+    }
+
+    k.mv_data = idem->key.data;
+    k.mv_size = idem->key.len;
+    v.mv_data = dump;
+    v.mv_size = ngx_strlen(dump);
+
+    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_IDEMPOTENCY], &k,
+                 &v, 0);
+
+    free(dump);
+
+    return rc;
+}
