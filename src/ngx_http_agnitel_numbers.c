@@ -34,10 +34,29 @@ typedef struct {
 } ngx_http_agnitel_filter_t;
 
 
+/* a list being answered */
+typedef struct {
+    ngx_http_agnitel_filter_t       filter;
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_store_t       *store;
+    ngx_http_agnitel_json_t        *j;
+    ngx_uint_t                      total;
+    ngx_uint_t                      n;
+} ngx_http_agnitel_list_t;
+
+
 static const char *ngx_http_agnitel_filter(ngx_http_request_t *r,
     ngx_http_agnitel_filter_t *f, const char **field);
 static ngx_uint_t ngx_http_agnitel_filter_match(ngx_http_agnitel_filter_t *f,
     ngx_http_agnitel_record_hdr_t *hdr);
+static int ngx_http_agnitel_list_inventory(MDB_txn *txn,
+    ngx_http_agnitel_list_t *l);
+static int ngx_http_agnitel_list_history(MDB_txn *txn,
+    ngx_http_agnitel_list_t *l);
+static ngx_uint_t ngx_http_agnitel_list_take(ngx_http_agnitel_list_t *l,
+    ngx_http_agnitel_record_hdr_t *hdr);
+static int ngx_http_agnitel_list_add(ngx_http_agnitel_list_t *l,
+    MDB_val *val);
 static ngx_int_t ngx_http_agnitel_uint_arg(ngx_http_request_t *r,
     const char *name, ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n);
 static ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r,
@@ -185,130 +204,211 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
 ngx_int_t
 ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
 {
-    int                             rc;
-    u_char                          prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    size_t                          prefix_len;
-    MDB_dbi                         dbi, records;
-    MDB_val                         k, v;
-    MDB_txn                        *txn;
-    ngx_str_t                       view;
-    ngx_uint_t                      total, n;
-    const char                     *msg, *field;
-    MDB_cursor                     *cur;
-    ngx_http_agnitel_ctx_t         *ctx;
-    ngx_http_agnitel_json_t        *j;
-    ngx_http_agnitel_filter_t       f;
-    ngx_http_agnitel_record_hdr_t   hdr;
-    ngx_http_agnitel_main_conf_t   *amcf;
+    int                            rc;
+    MDB_txn                       *txn;
+    const char                    *msg, *field;
+    ngx_http_agnitel_list_t        l;
+    ngx_http_agnitel_main_conf_t  *amcf;
 
-    msg = ngx_http_agnitel_filter(r, &f, &field);
+    ngx_memzero(&l, sizeof(ngx_http_agnitel_list_t));
+
+    msg = ngx_http_agnitel_filter(r, &l.filter, &field);
     if (msg) {
         return ngx_http_agnitel_invalid(r, field, msg);
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    l.ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    l.store = amcf->store;
 
-    /*
-     * The inventory is listed from its index and only the records on the
-     * page are fetched; released numbers are history, kept apart from the
-     * inventory and scanned whole.
-     */
-
-    if (f.status == NGX_HTTP_AGNITEL_RELEASED) {
-        dbi = amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY];
-        records = 0;
-
-    } else {
-        dbi = amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX];
-        records = amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS];
-    }
-
-    prefix_len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
-
-    j = ngx_http_agnitel_reply(r, f.limit * NGX_HTTP_AGNITEL_VIEW_SIZE,
-                               "Phone numbers");
-    if (j == NULL) {
+    l.j = ngx_http_agnitel_reply(r, l.filter.limit
+                                    * NGX_HTTP_AGNITEL_VIEW_SIZE,
+                                 "Phone numbers");
+    if (l.j == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_agnitel_json_lit(j, "[");
+    ngx_http_agnitel_json_lit(l.j, "[");
 
     txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
     if (txn == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != 0) {
-        ngx_http_agnitel_store_read_done(amcf->store);
-        return ngx_http_agnitel_store_error(r, rc);
+    /* released numbers are history, kept apart from the inventory */
+
+    if (l.filter.status == NGX_HTTP_AGNITEL_RELEASED) {
+        rc = ngx_http_agnitel_list_history(txn, &l);
+
+    } else {
+        rc = ngx_http_agnitel_list_inventory(txn, &l);
     }
 
-    total = 0;
-    n = 0;
-
-    k.mv_data = prefix;
-    k.mv_size = prefix_len;
-
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-    {
-        if (k.mv_size < prefix_len
-            || ngx_memcmp(k.mv_data, prefix, prefix_len) != 0)
-        {
-            break;
-        }
-
-        if (ngx_http_agnitel_record_hdr(&v, &hdr) != NGX_OK
-            || !ngx_http_agnitel_filter_match(&f, &hdr))
-        {
-            continue;
-        }
-
-        if (total++ < f.offset || n == f.limit) {
-            continue;
-        }
-
-        if (records) {
-            rc = mdb_get(txn, records, &k, &v);
-            if (rc != 0) {
-                break;
-            }
-        }
-
-        if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-
-        if (n++) {
-            ngx_http_agnitel_json_lit(j, ",");
-        }
-
-        ngx_http_agnitel_json_raw(j, view.data, view.len);
-    }
-
-    mdb_cursor_close(cur);
     ngx_http_agnitel_store_read_done(amcf->store);
 
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return ngx_http_agnitel_store_error(r, rc);
     }
 
-    ngx_http_agnitel_json_lit(j, "]");
-    ngx_http_agnitel_json_key(j, "meta");
-    ngx_http_agnitel_json_lit(j, "{");
-    ngx_http_agnitel_json_key(j, "total");
-    ngx_http_agnitel_json_int(j, total);
-    ngx_http_agnitel_json_key(j, "limit");
-    ngx_http_agnitel_json_int(j, f.limit);
-    ngx_http_agnitel_json_key(j, "offset");
-    ngx_http_agnitel_json_int(j, f.offset);
-    ngx_http_agnitel_json_lit(j, "}");
+    ngx_http_agnitel_json_lit(l.j, "]");
+    ngx_http_agnitel_json_key(l.j, "meta");
+    ngx_http_agnitel_json_lit(l.j, "{");
+    ngx_http_agnitel_json_key(l.j, "total");
+    ngx_http_agnitel_json_int(l.j, l.total);
+    ngx_http_agnitel_json_key(l.j, "limit");
+    ngx_http_agnitel_json_int(l.j, l.filter.limit);
+    ngx_http_agnitel_json_key(l.j, "offset");
+    ngx_http_agnitel_json_int(l.j, l.filter.offset);
+    ngx_http_agnitel_json_lit(l.j, "}");
 
-    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, l.j);
+}
+
+
+/*
+ * The inventory: the workspace's index entries a page at a time, and the
+ * records of just the numbers on the page of the answer.
+ */
+
+static int
+ngx_http_agnitel_list_inventory(MDB_txn *txn, ngx_http_agnitel_list_t *l)
+{
+    int                             rc;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                         page, k, v;
+    ngx_str_t                       number;
+    ngx_uint_t                      i, n;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_index_entry_t  e;
+
+    rc = ngx_http_agnitel_index_first(txn, l->store, &l->ctx->workspace, &cur,
+                                      &page);
+
+    for ( /* void */ ; rc == 0;
+         rc = ngx_http_agnitel_index_next(cur, &page))
+    {
+        n = page.mv_size / sizeof(ngx_http_agnitel_index_entry_t);
+
+        for (i = 0; i < n; i++) {
+            ngx_http_agnitel_index_entry(&page, i, &e);
+
+            if (!ngx_http_agnitel_list_take(l, &e.hdr)) {
+                continue;
+            }
+
+            number.data = e.number;
+            number.len = ngx_strnlen(e.number, sizeof(e.number));
+
+            k.mv_data = key;
+            k.mv_size = ngx_http_agnitel_store_key(key, &l->ctx->workspace,
+                                                   &number);
+
+            rc = mdb_get(txn, l->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS],
+                         &k, &v);
+
+            if (rc == 0) {
+                rc = ngx_http_agnitel_list_add(l, &v);
+            }
+
+            if (rc != 0) {
+                goto done;
+            }
+        }
+    }
+
+done:
+
+    if (cur) {
+        mdb_cursor_close(cur);
+    }
+
+    return rc;
+}
+
+
+/* the history: released records, each holding its view */
+
+static int
+ngx_http_agnitel_list_history(MDB_txn *txn, ngx_http_agnitel_list_t *l)
+{
+    int                             rc;
+    u_char                          prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t                          len;
+    MDB_val                         k, v;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_record_hdr_t   hdr;
+
+    rc = mdb_cursor_open(txn,
+                         l->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY],
+                         &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    len = ngx_http_agnitel_store_key(prefix, &l->ctx->workspace, NULL);
+
+    k.mv_data = prefix;
+    k.mv_size = len;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size < len || ngx_memcmp(k.mv_data, prefix, len) != 0) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+
+        if (ngx_http_agnitel_record_hdr(&v, &hdr) == NGX_OK
+            && ngx_http_agnitel_list_take(l, &hdr))
+        {
+            rc = ngx_http_agnitel_list_add(l, &v);
+
+            if (rc != 0) {
+                break;
+            }
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+/* counts a record that matches the filter; true if it is on the page */
+
+static ngx_uint_t
+ngx_http_agnitel_list_take(ngx_http_agnitel_list_t *l,
+    ngx_http_agnitel_record_hdr_t *hdr)
+{
+    if (!ngx_http_agnitel_filter_match(&l->filter, hdr)) {
+        return 0;
+    }
+
+    return l->total++ >= l->filter.offset && l->n < l->filter.limit;
+}
+
+
+/* copies a record's view into the answer, inside the read transaction */
+
+static int
+ngx_http_agnitel_list_add(ngx_http_agnitel_list_t *l, MDB_val *val)
+{
+    ngx_str_t                      view;
+    ngx_http_agnitel_record_hdr_t  hdr;
+
+    if (ngx_http_agnitel_record_header(val, &hdr, &view) != NGX_OK) {
+        return MDB_CORRUPTED;
+    }
+
+    if (l->n++) {
+        ngx_http_agnitel_json_lit(l->j, ",");
+    }
+
+    ngx_http_agnitel_json_raw(l->j, view.data, view.len);
+
+    return 0;
 }
 
 

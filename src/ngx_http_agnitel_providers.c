@@ -38,6 +38,8 @@ static int ngx_http_agnitel_provider_find(ngx_http_request_t *r,
 static void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j,
     json_t *prv);
 static ngx_int_t ngx_http_agnitel_provider_exists(ngx_http_request_t *r);
+static int ngx_http_agnitel_provider_unused(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws);
 
 
 ngx_int_t
@@ -321,14 +323,10 @@ ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
 {
     int                             rc;
     u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    u_char                          prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    size_t                          len;
-    MDB_val                         k, v, ik, iv;
+    MDB_val                         k, v;
     MDB_txn                        *txn;
-    MDB_cursor                     *cur;
     ngx_http_agnitel_ctx_t         *ctx;
     ngx_http_agnitel_json_t        *j;
-    ngx_http_agnitel_record_hdr_t   hdr;
     ngx_http_agnitel_main_conf_t   *amcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
@@ -343,8 +341,6 @@ ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
     k.mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace,
                                            &ctx->params[0]);
 
-    len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
-
     txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
     if (txn == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -352,46 +348,14 @@ ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
 
     rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v);
 
-    /*
-     * A workspace has one Twilio provider: any Twilio number left in its
-     * inventory (active, pending or in grace) is that provider's.
-     */
-
     if (rc == 0) {
-        rc = mdb_cursor_open(txn,
-                        amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX],
-                        &cur);
+        rc = ngx_http_agnitel_provider_unused(txn, amcf->store,
+                                              &ctx->workspace);
     }
 
     if (rc == 0) {
-        ik.mv_data = prefix;
-        ik.mv_size = len;
-
-        for (rc = mdb_cursor_get(cur, &ik, &iv, MDB_SET_RANGE);
-             rc == 0;
-             rc = mdb_cursor_get(cur, &ik, &iv, MDB_NEXT))
-        {
-            if (ik.mv_size < len || ngx_memcmp(ik.mv_data, prefix, len) != 0)
-            {
-                rc = MDB_NOTFOUND;
-                break;
-            }
-
-            if (ngx_http_agnitel_record_hdr(&iv, &hdr) == NGX_OK
-                && hdr.provider == NGX_HTTP_AGNITEL_TWILIO)
-            {
-                rc = MDB_KEYEXIST;
-                break;
-            }
-        }
-
-        mdb_cursor_close(cur);
-
-        if (rc == MDB_NOTFOUND) {
-            rc = mdb_del(txn,
-                         amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
-                         &k, NULL);
-        }
+        rc = mdb_del(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k,
+                     NULL);
     }
 
     rc = ngx_http_agnitel_store_finish(txn, rc);
@@ -423,6 +387,48 @@ ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
     ngx_http_agnitel_json_lit(j, "\"removed\"}");
 
     return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * MDB_KEYEXIST while the workspace has Twilio numbers: a workspace has one
+ * Twilio provider, so any Twilio number in its inventory (active, pending
+ * or in grace) is that provider's.
+ */
+
+static int
+ngx_http_agnitel_provider_unused(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_str_t *ws)
+{
+    int                             rc;
+    MDB_val                         page;
+    ngx_uint_t                      i, n;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_index_entry_t  e;
+
+    for (rc = ngx_http_agnitel_index_first(txn, store, ws, &cur, &page);
+         rc == 0;
+         rc = ngx_http_agnitel_index_next(cur, &page))
+    {
+        n = page.mv_size / sizeof(ngx_http_agnitel_index_entry_t);
+
+        for (i = 0; i < n; i++) {
+            ngx_http_agnitel_index_entry(&page, i, &e);
+
+            if (e.hdr.provider == NGX_HTTP_AGNITEL_TWILIO) {
+                rc = MDB_KEYEXIST;
+                goto done;
+            }
+        }
+    }
+
+done:
+
+    if (cur) {
+        mdb_cursor_close(cur);
+    }
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
 }
 
 

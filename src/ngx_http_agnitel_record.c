@@ -18,6 +18,8 @@ static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
 static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
 static json_t *ngx_http_agnitel_record_decode(MDB_val *val);
+static int ngx_http_agnitel_index_set(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, MDB_val *key, u_char *hdr);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
 
 
@@ -95,14 +97,16 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 }
 
 
-/* a record of the inventory goes to "numbers" and its header to the index */
+/*
+ * A record of the inventory goes to "numbers", and its header to the
+ * workspace's entry for the number in "number_list".  key is ws "/" E164.
+ */
 
 int
 ngx_http_agnitel_record_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
     MDB_val *key, MDB_val *val, unsigned flags)
 {
-    int      rc;
-    MDB_val  hdr;
+    int  rc;
 
     rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], key, val,
                  flags);
@@ -110,11 +114,7 @@ ngx_http_agnitel_record_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
         return rc;
     }
 
-    hdr.mv_data = val->mv_data;
-    hdr.mv_size = sizeof(ngx_http_agnitel_record_hdr_t);
-
-    return mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX], key,
-                   &hdr, 0);
+    return ngx_http_agnitel_index_set(txn, store, key, val->mv_data);
 }
 
 
@@ -129,8 +129,128 @@ ngx_http_agnitel_record_del(MDB_txn *txn, ngx_http_agnitel_store_t *store,
         return rc;
     }
 
-    return mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_INDEX], key,
-                   NULL);
+    return ngx_http_agnitel_index_set(txn, store, key, NULL);
+}
+
+
+/*
+ * Replaces (hdr) or removes (NULL) the number's entry among the
+ * workspace's duplicates: a duplicate cannot change in place, it goes and
+ * comes back.
+ */
+
+static int
+ngx_http_agnitel_index_set(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    MDB_val *key, u_char *hdr)
+{
+    int                             rc;
+    MDB_val                         k, v;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_index_entry_t  entry;
+
+    if (key->mv_size <= NGX_HTTP_AGNITEL_WS_ID_LEN + 1
+        || key->mv_size > NGX_HTTP_AGNITEL_WS_ID_LEN + 1
+                          + NGX_HTTP_AGNITEL_INDEX_NUMBER)
+    {
+        return MDB_BAD_VALSIZE;
+    }
+
+    ngx_memzero(&entry, sizeof(entry));
+    ngx_memcpy(entry.number, (u_char *) key->mv_data
+                             + NGX_HTTP_AGNITEL_WS_ID_LEN + 1,
+               key->mv_size - NGX_HTTP_AGNITEL_WS_ID_LEN - 1);
+
+    rc = mdb_cursor_open(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_LIST],
+                         &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = key->mv_data;
+    k.mv_size = NGX_HTTP_AGNITEL_WS_ID_LEN;
+
+    /* the number's entry is the first one at or after (number, zeroes) */
+
+    v.mv_data = &entry;
+    v.mv_size = sizeof(entry);
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+
+    if (rc == 0
+        && ngx_memcmp(v.mv_data, entry.number, sizeof(entry.number)) == 0)
+    {
+        rc = mdb_cursor_del(cur, 0);
+
+    } else if (rc == 0 || rc == MDB_NOTFOUND) {
+        rc = 0;
+    }
+
+    if (rc == 0 && hdr) {
+        ngx_memcpy(&entry.hdr, hdr, sizeof(entry.hdr));
+
+        k.mv_data = key->mv_data;
+        k.mv_size = NGX_HTTP_AGNITEL_WS_ID_LEN;
+        v.mv_data = &entry;
+        v.mv_size = sizeof(entry);
+
+        rc = mdb_cursor_put(cur, &k, &v, 0);
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+/*
+ * The first page of a workspace's index entries (MDB_NOTFOUND: none);
+ * the cursor is the caller's to close.
+ */
+
+int
+ngx_http_agnitel_index_first(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_str_t *ws, MDB_cursor **cur, MDB_val *page)
+{
+    int      rc;
+    MDB_val  k;
+
+    rc = mdb_cursor_open(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_LIST],
+                         cur);
+    if (rc != 0) {
+        *cur = NULL;
+        return rc;
+    }
+
+    k.mv_data = ws->data;
+    k.mv_size = ws->len;
+
+    rc = mdb_cursor_get(*cur, &k, page, MDB_SET);
+
+    if (rc == 0) {
+        rc = mdb_cursor_get(*cur, &k, page, MDB_GET_MULTIPLE);
+    }
+
+    return rc;
+}
+
+
+int
+ngx_http_agnitel_index_next(MDB_cursor *cur, MDB_val *page)
+{
+    MDB_val  k;
+
+    return mdb_cursor_get(cur, &k, page, MDB_NEXT_MULTIPLE);
+}
+
+
+/* entry i of a page; LMDB does not align values */
+
+void
+ngx_http_agnitel_index_entry(MDB_val *page, ngx_uint_t i,
+    ngx_http_agnitel_index_entry_t *entry)
+{
+    ngx_memcpy(entry, (u_char *) page->mv_data + i * sizeof(*entry),
+               sizeof(*entry));
 }
 
 

@@ -41,6 +41,10 @@
 #define NGX_HTTP_AGNITEL_INDIA          3
 
 
+/* an E.164 number, NUL-padded, in an index entry */
+#define NGX_HTTP_AGNITEL_INDEX_NUMBER   16
+
+
 typedef struct {
     uint8_t                     version;
     uint8_t                     status;
@@ -49,6 +53,13 @@ typedef struct {
     u_char                      reserved[3];
     uint32_t                    view_len;
 } ngx_http_agnitel_record_hdr_t;
+
+
+/* a number_list duplicate: sorted by number, then header */
+typedef struct {
+    u_char                          number[NGX_HTTP_AGNITEL_INDEX_NUMBER];
+    ngx_http_agnitel_record_hdr_t   hdr;
+} ngx_http_agnitel_index_entry_t;
 
 
 ngx_int_t ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec,
@@ -67,6 +78,12 @@ int ngx_http_agnitel_owner_free(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number);
 ngx_int_t ngx_http_agnitel_record_hdr(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr);
+int ngx_http_agnitel_index_first(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, MDB_cursor **cur,
+    MDB_val *page);
+int ngx_http_agnitel_index_next(MDB_cursor *cur, MDB_val *page);
+void ngx_http_agnitel_index_entry(MDB_val *page, ngx_uint_t i,
+    ngx_http_agnitel_index_entry_t *entry);
 ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view);
 int ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,

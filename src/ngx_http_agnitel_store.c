@@ -21,18 +21,21 @@ static ngx_int_t ngx_http_agnitel_store_chown(ngx_cycle_t *cycle,
     ngx_str_t *path);
 
 
-static const char  *ngx_http_agnitel_db_names[] = {
-    "meta",
-    "workspaces",
-    "api_keys",
-    "api_key_ids",
-    "numbers",
-    "number_index",
-    "number_owners",
-    "number_history",
-    "providers",
-    "idempotency",
-    "sandbox",
+static struct {
+    const char                 *name;
+    unsigned                    flags;
+} ngx_http_agnitel_dbs[] = {
+    { "meta", 0 },
+    { "workspaces", 0 },
+    { "api_keys", 0 },
+    { "api_key_ids", 0 },
+    { "numbers", 0 },
+    { "number_list", MDB_DUPSORT|MDB_DUPFIXED },
+    { "number_owners", 0 },
+    { "number_history", 0 },
+    { "providers", 0 },
+    { "idempotency", 0 },
+    { "sandbox", 0 },
 };
 
 
@@ -302,8 +305,8 @@ ngx_http_agnitel_dbs_open(ngx_log_t *log, MDB_env *env, MDB_dbi *dbi)
     }
 
     for (i = 0; i < NGX_HTTP_AGNITEL_DB_N; i++) {
-        rc = mdb_dbi_open(txn, ngx_http_agnitel_db_names[i], MDB_CREATE,
-                          &dbi[i]);
+        rc = mdb_dbi_open(txn, ngx_http_agnitel_dbs[i].name,
+                          ngx_http_agnitel_dbs[i].flags|MDB_CREATE, &dbi[i]);
         if (rc != 0) {
             mdb_txn_abort(txn);
             goto failed;

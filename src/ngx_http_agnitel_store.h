@@ -27,10 +27,13 @@
  *   api_key_ids     ws "/" key_id       -> SHA-256(key), 32 B
  *   numbers         ws "/" E164         -> number record (see
  *                                          ngx_http_agnitel_record.h)
- *   number_index    ws "/" E164         -> the record's header alone: lists
- *                                          scan these small entries, dense
- *                                          in a few pages, and fetch only
- *                                          the records they return
+ *   number_list     ws                  -> one sorted duplicate per number
+ *                                          of the inventory, a fixed-size
+ *                                          ngx_http_agnitel_index_entry_t
+ *                                          (number, record header): lists
+ *                                          read them a page at a time
+ *                                          (MDB_GET_MULTIPLE) and fetch
+ *                                          only the records they return
  *   number_owners   E164                -> ws (one owner across the store)
  *   number_history  ws "/" pn_id        -> released number record
  *   providers       ws "/" prv_id       -> provider JSON (carrier secrets
@@ -48,7 +51,7 @@ enum {
     NGX_HTTP_AGNITEL_DB_API_KEYS,
     NGX_HTTP_AGNITEL_DB_API_KEY_IDS,
     NGX_HTTP_AGNITEL_DB_NUMBERS,
-    NGX_HTTP_AGNITEL_DB_NUMBER_INDEX,
+    NGX_HTTP_AGNITEL_DB_NUMBER_LIST,
     NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS,
     NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY,
     NGX_HTTP_AGNITEL_DB_PROVIDERS,
