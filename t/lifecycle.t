@@ -127,8 +127,10 @@ $n->wait_for(sub {
     @w == 2 && !grep { $_ == $victim } @w;
 }, 'the master to replace the killed worker');
 
-like($n->error_log, qr/cleared 1 stale reader/,
-     "the new worker freed the dead worker's reader slot");
+# the new worker may still be starting: its reader check is awaited
+ok(eval { $n->wait_for(sub { $n->error_log =~ /cleared 1 stale reader/ },
+                       'the reader check of the new worker') },
+   "the new worker freed the dead worker's reader slot");
 
 ($status, $body) = $n->api(1, GET => '/api/v1/phone-numbers');
 is($status, 200, 'the store is readable after SIGKILL');
