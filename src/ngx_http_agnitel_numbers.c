@@ -536,7 +536,7 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
     MDB_val                        k;
     MDB_txn                       *txn;
     ngx_str_t                      sid;
-    const char                    *provider;
+    const char                    *provider, *status;
     ngx_http_agnitel_main_conf_t  *amcf;
 
     if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
@@ -563,6 +563,20 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
 
     if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    /*
+     * A pending purchase may yet succeed at the carrier: releasing it here
+     * would lose a number the workspace pays for.
+     */
+
+    status = json_string_value(json_object_get(rec, "status"));
+
+    if (status && ngx_strcmp(status, "pending") == 0) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "number_pending",
+                                      "phone_number",
+                                      "the purchase of this number has no "
+                                      "known outcome yet");
     }
 
     provider = json_string_value(json_object_get(rec, "provider"));

@@ -294,9 +294,10 @@ twilio: POST
     "GET /api/v1/phone-numbers?status=pending",
     "GET /api/v1/phone-numbers/+14155550100",
     ::buy('+14155550100'),
+    "DELETE /api/v1/phone-numbers/+14155550100/release",
 ]
 --- error_code eval
-[201, 201, 504, 200, 200, 409]
+[201, 201, 504, 200, 200, 409, 409]
 --- response_body_like eval
 [
     '"success":true',
@@ -305,6 +306,7 @@ twilio: POST
     '"phone_number":"\+14155550100".*"status":"pending","is_active":false.*"meta":\{"total":1,',
     '"telephony_id":null.*"status":"pending"',
     '"code":"number_already_exists"',
+    '^\{"success":false,"message":"the purchase of this number has no known outcome yet","error":\{"code":"number_pending","field":"phone_number"\}\}$',
 ]
 --- error_log
 the purchase of +14155550100 has no known outcome: it stays pending
