@@ -659,12 +659,8 @@ ngx_http_agnitel_numbers_release_local(ngx_http_request_t *r)
                  0);
 
     if (rc == 0) {
-        rc = ngx_http_agnitel_record_del(txn, store, &k);
-    }
-
-    if (rc == 0) {
-        rc = ngx_http_agnitel_owner_free(txn, store, &ctx->workspace,
-                                         &number);
+        rc = ngx_http_agnitel_record_remove(txn, store, &ctx->workspace,
+                                            &number);
     }
 
     rc = ngx_http_agnitel_store_finish(txn, rc);

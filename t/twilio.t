@@ -281,6 +281,19 @@ twilio: POST
 
 
 
+=== TEST 8b: Twilio 21452 on a purchase: 409 number_unavailable
+--- http_config eval
+::twilio_config(::buy_fake(q{            echo_status 400;
+            echo '{"code":21452,"message":"No phone numbers found","status":400}';}));
+--- request eval
+[::workspace(1), ::connect_twilio(), ::buy('+14155550100'), "GET /api/v1/phone-numbers?status=pending"]
+--- error_code eval
+[201, 201, 409, 200]
+--- response_body_like eval
+['"success":true', '"success":true', '"code":"number_unavailable"', '"meta":\{"total":0,']
+
+
+
 === TEST 9: a carrier that does not answer in time: 504, and the number stays pending
 --- http_config eval
 ::twilio_config(::buy_fake(q{            echo_sleep 3;
