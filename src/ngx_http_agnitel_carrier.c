@@ -595,7 +595,6 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
     ngx_str_t                        text;
     const char                      *sid;
     ngx_http_agnitel_ctx_t          *ctx;
-    ngx_http_agnitel_json_t         *j;
     ngx_http_agnitel_carrier_err_t   err;
     ngx_http_agnitel_main_conf_t    *amcf;
 
@@ -667,18 +666,11 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
         rc = ngx_http_agnitel_record_put(txn, amcf->store, &k, &v, 0);
     }
 
-    j = (rc == 0) ? ngx_http_agnitel_reply_view(r, "Phone number bought", &v)
-                  : NULL;
-
-    if (j) {
-        ngx_http_agnitel_json_lit(j, "}\n");
-    }
-
-    if (j && !j->failed) {
-        text.data = j->start;
-        text.len = j->pos - j->start;
-
-    } else if (rc == 0) {
+    if (rc == 0
+        && ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,
+                                      "Phone number bought", &v), &text)
+           != NGX_OK)
+    {
         rc = ENOMEM;
     }
 
@@ -725,18 +717,9 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
-    if (j == NULL) {
+    if (ngx_http_agnitel_close(j, &text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_agnitel_json_lit(j, "}\n");
-
-    if (j->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    text.data = j->start;
-    text.len = j->pos - j->start;
 
     if (!remove && o->idem.key.len == 0) {
         return ngx_http_agnitel_send_raw(r, status, &text);
@@ -853,19 +836,12 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
 {
     ngx_http_agnitel_order_t  *o = call->data;
 
-    int                              rc;
     u_char                           id[NGX_HTTP_AGNITEL_PN_ID_LEN];
     json_t                          *json, *rec;
     MDB_val                          v;
-    MDB_txn                         *txn;
     const char                      *number, *sid;
     const u_char                    *cc;
-    ngx_http_agnitel_ctx_t          *ctx;
     ngx_http_agnitel_carrier_err_t   err;
-    ngx_http_agnitel_main_conf_t    *amcf;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     if (ngx_http_agnitel_twilio_outcome(r->pool, call,
                                         NGX_HTTP_AGNITEL_TWILIO_FETCH,
@@ -920,26 +896,8 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
-                                        &o->number, &v);
-    rc = ngx_http_agnitel_store_finish(txn, rc);
-
-    if (rc == MDB_KEYEXIST) {
-        return ngx_http_agnitel_number_taken(r);
-    }
-
-    if (rc != 0) {
-        return ngx_http_agnitel_store_error(r, rc);
-    }
-
-    return ngx_http_agnitel_send(r, NGX_HTTP_CREATED,
-                                 ngx_http_agnitel_reply_view(r,
-                                     "Twilio number added", &v));
+    return ngx_http_agnitel_numbers_insert(r, &o->number, &v,
+                                           "Twilio number added");
 }
 
 

@@ -453,20 +453,33 @@ ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_str_t  text;
 
-    if (j == NULL) {
+    if (ngx_http_agnitel_close(j, &text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_send_raw(r, status, &text);
+}
+
+
+/* ends an envelope: its text, or NGX_ERROR if it could not be written */
+
+ngx_int_t
+ngx_http_agnitel_close(ngx_http_agnitel_json_t *j, ngx_str_t *text)
+{
+    if (j == NULL) {
+        return NGX_ERROR;
     }
 
     ngx_http_agnitel_json_lit(j, "}\n");
 
     if (j->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    text.data = j->start;
-    text.len = j->pos - j->start;
+    text->data = j->start;
+    text->len = j->pos - j->start;
 
-    return ngx_http_agnitel_send_raw(r, status, &text);
+    return NGX_OK;
 }
 
 

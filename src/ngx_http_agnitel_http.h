@@ -74,6 +74,8 @@ ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
     size_t size, const char *message);
 ngx_int_t ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_agnitel_json_t *j);
+ngx_int_t ngx_http_agnitel_close(ngx_http_agnitel_json_t *j,
+    ngx_str_t *text);
 ngx_int_t ngx_http_agnitel_send_raw(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *text);
 ngx_http_agnitel_json_t *ngx_http_agnitel_error_reply(ngx_http_request_t *r,

@@ -71,23 +71,19 @@ static ngx_int_t ngx_http_agnitel_number_not_found(ngx_http_request_t *r);
 ngx_int_t
 ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
 {
-    int                            rc;
     u_char                         id[NGX_HTTP_AGNITEL_PN_ID_LEN];
     u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     u_char                         iso[2];
     json_t                        *rec;
     MDB_val                        v;
-    MDB_txn                       *txn;
     ngx_str_t                      number, name, user, pass, uri, sealed,
                                    aad;
     const char                    *msg;
     ngx_http_agnitel_ctx_t        *ctx;
-    ngx_http_agnitel_store_t      *store;
     ngx_http_agnitel_main_conf_t  *amcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-    store = amcf->store;
 
     msg = ngx_http_agnitel_text(r->pool, body, "phone_number", 16, 1,
                                 &number);
@@ -175,16 +171,32 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    txn = ngx_http_agnitel_store_write(store, r->connection->log);
+    return ngx_http_agnitel_numbers_insert(r, &number, &v,
+                                           "Phone number imported");
+}
+
+
+/* a new number of the workspace, claimed across the store, and the 201 */
+
+ngx_int_t
+ngx_http_agnitel_numbers_insert(ngx_http_request_t *r, ngx_str_t *number,
+    MDB_val *val, const char *message)
+{
+    int                            rc;
+    MDB_txn                       *txn;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
     if (txn == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* one owner per number across the whole store */
-
-    rc = ngx_http_agnitel_record_insert(txn, store, &ctx->workspace, &number,
-                                        &v);
-
+    rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
+                                        number, val);
     rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_KEYEXIST) {
@@ -196,8 +208,7 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
     }
 
     return ngx_http_agnitel_send(r, NGX_HTTP_CREATED,
-                                 ngx_http_agnitel_reply_view(r,
-                                     "Phone number imported", &v));
+                                 ngx_http_agnitel_reply_view(r, message, val));
 }
 
 

@@ -29,6 +29,8 @@ ngx_int_t ngx_http_agnitel_numbers_release(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_agnitel_numbers_release_local(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_number_taken(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_numbers_insert(ngx_http_request_t *r,
+    ngx_str_t *number, MDB_val *val, const char *message);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
     const char *message, MDB_val *val);
 
