@@ -108,6 +108,44 @@ check('a termination URI that is not SIP',
       $good . "agnitel_sip_termination_uri http://example.com;\n$server",
       qr/invalid SIP URI "http:\/\/example.com"/);
 
+check('rate card rows, a voice URL and a sandbox',
+      $good . "agnitel_rate CA local 1.15 0.0085 0.0945 CAD;\n"
+      . "agnitel_rate US local 2 0.01 0.1 USD;\n"
+      . "agnitel_voice_url https://example.com/inbound;\n"
+      . "server { listen 127.0.0.1:\$PORT; agnitel_twilio_api /_t/;\n"
+      . "location /2010-04-01/ { agnitel_twilio_sandbox "
+      . "account_sid=AC11111111111111111111111111111111 auth_token=t; } }\n");
+
+check('a rate for a country that is not ISO',
+      $good . "agnitel_rate usa local 1.15 0.0085 0.0945 USD;\n$server",
+      qr/invalid country "usa"/);
+
+check('a rate for an unknown type',
+      $good . "agnitel_rate US landline 1.15 0.0085 0.0945 USD;\n$server",
+      qr/invalid number type "landline"/);
+
+check('a rate with seven decimals',
+      $good . "agnitel_rate US local 1.15 0.0000001 0.0945 USD;\n$server",
+      qr/invalid price in "1.15 0.0000001 0.0945"/);
+
+check('a rate with a negative price',
+      $good . "agnitel_rate US local -1 0.0085 0.0945 USD;\n$server",
+      qr/invalid price/);
+
+check('a rate with a bad currency',
+      $good . "agnitel_rate US local 1.15 0.0085 0.0945 dollars;\n$server",
+      qr/invalid currency "dollars"/);
+
+check('the same rate row twice',
+      $good . "agnitel_rate CA local 1 1 1 CAD;\n"
+      . "agnitel_rate CA local 2 2 2 CAD;\n$server",
+      qr/"agnitel_rate" directive is duplicate/);
+
+check('a sandbox account that is not a Twilio SID',
+      $good . "server { listen 127.0.0.1:\$PORT;\n"
+      . "location / { agnitel_twilio_sandbox account_sid=AC12; } }\n",
+      qr/has an account_sid that is not AC and 32 characters/);
+
 check('agnitel_api outside a location',
       $good . "agnitel_api;\n$server",
       qr/"agnitel_api" directive is not allowed here/);

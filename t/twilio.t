@@ -148,6 +148,37 @@ _EOC_
 
 
 
+=== TEST 3b: the operator's rate card prices search results and purchases
+--- http_config eval
+::twilio_config(::buy_fake($::BOUGHT) . q{
+        location ~ /AvailablePhoneNumbers/CA/(Local|Mobile)\.json$ {
+            return 200 '{"available_phone_numbers":[{"phone_number":"+14165550100","iso_country":"CA","capabilities":{"voice":true,"SMS":false}}]}';
+        }
+}, extra => 'agnitel_rate CA local 1.5 0.012 0.0975 CAD;
+    agnitel_rate US local 2 0.01 0.1 USD;');
+--- request eval
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    "GET /api/v1/phone-numbers/available?iso_country=CA",
+    "GET /api/v1/phone-numbers/available?iso_country=CA&type=mobile",
+    "POST /api/v1/phone-numbers/buy\n" . '{"phone_number":"+14165550100","price":1.50}',
+    ::buy('+14155550100'),
+]
+--- error_code eval
+[201, 201, 200, 200, 201, 409]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '"phone_number":"\+14165550100","friendly_name":null,"iso_country":"CA",.*"capabilities":\{"voice":true,"sms":false\},"address_requirements":null,"price":1.5,"per_minute_price_inbound":0.012,"per_minute_price_outbound":0.0975,"currency":"CAD"',
+    '"address_requirements":null,"price":null,"per_minute_price_inbound":null,"per_minute_price_outbound":null,"currency":null\}',
+    '"price":1.5,"per_minute_price_inbound":0.012,"per_minute_price_outbound":0.0975,"currency":"CAD"',
+    '"code":"price_changed","field":"price"',
+]
+
+
+
 === TEST 4: a purchase: pending, then active with Twilio's SID; the form sent
 --- http_config eval
 ::twilio_config(::buy_fake($::BOUGHT),

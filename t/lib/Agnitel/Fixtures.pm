@@ -49,12 +49,14 @@ sub twilio_config {
     my ($fake, %opt) = @_;
 
     my $voice = $opt{voice_url} ? "agnitel_voice_url $opt{voice_url};" : '';
+    my $extra = $opt{extra} || '';
 
     return <<"_EOC_";
     agnitel_store store;
     agnitel_secret_key_file \$TEST_NGINX_KEY_FILE;
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     $voice
+    $extra
 
     log_format twilio 'twilio: \$request_method \$uri?\$args '
                       'body=\$request_body auth=\$http_authorization '
