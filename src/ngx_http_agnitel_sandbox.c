@@ -36,6 +36,7 @@
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_sandbox.h"
 #include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
 
 
 #define NGX_HTTP_AGNITEL_SANDBOX_PREFIX    "/2010-04-01/Accounts/"
@@ -166,7 +167,6 @@ static ngx_int_t ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
     ngx_http_agnitel_loc_conf_t *alcf);
 static ngx_int_t ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_path_t *path);
-static ngx_int_t ngx_http_agnitel_sandbox_sid_valid(ngx_str_t *sid);
 static const char *ngx_http_agnitel_sandbox_allowed(ngx_uint_t resource,
     ngx_uint_t *methods);
 
@@ -527,7 +527,7 @@ ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
 
     case 2:
         if (!ngx_http_agnitel_sandbox_eq(&seg[1], "IncomingPhoneNumbers")
-            || ngx_http_agnitel_sandbox_sid_valid(&seg[2]) != NGX_OK)
+            || ngx_http_agnitel_twilio_sid_valid(&seg[2], "PN") != NGX_OK)
         {
             return NGX_DECLINED;
         }
@@ -558,29 +558,6 @@ ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
         path->country = seg[2];
         return NGX_OK;
     }
-}
-
-
-/* "PN" and 32 hex digits, Twilio's pattern */
-
-static ngx_int_t
-ngx_http_agnitel_sandbox_sid_valid(ngx_str_t *sid)
-{
-    ngx_uint_t  i;
-
-    if (sid->len != NGX_HTTP_AGNITEL_SANDBOX_SID_LEN
-        || sid->data[0] != 'P' || sid->data[1] != 'N')
-    {
-        return NGX_DECLINED;
-    }
-
-    for (i = 2; i < sid->len; i++) {
-        if (!isxdigit(sid->data[i])) {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
 }
 
 
@@ -2247,55 +2224,18 @@ ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* a 204 goes out as headers only: nginx's header filter sees to it */
+
 static ngx_int_t
 ngx_http_agnitel_sandbox_send(ngx_http_request_t *r, ngx_uint_t status,
     u_char *data, size_t len)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_str_t  text;
 
-    /* answering before the body was read (errors, GET, DELETE) */
+    text.data = data;
+    text.len = len;
 
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    r->headers_out.status = status;
-
-    if (status == NGX_HTTP_NO_CONTENT) {
-        r->header_only = 1;
-        r->headers_out.content_length_n = 0;
-        return ngx_http_send_header(r);
-    }
-
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_agnitel_send_raw(r, status, &text);
 }
 
 
