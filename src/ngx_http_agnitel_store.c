@@ -181,7 +181,12 @@ ngx_http_agnitel_store_read(ngx_http_agnitel_store_t *store, ngx_log_t *log)
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "agnitel_store: read transaction failed: %s",
                       mdb_strerror(rc));
-        store->rtxn = NULL;
+
+        if (store->rtxn) {
+            mdb_txn_abort(store->rtxn);
+            store->rtxn = NULL;
+        }
+
         return NULL;
     }
 

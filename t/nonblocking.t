@@ -64,7 +64,8 @@ my ($status) = $n->api(1, POST => '/api/v1/telephony/providers/twilio',
     . '"auth_token":"t"}');
 is($status, 201, 'a Twilio account is connected');
 
-# 40 purchases sent at once, each on its own connection
+# 40 purchases sent at once, each on its own connection; the first one
+# with an Idempotency-Key
 my $key = Agnitel::Nginx::api_key(1);
 my %pending;
 
@@ -74,6 +75,7 @@ for my $i (1 .. $buys) {
                                   PeerPort => $n->port) or die $!;
     print $s "POST /api/v1/phone-numbers/buy HTTP/1.1\r\nHost: localhost\r\n"
            . "X-Api-Key: $key\r\nContent-Type: application/json\r\n"
+           . ($i == 1 ? "Idempotency-Key: first\r\n" : '')
            . "Content-Length: " . length($body) . "\r\n"
            . "Connection: close\r\n\r\n$body";
     $pending{$s} = { sock => $s, data => '' };
@@ -89,6 +91,13 @@ $n->wait_for(sub {
 
 is($seen, $buys, "all $buys purchases are pending at the same time, and the "
                  . 'worker answers a list meanwhile');
+
+# the same key again while the first purchase is under way
+my ($again, $busy) = $n->request(POST => '/api/v1/phone-numbers/buy',
+    '{"phone_number":"+14155550001","price":1.15}',
+    'X-Api-Key' => $key, 'Idempotency-Key' => 'first');
+is($again, 409, 'a retry while the first purchase is under way is 409');
+like($busy, qr/"code":"idempotency_in_progress"/, 'idempotency_in_progress');
 
 # every purchase completes
 my $sel = IO::Select->new(map { $_->{sock} } values %pending);
@@ -111,6 +120,14 @@ is_deeply(\%done, { 201 => $buys }, "all $buys purchases answered 201");
 
 my (undef, $list) = $n->api(1, GET => '/api/v1/phone-numbers?is_active=true');
 like($list, qr/"total":$buys\b/, "$buys numbers are active");
+
+# once it is over, the key replays its answer
+($again, $busy) = $n->request(POST => '/api/v1/phone-numbers/buy',
+    '{"phone_number":"+14155550001","price":1.15}',
+    'X-Api-Key' => $key, 'Idempotency-Key' => 'first');
+is($again, 201, 'the same key and body afterwards replay the purchase');
+like($busy, qr/"phone_number":"\+14155550001".*"status":"active"/,
+     'with the first answer');
 
 $n->stop;
 
