@@ -33,6 +33,7 @@ $n->write_config(<<'END', workers => 1);
             proxy_pass_request_headers off;
             proxy_set_header Authorization $agnitel_upstream_authorization;
             proxy_read_timeout 30s;
+            proxy_ignore_client_abort on;
         }
 
         location /api/ { agnitel_api; }
@@ -128,6 +129,32 @@ like($list, qr/"total":$buys\b/, "$buys numbers are active");
 is($again, 201, 'the same key and body afterwards replay the purchase');
 like($busy, qr/"phone_number":"\+14155550001".*"status":"active"/,
      'with the first answer');
+
+# a client that leaves mid-purchase: the purchase still completes and is
+# recorded (proxy_ignore_client_abort on)
+{
+    my $body = '{"phone_number":"+14155550999","price":1.15}';
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $n->port) or die $!;
+    print $s "POST /api/v1/phone-numbers/buy HTTP/1.1\r\nHost: localhost\r\n"
+           . "X-Api-Key: $key\r\nContent-Type: application/json\r\n"
+           . "Content-Length: " . length($body) . "\r\n\r\n$body";
+
+    $n->wait_for(sub {
+        my (undef, $l) = $n->api(1, GET => '/api/v1/phone-numbers?status=pending');
+        $l =~ /\+14155550999/;
+    }, 'the purchase to be pending');
+
+    close $s;
+
+    my $active = 0;
+    $n->wait_for(sub {
+        my (undef, $l) = $n->api(1, GET => '/api/v1/phone-numbers/+14155550999');
+        $active = $l =~ /"status":"active"/;
+    }, 'the purchase to complete', 10);
+
+    ok($active, 'a purchase whose client left is completed and recorded');
+}
 
 $n->stop;
 
