@@ -18,6 +18,17 @@ use Time::HiRes qw(sleep time);
 our $BINARY  = $ENV{TEST_NGINX_BINARY} || 'nginx';
 our @MODULES = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '');
 
+# every instance started, so that a test that dies leaves no nginx behind
+my @started;
+
+END {
+    local $?;
+    for my $n (@started) {
+        my $pid = $n->master_pid or next;
+        kill 'TERM', $pid;
+    }
+}
+
 # a fixed key is what lets tests and benchmarks call the API: the admin
 # API imports its hash ("api_key_sha256") instead of generating one
 sub api_key {
@@ -107,6 +118,8 @@ sub start {
     my $cmd = join ' ', map { "'$_'" } $self->nginx_args;
     my $out = `$cmd 2>&1`;
     die "nginx did not start: $out" if $?;
+
+    push @started, $self;
 
     $self->wait_for(sub { $self->_port_open }, 'the port to open');
     $self->wait_for(sub { my @w = $self->worker_pids; @w > 0 }, 'workers');
