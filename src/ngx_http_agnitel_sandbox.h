@@ -11,6 +11,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
+
+#include "ngx_http_agnitel_store.h"
 
 
 /* the sandbox account's credentials unless the directive names others */
@@ -19,6 +22,63 @@
 
 
 ngx_int_t ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r);
+
+
+/* shared by the sandbox's files */
+
+#define NGX_HTTP_AGNITEL_SANDBOX_PAGE      20
+#define NGX_HTTP_AGNITEL_SANDBOX_PAGE_MAX  50
+
+/* Twilio's test-credential magic in searches */
+#define NGX_HTTP_AGNITEL_SANDBOX_AVAILABLE    "+15005550006"
+#define NGX_HTTP_AGNITEL_SANDBOX_NO_NUMBERS   "533"
+
+/* "+" and at most 15 digits */
+#define NGX_HTTP_AGNITEL_SANDBOX_E164_MAX     16
+
+/* "(415) 555-0100" or an E.164, and a NUL */
+#define NGX_HTTP_AGNITEL_SANDBOX_NAME_LEN                                    \
+    (NGX_HTTP_AGNITEL_SANDBOX_E164_MAX + 1)
+
+
+typedef struct {
+    ngx_uint_t                      resource;
+    ngx_str_t                       account;
+    ngx_str_t                       country;
+    ngx_uint_t                      type;
+    ngx_str_t                       sid;
+} ngx_http_agnitel_sandbox_path_t;
+
+
+/* what a check found wrong: a 400 with this Twilio code and message */
+
+typedef struct {
+    ngx_uint_t                      code;
+    const char                     *message;
+} ngx_http_agnitel_sandbox_err_t;
+
+
+ngx_int_t ngx_http_agnitel_sandbox_available(ngx_http_request_t *r,
+    ngx_http_agnitel_sandbox_path_t *path);
+
+ngx_int_t ngx_http_agnitel_sandbox_arg(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+ngx_uint_t ngx_http_agnitel_sandbox_flag(ngx_http_request_t *r,
+    const char *name);
+ngx_uint_t ngx_http_agnitel_sandbox_caseeq(ngx_str_t *s, const char *v);
+size_t ngx_http_agnitel_sandbox_format(u_char *dst, ngx_str_t *number);
+ngx_uint_t ngx_http_agnitel_sandbox_toll_free(u_char *area);
+ngx_http_agnitel_store_t *ngx_http_agnitel_sandbox_store(
+    ngx_http_request_t *r);
+
+ngx_int_t ngx_http_agnitel_sandbox_error(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_uint_t code, const char *message);
+ngx_int_t ngx_http_agnitel_sandbox_bad_request(ngx_http_request_t *r,
+    ngx_http_agnitel_sandbox_err_t *err);
+ngx_int_t ngx_http_agnitel_sandbox_not_found(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_internal(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *json);
 
 
 #endif /* _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_ */
