@@ -40,10 +40,14 @@ $n->write_config(<<'END', workers => 1);
         location /admin/ { agnitel_admin; }
     }
 
-    # the carrier: any account, and purchases that take 3 s
+    # the carrier: any account, and purchases that take 3 s; it logs the
+    # purchases it gets
+    log_format carrier '$request_method $uri $request_body';
+
     server {
         listen 127.0.0.1:1990;
         default_type application/json;
+        access_log logs/carrier.log carrier;
 
         location ~ ^/2010-04-01/Accounts/(AC[0-9a-f]+)\.json$ {
             return 200 '{"sid":"$1"}';
@@ -129,6 +133,10 @@ like($list, qr/"total":$buys\b/, "$buys numbers are active");
 is($again, 201, 'the same key and body afterwards replay the purchase');
 like($busy, qr/"phone_number":"\+14155550001".*"status":"active"/,
      'with the first answer');
+
+my @bought = grep { /PhoneNumber=%2B14155550001\b/ }
+             split /\n/, $n->read_file('logs/carrier.log');
+is(scalar @bought, 1, 'and the carrier was asked to buy it once');
 
 # a client that leaves mid-purchase: the purchase still completes and is
 # recorded (proxy_ignore_client_abort on)
