@@ -13,6 +13,8 @@
 #include "ngx_http_agnitel_auth.h"
 
 
+static ngx_int_t ngx_http_agnitel_handle(ngx_http_request_t *r,
+    ngx_http_agnitel_api_t *api);
 static ngx_http_agnitel_route_t *ngx_http_agnitel_route(
     ngx_http_request_t *r, ngx_http_agnitel_api_t *api, ngx_str_t *path,
     ngx_http_agnitel_ctx_t *ctx);
@@ -42,6 +44,38 @@ static ngx_uint_t  ngx_http_agnitel_method_bits[] = {
 
 ngx_int_t
 ngx_http_agnitel_dispatch(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
+{
+    return ngx_http_agnitel_done(r, ngx_http_agnitel_handle(r, api));
+}
+
+
+/*
+ * A status a handler returned instead of answering (a failed allocation,
+ * say) still goes out in the JSON envelope, not as nginx's HTML page.
+ */
+
+ngx_int_t
+ngx_http_agnitel_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (r->header_sent
+        || (rc != NGX_HTTP_INTERNAL_SERVER_ERROR
+            && rc != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE))
+    {
+        return rc;
+    }
+
+    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return ngx_http_agnitel_error(r, rc, "payload_too_large", NULL,
+                                      "request body is too large");
+    }
+
+    return ngx_http_agnitel_error(r, rc, "internal_error", NULL,
+                                  "internal error; nothing was saved");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
 {
     ngx_int_t                  rc;
     ngx_str_t                  path;
@@ -357,7 +391,7 @@ ngx_http_agnitel_body_handler(ngx_http_request_t *r)
 
 done:
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_agnitel_done(r, rc));
 }
 
 

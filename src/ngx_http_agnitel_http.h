@@ -70,6 +70,7 @@ typedef struct {
 ngx_int_t ngx_http_agnitel_dispatch(ngx_http_request_t *r,
     ngx_http_agnitel_api_t *api);
 
+ngx_int_t ngx_http_agnitel_done(ngx_http_request_t *r, ngx_int_t rc);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
     size_t size, const char *message);
 ngx_int_t ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,

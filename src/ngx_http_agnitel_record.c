@@ -440,13 +440,6 @@ ngx_http_agnitel_provider(ngx_str_t *name)
 }
 
 
-const char *
-ngx_http_agnitel_status_name(ngx_uint_t status)
-{
-    return ngx_http_agnitel_statuses[status];
-}
-
-
 static ngx_uint_t
 ngx_http_agnitel_lookup(const char **names, ngx_str_t *s)
 {

@@ -91,7 +91,6 @@ int ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,
 
 ngx_uint_t ngx_http_agnitel_status(ngx_str_t *name);
 ngx_uint_t ngx_http_agnitel_provider(ngx_str_t *name);
-const char *ngx_http_agnitel_status_name(ngx_uint_t status);
 
 
 #endif /* _NGX_HTTP_AGNITEL_RECORD_H_INCLUDED_ */

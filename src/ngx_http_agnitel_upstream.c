@@ -255,7 +255,8 @@ ngx_http_agnitel_call_resume(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_finalize_request(r, call->resume(r, call));
+    ngx_http_finalize_request(r, ngx_http_agnitel_done(r, call->resume(r,
+                                                                   call)));
 }
 
 

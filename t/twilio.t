@@ -406,6 +406,22 @@ the purchase of +14155550100 has no known outcome: it stays pending
 
 
 
+=== TEST 12b: no agnitel_twilio_api: a JSON 500 and a line for the operator
+--- config
+    location /api/ { agnitel_api; }
+    location /admin/ { agnitel_admin; }
+--- http_config eval: ::twilio_config('')
+--- request eval
+[::workspace(1), ::connect_twilio()]
+--- error_code eval
+[201, 500]
+--- response_body_like eval
+['"success":true', '^\{"success":false,"message":"internal error; nothing was saved","error":\{"code":"internal_error"\}\}$']
+--- error_log
+a carrier call needs "agnitel_twilio_api"
+
+
+
 === TEST 13: an answer larger than subrequest_output_buffer_size: 502
 --- http_config eval
 ::twilio_config($::ACCOUNT . q{
