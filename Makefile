@@ -10,8 +10,9 @@ NGINX       ?= /usr/sbin/nginx
 BUILD       := build
 OBJS        := $(BUILD)/nginx/objs
 MODULE      := $(OBJS)/ngx_http_agnitel_module.so
+SANDBOX     := $(OBJS)/ngx_http_agnitel_sandbox_module.so
 ECHO_MODULE := /usr/lib/nginx/modules/ngx_http_echo_module.so
-SOURCES     := config ngx_http_agnitel_module.c $(wildcard src/*.c src/*.h)
+SOURCES     := config ngx_http_agnitel_module.c $(wildcard src/*/*.c src/*/*.h)
 
 # Debian packages the build, the tests and the benchmark need
 PACKAGES := nginx nginx-dev libjansson-dev liblmdb-dev lmdb-utils \
@@ -23,7 +24,7 @@ PACKAGES := nginx nginx-dev libjansson-dev liblmdb-dev lmdb-utils \
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
 
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) \
-           TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(ECHO_MODULE)"
+           TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(CURDIR)/$(SANDBOX) $(ECHO_MODULE)"
 
 .PHONY: all deps run test test-valgrind test-contract bench clean
 
@@ -49,7 +50,7 @@ $(OBJS)/Makefile: config
 	        --with-cc-opt='-g -O2 -fPIC -Wall -Werror' \
 	        --add-dynamic-module=$(CURDIR) > configure.log
 
-$(MODULE): $(OBJS)/Makefile $(SOURCES)
+$(MODULE) $(SANDBOX) &: $(OBJS)/Makefile $(SOURCES)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 
 run: deps $(MODULE)
@@ -63,7 +64,7 @@ run: deps $(MODULE)
 	@echo "See README.md for the walk-through."
 	@echo
 	$(NGINX) -p $(CURDIR)/var/ -c $(CURDIR)/conf-examples/dev.conf \
-	    -g 'daemon off; load_module $(CURDIR)/$(MODULE);'
+	    -g 'daemon off; load_module $(CURDIR)/$(MODULE); load_module $(CURDIR)/$(SANDBOX);'
 
 test: deps $(MODULE) node_modules
 	$(TEST_ENV) prove $(PROVE_INC) -r t/

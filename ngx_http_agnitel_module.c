@@ -14,11 +14,10 @@
 
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_crypto.h"
-#include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_json.h"
 #include "ngx_http_agnitel_rate.h"
 #include "ngx_http_agnitel_routes.h"
-#include "ngx_http_agnitel_sandbox.h"
 #include "ngx_http_agnitel_store.h"
 #include "ngx_http_agnitel_upstream.h"
 
@@ -40,8 +39,6 @@ static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
 static char *ngx_http_agnitel_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
 static char *ngx_http_agnitel_rate(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_agnitel_sandbox(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_agnitel_rate_add(ngx_conf_t *cf,
     ngx_http_agnitel_main_conf_t *amcf, ngx_str_t *value);
@@ -97,13 +94,6 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_agnitel_loc_conf_t, twilio_api),
-      NULL },
-
-    { ngx_string("agnitel_twilio_sandbox"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE12,
-      ngx_http_agnitel_sandbox,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
       NULL },
 
     { ngx_string("agnitel_api"),
@@ -443,61 +433,6 @@ ngx_http_agnitel_rate_add(ngx_conf_t *cf, ngx_http_agnitel_main_conf_t *amcf,
 }
 
 
-/* agnitel_twilio_sandbox [account_sid=SID] [auth_token=TOKEN]; */
-
-static char *
-ngx_http_agnitel_sandbox(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_agnitel_loc_conf_t  *alcf = conf;
-
-    ngx_str_t   *value;
-    ngx_uint_t   i;
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "account_sid=", 12) == 0) {
-            alcf->sandbox_sid.data = value[i].data + 12;
-            alcf->sandbox_sid.len = value[i].len - 12;
-
-            if (alcf->sandbox_sid.len != 34
-                || ngx_strncmp(alcf->sandbox_sid.data, "AC", 2) != 0)
-            {
-                return "has an account_sid that is not AC and 32 characters";
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "auth_token=", 11) == 0) {
-            alcf->sandbox_token.data = value[i].data + 11;
-            alcf->sandbox_token.len = value[i].len - 11;
-
-            if (alcf->sandbox_token.len == 0) {
-                return "has an empty auth_token";
-            }
-
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (alcf->sandbox_sid.len == 0) {
-        ngx_str_set(&alcf->sandbox_sid, NGX_HTTP_AGNITEL_SANDBOX_SID);
-    }
-
-    if (alcf->sandbox_token.len == 0) {
-        ngx_str_set(&alcf->sandbox_token, NGX_HTTP_AGNITEL_SANDBOX_TOKEN);
-    }
-
-    return ngx_http_agnitel_set_handler(cf, ngx_http_agnitel_sandbox_handler);
-}
-
-
 static void *
 ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf)
 {
@@ -512,8 +447,6 @@ ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->twilio_api = { 0, NULL };
-     *     alcf->sandbox_sid = { 0, NULL };
-     *     alcf->sandbox_token = { 0, NULL };
      */
 
     return alcf;

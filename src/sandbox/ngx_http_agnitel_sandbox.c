@@ -37,12 +37,13 @@
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_sandbox.h"
+#include "ngx_http_agnitel_sandbox_request.h"
+#include "ngx_http_agnitel_sandbox_search.h"
 #include "ngx_http_agnitel_store.h"
 #include "ngx_http_agnitel_twilio.h"
 
 
 #define NGX_HTTP_AGNITEL_SANDBOX_PREFIX    "/2010-04-01/Accounts/"
-#define NGX_HTTP_AGNITEL_SANDBOX_ERRORS    "https://www.twilio.com/docs/errors/"
 #define NGX_HTTP_AGNITEL_SANDBOX_SID_LEN   34
 
 #define NGX_HTTP_AGNITEL_SANDBOX_LIST      50
@@ -67,10 +68,6 @@
 /* the account's and the pre-owned number's creation: 2025-01-01 */
 #define NGX_HTTP_AGNITEL_SANDBOX_EPOCH        1735689600
 
-/* "Thu, 30 Jul 2015 23:19:04 +0000" */
-#define NGX_HTTP_AGNITEL_SANDBOX_DATE_LEN                                    \
-    (sizeof("Thu, 30 Jul 2015 23:19:04 +0000") - 1)
-
 #define NGX_HTTP_AGNITEL_SANDBOX_URI_MAX                                     \
     (sizeof(NGX_HTTP_AGNITEL_SANDBOX_PREFIX) + 2 * 34                        \
      + sizeof("/IncomingPhoneNumbers//AssignedAddOns.json"))
@@ -92,7 +89,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
-    ngx_http_agnitel_loc_conf_t *alcf);
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf);
 static ngx_int_t ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_path_t *path);
 static const char *ngx_http_agnitel_sandbox_allowed(ngx_uint_t resource,
@@ -130,28 +127,10 @@ static json_t *ngx_http_agnitel_sandbox_incoming(ngx_str_t *account,
     time_t created);
 static json_t *ngx_http_agnitel_sandbox_owned(ngx_str_t *account);
 static const char *ngx_http_agnitel_sandbox_type(ngx_str_t *number);
-static u_char *ngx_http_agnitel_sandbox_date(u_char *buf, time_t t);
-
-static size_t ngx_http_agnitel_sandbox_unescape(u_char *p, size_t len);
-static ngx_int_t ngx_http_agnitel_sandbox_text(ngx_str_t *s, size_t max);
-static ngx_uint_t ngx_http_agnitel_sandbox_eq(ngx_str_t *s, const char *v);
-
-static ngx_int_t ngx_http_agnitel_sandbox_unauthorized(
-    ngx_http_request_t *r);
-static ngx_int_t ngx_http_agnitel_sandbox_not_allowed(ngx_http_request_t *r,
-    const char *allow);
-static ngx_int_t ngx_http_agnitel_sandbox_send(ngx_http_request_t *r,
-    ngx_uint_t status, u_char *data, size_t len);
 
 
-static const char  *const ngx_http_agnitel_sandbox_week[] = {
-    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
 
-static const char  *const ngx_http_agnitel_sandbox_months[] = {
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-};
+
 
 
 ngx_int_t
@@ -160,12 +139,12 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
     ngx_int_t                         rc;
     ngx_uint_t                        methods;
     const char                       *allow;
-    ngx_http_agnitel_loc_conf_t      *alcf;
+    ngx_http_agnitel_sandbox_loc_conf_t  *slcf;
     ngx_http_agnitel_sandbox_path_t   path;
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_sandbox_module);
 
-    rc = ngx_http_agnitel_sandbox_auth(r, alcf);
+    rc = ngx_http_agnitel_sandbox_auth(r, slcf);
 
     if (rc == NGX_ERROR) {
         return ngx_http_agnitel_sandbox_internal(r);
@@ -180,8 +159,8 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
     /* another account's resources do not exist for this one, as Twilio */
 
     if (ngx_http_agnitel_sandbox_parse(r, &path) != NGX_OK
-        || path.account.len != alcf->sandbox_sid.len
-        || ngx_strncmp(path.account.data, alcf->sandbox_sid.data,
+        || path.account.len != slcf->sid.len
+        || ngx_strncmp(path.account.data, slcf->sid.data,
                        path.account.len) != 0)
     {
         return ngx_http_agnitel_sandbox_not_found(r);
@@ -237,7 +216,7 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
-    ngx_http_agnitel_loc_conf_t *alcf)
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf)
 {
     ngx_int_t   rc;
     ngx_str_t  *user, *pass;
@@ -251,14 +230,14 @@ ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
     user = &r->headers_in.user;
     pass = &r->headers_in.passwd;
 
-    if (user->len != alcf->sandbox_sid.len
-        || pass->len != alcf->sandbox_token.len)
+    if (user->len != slcf->sid.len
+        || pass->len != slcf->token.len)
     {
         return NGX_DECLINED;
     }
 
-    if ((CRYPTO_memcmp(user->data, alcf->sandbox_sid.data, user->len)
-         | CRYPTO_memcmp(pass->data, alcf->sandbox_token.data, pass->len))
+    if ((CRYPTO_memcmp(user->data, slcf->sid.data, user->len)
+         | CRYPTO_memcmp(pass->data, slcf->token.data, pass->len))
         != 0)
     {
         return NGX_DECLINED;
@@ -865,12 +844,12 @@ ngx_http_agnitel_sandbox_buy(ngx_http_request_t *r)
     ngx_int_t                       check;
     ngx_str_t                       account, s;
     ngx_http_agnitel_store_t       *store;
-    ngx_http_agnitel_loc_conf_t    *alcf;
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf;
     ngx_http_agnitel_sandbox_buy_t  buy;
     ngx_http_agnitel_sandbox_err_t  err;
 
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
-    account = alcf->sandbox_sid;
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_sandbox_module);
+    account = slcf->sid;
 
     check = ngx_http_agnitel_sandbox_buy_form(r, &buy);
 
@@ -1267,356 +1246,4 @@ ngx_http_agnitel_sandbox_type(ngx_str_t *number)
     }
 
     return "local";
-}
-
-
-/* "(415) 555-0100" for NANP numbers, the E.164 itself elsewhere */
-
-size_t
-ngx_http_agnitel_sandbox_format(u_char *dst, ngx_str_t *number)
-{
-    u_char  *d;
-
-    d = number->data;
-
-    if (number->len == 12 && d[1] == '1') {
-        return ngx_sprintf(dst, "(%*s) %*s-%*s", (size_t) 3, d + 2,
-                           (size_t) 3, d + 5, (size_t) 4, d + 8)
-               - dst;
-    }
-
-    return ngx_cpymem(dst, d, ngx_min(number->len,
-                                      NGX_HTTP_AGNITEL_SANDBOX_E164_MAX))
-           - dst;
-}
-
-
-/* RFC 2822, as Twilio writes dates: "Thu, 30 Jul 2015 23:19:04 +0000" */
-
-static u_char *
-ngx_http_agnitel_sandbox_date(u_char *buf, time_t t)
-{
-    ngx_tm_t  tm;
-
-    ngx_gmtime(t, &tm);
-
-    return ngx_sprintf(buf, "%s, %02d %s %4d %02d:%02d:%02d +0000",
-                       ngx_http_agnitel_sandbox_week[tm.ngx_tm_wday],
-                       tm.ngx_tm_mday,
-                       ngx_http_agnitel_sandbox_months[tm.ngx_tm_mon - 1],
-                       tm.ngx_tm_year, tm.ngx_tm_hour, tm.ngx_tm_min,
-                       tm.ngx_tm_sec);
-}
-
-
-/*
- * A query argument, form-decoded ("+" is a space) into pool memory:
- * NGX_OK, NGX_DECLINED when absent (value->data NULL), NGX_ERROR.
- */
-
-ngx_int_t
-ngx_http_agnitel_sandbox_arg(ngx_http_request_t *r, const char *name,
-    ngx_str_t *value)
-{
-    ngx_str_t  raw;
-
-    ngx_str_null(value);
-
-    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    value->data = ngx_pnalloc(r->pool, raw.len + 1);
-    if (value->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(value->data, raw.data, raw.len);
-    value->len = ngx_http_agnitel_sandbox_unescape(value->data, raw.len);
-
-    return NGX_OK;
-}
-
-
-/* "true" asks for a capability; "false" or nothing does not filter */
-
-ngx_uint_t
-ngx_http_agnitel_sandbox_flag(ngx_http_request_t *r, const char *name)
-{
-    ngx_str_t  v;
-
-    return ngx_http_agnitel_sandbox_arg(r, name, &v) == NGX_OK
-           && ngx_http_agnitel_sandbox_caseeq(&v, "true");
-}
-
-
-/* application/x-www-form-urlencoded decoding in place; returns the length */
-
-static size_t
-ngx_http_agnitel_sandbox_unescape(u_char *p, size_t len)
-{
-    u_char     *dst, *end, *start;
-    ngx_int_t   c;
-
-    start = p;
-    dst = p;
-    end = p + len;
-
-    while (p < end) {
-
-        if (*p == '+') {
-            *dst++ = ' ';
-            p++;
-            continue;
-        }
-
-        if (*p == '%' && end - p >= 3) {
-            c = ngx_hextoi(p + 1, 2);
-
-            if (c != NGX_ERROR) {
-                *dst++ = (u_char) c;
-                p += 3;
-                continue;
-            }
-        }
-
-        *dst++ = *p++;
-    }
-
-    return dst - start;
-}
-
-
-/* UTF-8 of 1 to max characters, no control characters */
-
-static ngx_int_t
-ngx_http_agnitel_sandbox_text(ngx_str_t *s, size_t max)
-{
-    u_char      *p, *end;
-    uint32_t     c;
-    ngx_uint_t   chars;
-
-    p = s->data;
-    end = s->data + s->len;
-    chars = 0;
-
-    while (p < end) {
-
-        if (*p < 0x80) {
-            if (*p < 0x20 || *p == 0x7f) {
-                return NGX_DECLINED;
-            }
-
-            p++;
-
-        } else {
-            c = ngx_utf8_decode(&p, end - p);
-
-            if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-                return NGX_DECLINED;
-            }
-        }
-
-        chars++;
-    }
-
-    return (chars > 0 && chars <= max) ? NGX_OK : NGX_DECLINED;
-}
-
-
-static ngx_uint_t
-ngx_http_agnitel_sandbox_eq(ngx_str_t *s, const char *v)
-{
-    return s->len == ngx_strlen(v)
-           && ngx_strncmp(s->data, v, s->len) == 0;
-}
-
-
-ngx_uint_t
-ngx_http_agnitel_sandbox_caseeq(ngx_str_t *s, const char *v)
-{
-    return s->len == ngx_strlen(v)
-           && ngx_strncasecmp(s->data, (u_char *) v, s->len) == 0;
-}
-
-
-/* Twilio's error body: {"code":..., "message":..., "more_info":..., ...} */
-
-ngx_int_t
-ngx_http_agnitel_sandbox_error(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_uint_t code, const char *message)
-{
-    u_char   more[sizeof(NGX_HTTP_AGNITEL_SANDBOX_ERRORS) + NGX_INT_T_LEN];
-    size_t   len;
-    json_t  *json;
-
-    len = ngx_sprintf(more, NGX_HTTP_AGNITEL_SANDBOX_ERRORS "%ui", code)
-          - more;
-
-    json = json_pack("{s:i,s:s,s:s%,s:i}",
-                     "code", (int) code,
-                     "message", message,
-                     "more_info", more, len,
-                     "status", (int) status);
-
-    return ngx_http_agnitel_sandbox_send_json(r, status, json);
-}
-
-
-ngx_int_t
-ngx_http_agnitel_sandbox_bad_request(ngx_http_request_t *r,
-    ngx_http_agnitel_sandbox_err_t *err)
-{
-    return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_BAD_REQUEST, err->code,
-                                          err->message);
-}
-
-
-static ngx_int_t
-ngx_http_agnitel_sandbox_unauthorized(ngx_http_request_t *r)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
-    ngx_str_set(&h->value, "Basic realm=\"Twilio API\"");
-
-    r->headers_out.www_authenticate = h;
-
-    return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_UNAUTHORIZED, 20003,
-                                          "Authenticate");
-}
-
-
-/* Twilio names the path; a path that is not plain text is not repeated */
-
-ngx_int_t
-ngx_http_agnitel_sandbox_not_found(ngx_http_request_t *r)
-{
-    u_char      *msg;
-    ngx_uint_t   i;
-
-    for (i = 0; i < r->uri.len; i++) {
-        if (r->uri.data[i] < 0x20 || r->uri.data[i] > 0x7e) {
-            return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_NOT_FOUND,
-                                                  20404,
-                                                  "The requested resource "
-                                                  "was not found");
-        }
-    }
-
-    msg = ngx_pnalloc(r->pool, r->uri.len + sizeof("The requested resource "
-                                                   " was not found"));
-    if (msg == NULL) {
-        return ngx_http_agnitel_sandbox_internal(r);
-    }
-
-    ngx_sprintf(msg, "The requested resource %V was not found%Z", &r->uri);
-
-    return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_NOT_FOUND, 20404,
-                                          (const char *) msg);
-}
-
-
-static ngx_int_t
-ngx_http_agnitel_sandbox_not_allowed(ngx_http_request_t *r,
-    const char *allow)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    h->value.data = (u_char *) allow;
-    h->value.len = ngx_strlen(allow);
-
-    return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_NOT_ALLOWED, 20004,
-                                          "Method not allowed");
-}
-
-
-ngx_int_t
-ngx_http_agnitel_sandbox_internal(ngx_http_request_t *r)
-{
-    return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                          20500, "Internal Server Error");
-}
-
-
-/* sends json and releases it; NULL (jansson out of memory) is a 500 */
-
-ngx_int_t
-ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    json_t *json)
-{
-    char    *text;
-    size_t   len;
-    u_char  *data;
-
-    if (json == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    text = json_dumps(json, JSON_COMPACT);
-
-    json_decref(json);
-
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = ngx_strlen(text);
-
-    data = ngx_pnalloc(r->pool, len);
-    if (data == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(data, text, len);
-    free(text);
-
-    return ngx_http_agnitel_sandbox_send(r, status, data, len);
-}
-
-
-/* a 204 goes out as headers only: nginx's header filter sees to it */
-
-static ngx_int_t
-ngx_http_agnitel_sandbox_send(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *data, size_t len)
-{
-    ngx_str_t  text;
-
-    text.data = data;
-    text.len = len;
-
-    return ngx_http_agnitel_send_raw(r, status, &text);
-}
-
-
-/* opened by every worker in init_process; NULL only if that failed */
-
-ngx_http_agnitel_store_t *
-ngx_http_agnitel_sandbox_store(ngx_http_request_t *r)
-{
-    ngx_http_agnitel_main_conf_t  *amcf;
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-
-    if (amcf->store == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "agnitel sandbox: the store is not open");
-    }
-
-    return amcf->store;
 }

@@ -15,7 +15,8 @@
 #include <jansson.h>
 
 #include "ngx_http_agnitel.h"
-#include "ngx_http_agnitel_sandbox.h"
+#include "ngx_http_agnitel_sandbox_request.h"
+#include "ngx_http_agnitel_sandbox_search.h"
 #include "ngx_http_agnitel_store.h"
 
 

@@ -14,7 +14,6 @@
 #include "ngx_http_agnitel_idempotency.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
-#include "ngx_http_agnitel_twilio.h"
 
 
 #define NGX_HTTP_AGNITEL_IDEM_TTL       86400
@@ -115,7 +114,7 @@ ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
         if (json_integer_value(json_object_get(rec, "created_at"))
             + NGX_HTTP_AGNITEL_IDEM_TTL > ngx_time())
         {
-            hash = ngx_http_agnitel_twilio_str(rec, "hash");
+            hash = json_string_value(json_object_get(rec, "hash"));
 
             if (hash == NULL
                 || ngx_strncmp(hash, idem->hash, sizeof(idem->hash)) != 0)
@@ -124,8 +123,8 @@ ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
                 return 0;
             }
 
-            text->data = (u_char *) ngx_http_agnitel_twilio_str(rec,
-                                                                "answer");
+            text->data = (u_char *) json_string_value(json_object_get(rec,
+                                                                 "answer"));
             if (text->data == NULL) {
                 *state = NGX_HTTP_AGNITEL_IDEM_BUSY;
                 return 0;

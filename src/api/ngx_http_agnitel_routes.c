@@ -14,7 +14,7 @@
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_admin.h"
 #include "ngx_http_agnitel_numbers.h"
-#include "ngx_http_agnitel_carrier.h"
+#include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_providers.h"
 
 
@@ -27,13 +27,13 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
       ngx_http_agnitel_numbers_import, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { NGX_HTTP_GET, "phone-numbers/available",
-      ngx_http_agnitel_carrier_search, NGX_HTTP_AGNITEL_BODY_NONE },
+      ngx_http_agnitel_purchase_search, NGX_HTTP_AGNITEL_BODY_NONE },
 
     { NGX_HTTP_POST, "phone-numbers/buy",
-      ngx_http_agnitel_carrier_buy, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+      ngx_http_agnitel_purchase_buy, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { NGX_HTTP_POST, "phone-numbers/add-twilio",
-      ngx_http_agnitel_carrier_add, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+      ngx_http_agnitel_purchase_add, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { NGX_HTTP_GET, "phone-numbers/:",
       ngx_http_agnitel_numbers_get, NGX_HTTP_AGNITEL_BODY_NONE },

@@ -67,10 +67,6 @@ typedef struct {
 typedef struct {
     /* agnitel_twilio_api: the internal location carrier calls go to */
     ngx_str_t                   twilio_api;
-
-    /* agnitel_twilio_sandbox's account */
-    ngx_str_t                   sandbox_sid;
-    ngx_str_t                   sandbox_token;
 } ngx_http_agnitel_loc_conf_t;
 
 

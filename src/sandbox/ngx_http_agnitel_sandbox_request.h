@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_
-#define _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_
+#ifndef _NGX_HTTP_AGNITEL_SANDBOX_REQUEST_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_SANDBOX_REQUEST_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -16,15 +16,16 @@
 #include "ngx_http_agnitel_store.h"
 
 
-/* the sandbox account's credentials unless the directive names others */
-#define NGX_HTTP_AGNITEL_SANDBOX_SID    "AC00000000000000000000000000000000"
-#define NGX_HTTP_AGNITEL_SANDBOX_TOKEN  "sandbox-auth-token"
+/*
+ * What the sandbox's files share: reading an emulated Twilio request and
+ * answering it the way Twilio does.
+ */
 
+#define NGX_HTTP_AGNITEL_SANDBOX_ERRORS    "https://www.twilio.com/docs/errors/"
 
-ngx_int_t ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r);
-
-
-/* shared by the sandbox's files */
+/* "Thu, 30 Jul 2015 23:19:04 +0000" */
+#define NGX_HTTP_AGNITEL_SANDBOX_DATE_LEN                                    \
+    (sizeof("Thu, 30 Jul 2015 23:19:04 +0000") - 1)
 
 #define NGX_HTTP_AGNITEL_SANDBOX_PAGE      20
 #define NGX_HTTP_AGNITEL_SANDBOX_PAGE_MAX  50
@@ -58,8 +59,6 @@ typedef struct {
 } ngx_http_agnitel_sandbox_err_t;
 
 
-ngx_int_t ngx_http_agnitel_sandbox_available(ngx_http_request_t *r,
-    ngx_http_agnitel_sandbox_path_t *path);
 
 ngx_int_t ngx_http_agnitel_sandbox_arg(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
@@ -67,7 +66,6 @@ ngx_uint_t ngx_http_agnitel_sandbox_flag(ngx_http_request_t *r,
     const char *name);
 ngx_uint_t ngx_http_agnitel_sandbox_caseeq(ngx_str_t *s, const char *v);
 size_t ngx_http_agnitel_sandbox_format(u_char *dst, ngx_str_t *number);
-ngx_uint_t ngx_http_agnitel_sandbox_toll_free(u_char *area);
 ngx_http_agnitel_store_t *ngx_http_agnitel_sandbox_store(
     ngx_http_request_t *r);
 
@@ -80,5 +78,15 @@ ngx_int_t ngx_http_agnitel_sandbox_internal(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 
+u_char *ngx_http_agnitel_sandbox_date(u_char *buf, time_t t);
+size_t ngx_http_agnitel_sandbox_unescape(u_char *p, size_t len);
+ngx_int_t ngx_http_agnitel_sandbox_text(ngx_str_t *s, size_t max);
+ngx_uint_t ngx_http_agnitel_sandbox_eq(ngx_str_t *s, const char *v);
+ngx_int_t ngx_http_agnitel_sandbox_unauthorized(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_not_allowed(ngx_http_request_t *r,
+    const char *allow);
+ngx_int_t ngx_http_agnitel_sandbox_send(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *data, size_t len);
 
-#endif /* _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_ */
+
+#endif /* _NGX_HTTP_AGNITEL_SANDBOX_REQUEST_H_INCLUDED_ */

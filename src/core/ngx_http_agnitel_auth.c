@@ -25,7 +25,7 @@ static ngx_int_t ngx_http_agnitel_auth_key(ngx_http_request_t *r,
  */
 
 ngx_int_t
-ngx_http_agnitel_auth(ngx_http_request_t *r, ngx_http_agnitel_ctx_t *ctx)
+ngx_http_agnitel_auth(ngx_http_request_t *r, u_char *ws)
 {
     int                            rc;
     u_char                         hash[NGX_HTTP_AGNITEL_SHA256_LEN];
@@ -76,43 +76,63 @@ ngx_http_agnitel_auth(ngx_http_request_t *r, ngx_http_agnitel_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(ctx->ws, rec.workspace, sizeof(ctx->ws));
-    ctx->workspace.data = ctx->ws;
-    ctx->workspace.len = sizeof(ctx->ws);
+    ngx_memcpy(ws, rec.workspace, NGX_HTTP_AGNITEL_WS_ID_LEN);
 
     return NGX_OK;
 }
 
 
-/* X-Api-Key: KEY, or Authorization: Bearer KEY */
+/*
+ * X-Api-Key: KEY, or Authorization: Bearer KEY.  Two credentials (two
+ * X-Api-Key lines, or one and a Bearer token) are ambiguous: neither is
+ * picked, the request is unauthorized.
+ */
 
 static ngx_int_t
 ngx_http_agnitel_auth_key(ngx_http_request_t *r, ngx_str_t *key)
 {
-    ngx_str_t  *auth;
+    ngx_str_t        *auth;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
-    auth = ngx_http_agnitel_header(r, "X-Api-Key");
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
 
-    if (auth) {
-        *key = *auth;
-        return NGX_OK;
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-Api-Key") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Api-Key",
+                               sizeof("X-Api-Key") - 1) == 0)
+        {
+            *key = h[i].value;
+            n++;
+        }
     }
 
-    if (r->headers_in.authorization == NULL) {
-        return NGX_DECLINED;
+    if (r->headers_in.authorization) {
+        auth = &r->headers_in.authorization->value;
+
+        if (auth->len > sizeof("Bearer ") - 1
+            && ngx_strncasecmp(auth->data, (u_char *) "Bearer ",
+                               sizeof("Bearer ") - 1) == 0)
+        {
+            key->data = auth->data + sizeof("Bearer ") - 1;
+            key->len = auth->len - (sizeof("Bearer ") - 1);
+            n++;
+        }
     }
 
-    auth = &r->headers_in.authorization->value;
-
-    if (auth->len <= sizeof("Bearer ") - 1
-        || ngx_strncasecmp(auth->data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    key->data = auth->data + sizeof("Bearer ") - 1;
-    key->len = auth->len - (sizeof("Bearer ") - 1);
-
-    return NGX_OK;
+    return (n == 1) ? NGX_OK : NGX_DECLINED;
 }

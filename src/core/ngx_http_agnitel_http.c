@@ -105,7 +105,7 @@ ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
     path.len -= api->prefix.len;
 
     if (api->auth) {
-        rc = ngx_http_agnitel_auth(r, ctx);
+        rc = ngx_http_agnitel_auth(r, ctx->ws);
 
         if (rc == NGX_DECLINED) {
             return ngx_http_agnitel_error(r, NGX_HTTP_UNAUTHORIZED,
@@ -118,6 +118,9 @@ ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
                                           "internal_error", NULL,
                                           "internal error");
         }
+
+        ctx->workspace.data = ctx->ws;
+        ctx->workspace.len = sizeof(ctx->ws);
     }
 
     route = ngx_http_agnitel_route(r, api, &path, ctx);

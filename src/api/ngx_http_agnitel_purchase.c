@@ -12,12 +12,12 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_agnitel_carrier.h"
+#include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_idempotency.h"
-#include "ngx_http_agnitel_numbers.h"
+#include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_rate.h"
 #include "ngx_http_agnitel_record.h"
@@ -79,7 +79,7 @@ static const char  *ngx_http_agnitel_resources[] = {
 
 
 ngx_int_t
-ngx_http_agnitel_carrier_search(ngx_http_request_t *r, json_t *body)
+ngx_http_agnitel_purchase_search(ngx_http_request_t *r, json_t *body)
 {
     ngx_int_t                        rc;
     ngx_str_t                        args;
@@ -382,7 +382,7 @@ ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
  */
 
 ngx_int_t
-ngx_http_agnitel_carrier_buy(ngx_http_request_t *r, json_t *body)
+ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
 {
     int                             rc;
     u_char                          id[NGX_HTTP_AGNITEL_PN_ID_LEN];
@@ -757,7 +757,7 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
  */
 
 ngx_int_t
-ngx_http_agnitel_carrier_add(ngx_http_request_t *r, json_t *body)
+ngx_http_agnitel_purchase_add(ngx_http_request_t *r, json_t *body)
 {
     int                              rc;
     MDB_val                          k, v;
@@ -896,7 +896,7 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_agnitel_numbers_insert(r, &o->number, &v,
+    return ngx_http_agnitel_number_insert(r, &o->number, &v,
                                            "Twilio number added");
 }
 
@@ -904,7 +904,7 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
 /* a bought number is released at Twilio first; a 404 there is fine */
 
 ngx_int_t
-ngx_http_agnitel_carrier_release(ngx_http_request_t *r, ngx_str_t *sid)
+ngx_http_agnitel_purchase_release(ngx_http_request_t *r, ngx_str_t *sid)
 {
     ngx_http_agnitel_order_t        *o;
     ngx_http_agnitel_carrier_err_t   err;
@@ -950,7 +950,7 @@ ngx_http_agnitel_release_done(ngx_http_request_t *r,
         return ngx_http_agnitel_carrier_error(r, &err);
     }
 
-    return ngx_http_agnitel_numbers_release_local(r);
+    return ngx_http_agnitel_number_release_local(r);
 }
 
 

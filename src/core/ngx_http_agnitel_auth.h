@@ -12,11 +12,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel.h"
 
 
-ngx_int_t ngx_http_agnitel_auth(ngx_http_request_t *r,
-    ngx_http_agnitel_ctx_t *ctx);
+/* NGX_OK with the key's workspace id in ws, NGX_DECLINED, NGX_ERROR */
+ngx_int_t ngx_http_agnitel_auth(ngx_http_request_t *r, u_char *ws);
 
 
 #endif /* _NGX_HTTP_AGNITEL_AUTH_H_INCLUDED_ */

@@ -1,0 +1,33 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_NUMBER_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_NUMBER_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <lmdb.h>
+
+#include "ngx_http_agnitel_json.h"
+
+
+ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
+    size_t *key_len);
+ngx_int_t ngx_http_agnitel_number_insert(ngx_http_request_t *r,
+    ngx_str_t *number, MDB_val *val, const char *message);
+ngx_int_t ngx_http_agnitel_number_release_local(ngx_http_request_t *r);
+ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
+    const char *message, MDB_val *val);
+ngx_int_t ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri);
+
+ngx_int_t ngx_http_agnitel_number_taken(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_number_not_found(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_bad_path_number(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_AGNITEL_NUMBER_H_INCLUDED_ */

@@ -1,0 +1,33 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* the sandbox account's credentials unless the directive names others */
+#define NGX_HTTP_AGNITEL_SANDBOX_SID    "AC00000000000000000000000000000000"
+#define NGX_HTTP_AGNITEL_SANDBOX_TOKEN  "sandbox-auth-token"
+
+
+typedef struct {
+    ngx_str_t                   sid;
+    ngx_str_t                   token;
+} ngx_http_agnitel_sandbox_loc_conf_t;
+
+
+ngx_int_t ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r);
+
+
+extern ngx_module_t  ngx_http_agnitel_sandbox_module;
+
+
+#endif /* _NGX_HTTP_AGNITEL_SANDBOX_H_INCLUDED_ */
