@@ -12,18 +12,44 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel_admin.h"
+#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_store.h"
 
 
+/* a new API key, and the new workspace it may come with */
 typedef struct {
     ngx_http_agnitel_key_rec_t      rec;
     u_char                          key[NGX_HTTP_AGNITEL_API_KEY_LEN];
     unsigned                        generated:1;
+
+    ngx_http_agnitel_store_t       *store;
+    ngx_str_t                       name;
+    MDB_val                         workspace;
 } ngx_http_agnitel_new_key_t;
 
 
+/* an API key being revoked */
+typedef struct {
+    ngx_http_agnitel_store_t       *store;
+    ngx_str_t                       id;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                         k;
+} ngx_http_agnitel_revoke_t;
+
+
+static int ngx_http_agnitel_workspace_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_workspace_written(ngx_http_request_t *r,
+    void *data, int rc);
+static int ngx_http_agnitel_key_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_key_written(ngx_http_request_t *r,
+    void *data, int rc);
+static int ngx_http_agnitel_revoke_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_revoke_written(ngx_http_request_t *r,
+    void *data, int rc);
+static ngx_http_agnitel_new_key_t *ngx_http_agnitel_new_key_alloc(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_new_key(json_t *body,
     ngx_http_agnitel_new_key_t *nk);
 static int ngx_http_agnitel_key_put(MDB_txn *txn,
@@ -34,50 +60,47 @@ static ngx_int_t ngx_http_agnitel_workspace_view(ngx_http_agnitel_json_t *j,
     MDB_val *val);
 static ngx_int_t ngx_http_agnitel_workspace_not_found(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_key_exists(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_key_not_found(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_bad_key_hash(ngx_http_request_t *r);
 
 
 ngx_int_t
 ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
 {
-    int                            rc;
     char                          *dump;
-    u_char                         id[NGX_HTTP_AGNITEL_WS_ID_LEN];
     json_t                        *ws;
-    MDB_val                        k, v;
-    MDB_txn                       *txn;
     ngx_int_t                      err;
-    ngx_str_t                      name;
     const char                    *msg;
-    ngx_http_agnitel_json_t       *j;
-    ngx_http_agnitel_new_key_t     nk;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_http_agnitel_new_key_t    *nk;
 
-    msg = ngx_http_agnitel_text(r->pool, body, "name", 64, 1, &name);
+    nk = ngx_http_agnitel_new_key_alloc(r);
+    if (nk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "name", 64, 1, &nk->name);
     if (msg) {
         return ngx_http_agnitel_invalid(r, "name", msg);
     }
 
-    if (ngx_http_agnitel_make_id(id, "ws_") != NGX_OK) {
+    if (ngx_http_agnitel_make_id(nk->rec.workspace, "ws_") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(nk.rec.workspace, id, sizeof(id));
-
-    err = ngx_http_agnitel_new_key(body, &nk);
+    err = ngx_http_agnitel_new_key(body, nk);
 
     if (err == NGX_DECLINED) {
-        return ngx_http_agnitel_invalid(r, "api_key_sha256",
-                                        "api_key_sha256 must be 64 hex "
-                                        "characters");
+        return ngx_http_agnitel_bad_key_hash(r);
     }
 
     if (err != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ws = json_pack("{s:s%,s:s%,s:I}", "id", id, sizeof(id),
-                   "name", name.data, name.len,
-                   "created_at", (json_int_t) nk.rec.created_at);
+    ws = json_pack("{s:s%,s:s%,s:I}",
+                   "id", nk->rec.workspace, sizeof(nk->rec.workspace),
+                   "name", nk->name.data, nk->name.len,
+                   "created_at", (json_int_t) nk->rec.created_at);
 
     if (ngx_http_agnitel_json_own(r->pool, ws) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -88,30 +111,51 @@ ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    nk->workspace.mv_size = ngx_strlen(dump);
+    nk->workspace.mv_data = ngx_pnalloc(r->pool, nk->workspace.mv_size);
 
-    k.mv_data = id;
-    k.mv_size = sizeof(id);
-    v.mv_data = dump;
-    v.mv_size = ngx_strlen(dump);
-
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-
-    if (txn == NULL) {
-        free(dump);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (nk->workspace.mv_data) {
+        ngx_memcpy(nk->workspace.mv_data, dump, nk->workspace.mv_size);
     }
-
-    rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES], &k, &v,
-                 MDB_NOOVERWRITE);
 
     free(dump);
 
-    if (rc == 0) {
-        rc = ngx_http_agnitel_key_put(txn, amcf->store, &nk);
+    if (nk->workspace.mv_data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_workspace_apply,
+                                  ngx_http_agnitel_workspace_written, nk);
+}
+
+
+static int
+ngx_http_agnitel_workspace_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_new_key_t  *nk = data;
+
+    int      rc;
+    MDB_val  k;
+
+    k.mv_data = nk->rec.workspace;
+    k.mv_size = sizeof(nk->rec.workspace);
+
+    rc = mdb_put(txn, nk->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES], &k,
+                 &nk->workspace, MDB_NOOVERWRITE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return ngx_http_agnitel_key_put(txn, nk->store, nk);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_workspace_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_new_key_t  *nk = data;
+
+    ngx_http_agnitel_json_t  *j;
 
     if (rc == MDB_KEYEXIST) {
         return ngx_http_agnitel_key_exists(r);
@@ -128,17 +172,18 @@ ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
 
     ngx_http_agnitel_json_lit(j, "{");
     ngx_http_agnitel_json_key(j, "id");
-    ngx_http_agnitel_json_str(j, id, sizeof(id));
+    ngx_http_agnitel_json_str(j, nk->rec.workspace,
+                              sizeof(nk->rec.workspace));
     ngx_http_agnitel_json_key(j, "name");
-    ngx_http_agnitel_json_str(j, name.data, name.len);
+    ngx_http_agnitel_json_str(j, nk->name.data, nk->name.len);
     ngx_http_agnitel_json_key(j, "created_at");
-    ngx_http_agnitel_json_time(j, nk.rec.created_at);
+    ngx_http_agnitel_json_time(j, nk->rec.created_at);
     ngx_http_agnitel_json_key(j, "api_key_id");
-    ngx_http_agnitel_json_str(j, nk.rec.id, sizeof(nk.rec.id));
+    ngx_http_agnitel_json_str(j, nk->rec.id, sizeof(nk->rec.id));
 
-    if (nk.generated) {
+    if (nk->generated) {
         ngx_http_agnitel_json_key(j, "api_key");
-        ngx_http_agnitel_json_str(j, nk.key, sizeof(nk.key));
+        ngx_http_agnitel_json_str(j, nk->key, sizeof(nk->key));
     }
 
     ngx_http_agnitel_json_lit(j, "}");
@@ -216,14 +261,9 @@ ngx_http_agnitel_workspace_list(ngx_http_request_t *r, json_t *body)
 ngx_int_t
 ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
 {
-    int                            rc;
-    MDB_val                        k, v;
-    MDB_txn                       *txn;
-    ngx_int_t                      err;
-    ngx_http_agnitel_ctx_t        *ctx;
-    ngx_http_agnitel_json_t       *j;
-    ngx_http_agnitel_new_key_t     nk;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_int_t                    err;
+    ngx_http_agnitel_ctx_t      *ctx;
+    ngx_http_agnitel_new_key_t  *nk;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
 
@@ -231,38 +271,57 @@ ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
         return ngx_http_agnitel_workspace_not_found(r);
     }
 
-    ngx_memcpy(nk.rec.workspace, ctx->params[0].data,
+    nk = ngx_http_agnitel_new_key_alloc(r);
+    if (nk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(nk->rec.workspace, ctx->params[0].data,
                NGX_HTTP_AGNITEL_WS_ID_LEN);
 
-    err = ngx_http_agnitel_new_key(body, &nk);
+    err = ngx_http_agnitel_new_key(body, nk);
 
     if (err == NGX_DECLINED) {
-        return ngx_http_agnitel_invalid(r, "api_key_sha256",
-                                        "api_key_sha256 must be 64 hex "
-                                        "characters");
+        return ngx_http_agnitel_bad_key_hash(r);
     }
 
     if (err != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_key_apply,
+                                  ngx_http_agnitel_key_written, nk);
+}
 
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+/* a key for a workspace that exists */
+
+static int
+ngx_http_agnitel_key_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_new_key_t  *nk = data;
+
+    int      rc;
+    MDB_val  k, v;
+
+    k.mv_data = nk->rec.workspace;
+    k.mv_size = sizeof(nk->rec.workspace);
+
+    rc = mdb_get(txn, nk->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES], &k, &v);
+    if (rc != 0) {
+        return rc;
     }
 
-    k.mv_data = ctx->params[0].data;
-    k.mv_size = ctx->params[0].len;
+    return ngx_http_agnitel_key_put(txn, nk->store, nk);
+}
 
-    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_WORKSPACES], &k, &v);
 
-    if (rc == 0) {
-        rc = ngx_http_agnitel_key_put(txn, amcf->store, &nk);
-    }
+static ngx_int_t
+ngx_http_agnitel_key_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_new_key_t  *nk = data;
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    ngx_http_agnitel_json_t  *j;
 
     if (rc == MDB_NOTFOUND) {
         return ngx_http_agnitel_workspace_not_found(r);
@@ -281,7 +340,7 @@ ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_agnitel_key_reply(j, &nk);
+    ngx_http_agnitel_key_reply(j, nk);
 
     return ngx_http_agnitel_send(r, NGX_HTTP_CREATED, j);
 }
@@ -290,13 +349,8 @@ ngx_http_agnitel_api_key_create(ngx_http_request_t *r, json_t *body)
 ngx_int_t
 ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r, json_t *body)
 {
-    int                            rc;
-    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    MDB_val                        k, hash;
-    MDB_txn                       *txn;
     ngx_http_agnitel_ctx_t        *ctx;
-    ngx_http_agnitel_json_t       *j;
-    ngx_http_agnitel_store_t      *store;
+    ngx_http_agnitel_revoke_t     *rv;
     ngx_http_agnitel_main_conf_t  *amcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
@@ -304,39 +358,63 @@ ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r, json_t *body)
     if (ngx_http_agnitel_id_valid(&ctx->params[0], "ws_") != NGX_OK
         || ngx_http_agnitel_id_valid(&ctx->params[1], "key_") != NGX_OK)
     {
-        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      NULL, "no such API key");
+        return ngx_http_agnitel_key_not_found(r);
     }
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-    store = amcf->store;
-
-    txn = ngx_http_agnitel_store_write(store, r->connection->log);
-    if (txn == NULL) {
+    rv = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_revoke_t));
+    if (rv == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    k.mv_data = key;
-    k.mv_size = ngx_http_agnitel_store_key(key, &ctx->params[0],
-                                           &ctx->params[1]);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
-    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &k, &hash);
+    rv->store = amcf->store;
+    rv->id = ctx->params[1];
+    rv->k.mv_data = rv->key;
+    rv->k.mv_size = ngx_http_agnitel_store_key(rv->key, &ctx->params[0],
+                                               &ctx->params[1]);
 
-    if (rc == 0) {
-        rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEYS], &hash,
-                     NULL);
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_revoke_apply,
+                                  ngx_http_agnitel_revoke_written, rv);
+}
+
+
+static int
+ngx_http_agnitel_revoke_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_revoke_t  *rv = data;
+
+    int                        rc;
+    MDB_val                    hash;
+    ngx_http_agnitel_store_t  *store;
+
+    store = rv->store;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &rv->k,
+                 &hash);
+    if (rc != 0) {
+        return rc;
     }
 
-    if (rc == 0) {
-        rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &k,
-                     NULL);
+    rc = mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEYS], &hash, NULL);
+    if (rc != 0) {
+        return rc;
     }
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    return mdb_del(txn, store->dbi[NGX_HTTP_AGNITEL_DB_API_KEY_IDS], &rv->k,
+                   NULL);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_revoke_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_revoke_t  *rv = data;
+
+    ngx_http_agnitel_json_t  *j;
 
     if (rc == MDB_NOTFOUND) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      NULL, "no such API key");
+        return ngx_http_agnitel_key_not_found(r);
     }
 
     if (rc != 0) {
@@ -350,12 +428,32 @@ ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r, json_t *body)
 
     ngx_http_agnitel_json_lit(j, "{");
     ngx_http_agnitel_json_key(j, "id");
-    ngx_http_agnitel_json_str(j, ctx->params[1].data, ctx->params[1].len);
+    ngx_http_agnitel_json_str(j, rv->id.data, rv->id.len);
     ngx_http_agnitel_json_key(j, "revoked_at");
     ngx_http_agnitel_json_time(j, ngx_time());
     ngx_http_agnitel_json_lit(j, "}");
 
     return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+static ngx_http_agnitel_new_key_t *
+ngx_http_agnitel_new_key_alloc(ngx_http_request_t *r)
+{
+    ngx_http_agnitel_new_key_t    *nk;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    /* zeroed: the record is written as it is, with no stray padding */
+
+    nk = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_new_key_t));
+    if (nk == NULL) {
+        return NULL;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    nk->store = amcf->store;
+
+    return nk;
 }
 
 
@@ -373,11 +471,6 @@ ngx_http_agnitel_new_key(json_t *body, ngx_http_agnitel_new_key_t *nk)
     ngx_int_t    b;
     ngx_uint_t   i;
     const char  *hex;
-
-    /* the record is written as it is: no uninitialised padding on disk */
-
-    ngx_memzero(&nk->rec.id, sizeof(ngx_http_agnitel_key_rec_t)
-                             - offsetof(ngx_http_agnitel_key_rec_t, id));
 
     if (ngx_http_agnitel_make_id(nk->rec.id, "key_") != NGX_OK) {
         return NGX_ERROR;
@@ -526,4 +619,21 @@ ngx_http_agnitel_key_exists(ngx_http_request_t *r)
     return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "api_key_exists",
                                   "api_key_sha256",
                                   "this API key is already in use");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_key_not_found(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found", NULL,
+                                  "no such API key");
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_bad_key_hash(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_invalid(r, "api_key_sha256",
+                                    "api_key_sha256 must be 64 hex "
+                                    "characters");
 }

@@ -12,10 +12,35 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel_number.h"
+#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_record.h"
 #include "ngx_http_agnitel_store.h"
+
+
+/* a number being written */
+typedef struct {
+    ngx_http_request_t             *request;
+    ngx_http_agnitel_store_t       *store;
+    ngx_str_t                       workspace;
+    ngx_str_t                       number;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                         k;
+    MDB_val                         v;
+    const char                     *message;
+    time_t                          now;
+} ngx_http_agnitel_number_write_t;
+
+
+static ngx_http_agnitel_number_write_t *ngx_http_agnitel_number_write(
+    ngx_http_request_t *r, ngx_str_t *number);
+static int ngx_http_agnitel_insert_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_insert_written(ngx_http_request_t *r,
+    void *data, int rc);
+static int ngx_http_agnitel_release_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_release_written(ngx_http_request_t *r,
+    void *data, int rc);
 
 
 /* a new number of the workspace, claimed across the store, and the 201 */
@@ -24,22 +49,35 @@ ngx_int_t
 ngx_http_agnitel_number_insert(ngx_http_request_t *r, ngx_str_t *number,
     MDB_val *val, const char *message)
 {
-    int                            rc;
-    MDB_txn                       *txn;
-    ngx_http_agnitel_ctx_t        *ctx;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_http_agnitel_number_write_t  *nw;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
+    nw = ngx_http_agnitel_number_write(r, number);
+    if (nw == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
-                                        number, val);
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    nw->v = *val;
+    nw->message = message;
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_insert_apply,
+                                  ngx_http_agnitel_insert_written, nw);
+}
+
+
+static int
+ngx_http_agnitel_insert_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_number_write_t  *nw = data;
+
+    return ngx_http_agnitel_record_insert(txn, nw->store, &nw->workspace,
+                                          &nw->number, &nw->v);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_insert_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_number_write_t  *nw = data;
 
     if (rc == MDB_KEYEXIST) {
         return ngx_http_agnitel_number_taken(r);
@@ -50,81 +88,92 @@ ngx_http_agnitel_number_insert(ngx_http_request_t *r, ngx_str_t *number,
     }
 
     return ngx_http_agnitel_send(r, NGX_HTTP_CREATED,
-                                 ngx_http_agnitel_reply_view(r, message, val));
+                                 ngx_http_agnitel_reply_view(r, nw->message,
+                                                             &nw->v));
 }
 
+
 /*
- * Frees the number for any workspace and moves its record to the history,
- * where "status=released" lists it.
+ * Frees the number in the path for any workspace and moves its record to
+ * the history, where "status=released" lists it.
  */
 
 ngx_int_t
 ngx_http_agnitel_number_release_local(ngx_http_request_t *r)
 {
-    int                            rc;
-    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    u_char                         hkey[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    size_t                         key_len;
-    json_t                        *rec;
-    time_t                         now;
-    MDB_val                        k, v, hk;
-    MDB_txn                       *txn;
-    ngx_str_t                      number, id;
-    ngx_http_agnitel_ctx_t        *ctx;
-    ngx_http_agnitel_json_t       *j;
-    ngx_http_agnitel_store_t      *store;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_http_agnitel_ctx_t           *ctx;
+    ngx_http_agnitel_number_write_t  *nw;
 
-    if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    nw = ngx_http_agnitel_number_write(r, &ctx->params[0]);
+    if (nw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_agnitel_path_number(r, nw->key, &nw->k.mv_size) != NGX_OK) {
         return ngx_http_agnitel_bad_path_number(r);
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-    store = amcf->store;
-    number = ctx->params[0];
-    now = ngx_time();
+    nw->now = ngx_time();
 
-    txn = ngx_http_agnitel_store_write(store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_release_apply,
+                                  ngx_http_agnitel_release_written, nw);
+}
 
-    k.mv_data = key;
-    k.mv_size = key_len;
 
-    rc = ngx_http_agnitel_record_load(r->pool, txn, store, &k, &rec);
+static int
+ngx_http_agnitel_release_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_number_write_t  *nw = data;
 
+    int        rc;
+    u_char     hkey[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t    *rec;
+    MDB_val    hk;
+    ngx_str_t  id;
+
+    rc = ngx_http_agnitel_record_load(nw->request->pool, txn, nw->store,
+                                      &nw->k, &rec);
     if (rc != 0) {
-        mdb_txn_abort(txn);
-
-        return (rc == MDB_NOTFOUND) ? ngx_http_agnitel_number_not_found(r)
-                                    : ngx_http_agnitel_store_error(r, rc);
+        return rc;
     }
 
     if (json_object_set_new(rec, "status", json_string("released")) != 0
-        || json_object_set_new(rec, "released_at", json_integer(now)) != 0
-        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+        || json_object_set_new(rec, "released_at", json_integer(nw->now)) != 0
+        || ngx_http_agnitel_record_encode(nw->request->pool, rec, &nw->v)
+           != NGX_OK)
     {
-        mdb_txn_abort(txn);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ENOMEM;
     }
 
     id.data = (u_char *) json_string_value(json_object_get(rec, "id"));
     id.len = id.data ? ngx_strlen(id.data) : 0;
 
     hk.mv_data = hkey;
-    hk.mv_size = ngx_http_agnitel_store_key(hkey, &ctx->workspace, &id);
+    hk.mv_size = ngx_http_agnitel_store_key(hkey, &nw->workspace, &id);
 
-    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY], &hk, &v,
-                 0);
-
-    if (rc == 0) {
-        rc = ngx_http_agnitel_record_remove(txn, store, &ctx->workspace,
-                                            &number);
+    rc = mdb_put(txn, nw->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY],
+                 &hk, &nw->v, 0);
+    if (rc != 0) {
+        return rc;
     }
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    return ngx_http_agnitel_record_remove(txn, nw->store, &nw->workspace,
+                                          &nw->number);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_release_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_number_write_t  *nw = data;
+
+    ngx_http_agnitel_json_t  *j;
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_number_not_found(r);
+    }
 
     if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);
@@ -137,15 +186,41 @@ ngx_http_agnitel_number_release_local(ngx_http_request_t *r)
 
     ngx_http_agnitel_json_lit(j, "{");
     ngx_http_agnitel_json_key(j, "phone_number");
-    ngx_http_agnitel_json_str(j, number.data, number.len);
+    ngx_http_agnitel_json_str(j, nw->number.data, nw->number.len);
     ngx_http_agnitel_json_key(j, "status");
     ngx_http_agnitel_json_lit(j, "\"released\"");
     ngx_http_agnitel_json_key(j, "released_at");
-    ngx_http_agnitel_json_time(j, now);
+    ngx_http_agnitel_json_time(j, nw->now);
     ngx_http_agnitel_json_lit(j, "}");
 
     return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
 }
+
+
+static ngx_http_agnitel_number_write_t *
+ngx_http_agnitel_number_write(ngx_http_request_t *r, ngx_str_t *number)
+{
+    ngx_http_agnitel_ctx_t           *ctx;
+    ngx_http_agnitel_main_conf_t     *amcf;
+    ngx_http_agnitel_number_write_t  *nw;
+
+    nw = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_number_write_t));
+    if (nw == NULL) {
+        return NULL;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    nw->request = r;
+    nw->store = amcf->store;
+    nw->workspace = ctx->workspace;
+    nw->number = *number;
+    nw->k.mv_data = nw->key;
+
+    return nw;
+}
+
 
 ngx_int_t
 ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri)

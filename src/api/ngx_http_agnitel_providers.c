@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel_providers.h"
+#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_record.h"
@@ -23,16 +24,41 @@
 #define NGX_HTTP_AGNITEL_PRV_ID_LEN  (sizeof("prv_") - 1 + 16)
 
 
+/* a Twilio account being connected: checked at Twilio, then written */
 typedef struct {
     ngx_http_agnitel_call_t         call;
     ngx_str_t                       name;
     ngx_str_t                       sid;
     ngx_str_t                       token;
+
+    ngx_http_request_t             *request;
+    ngx_http_agnitel_store_t       *store;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                         k;
+    MDB_val                         v;
+    json_t                         *prv;
 } ngx_http_agnitel_connect_t;
+
+
+/* a provider being removed */
+typedef struct {
+    ngx_http_agnitel_store_t       *store;
+    ngx_str_t                       workspace;
+    ngx_str_t                       id;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                         k;
+} ngx_http_agnitel_removal_t;
 
 
 static ngx_int_t ngx_http_agnitel_connect_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
+static int ngx_http_agnitel_connect_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_connect_written(ngx_http_request_t *r,
+    void *data, int rc);
+static int ngx_http_agnitel_removal_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_removal_written(ngx_http_request_t *r,
+    void *data, int rc);
+static ngx_int_t ngx_http_agnitel_provider_not_found(ngx_http_request_t *r);
 static int ngx_http_agnitel_provider_find(ngx_http_request_t *r,
     MDB_txn *txn, json_t **prv);
 static void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j,
@@ -195,17 +221,12 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
 {
     ngx_http_agnitel_connect_t  *cn = call->data;
 
-    int                             rc;
     u_char                          id[NGX_HTTP_AGNITEL_PRV_ID_LEN];
-    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     char                           *dump;
     json_t                         *acct, *prv;
-    MDB_val                         k, v;
-    MDB_txn                        *txn;
     ngx_str_t                       sealed, aad, pid;
     const char                     *sid;
     ngx_http_agnitel_ctx_t         *ctx;
-    ngx_http_agnitel_json_t        *j;
     ngx_http_agnitel_carrier_err_t  err;
     ngx_http_agnitel_main_conf_t   *amcf;
 
@@ -239,8 +260,10 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
     pid.data = id;
     pid.len = sizeof(id);
 
-    aad.data = key;
-    aad.len = ngx_http_agnitel_store_key(key, &ctx->workspace, &pid);
+    /* the provider's key in the store is what its sealed token is bound to */
+
+    aad.data = cn->key;
+    aad.len = ngx_http_agnitel_store_key(cn->key, &ctx->workspace, &pid);
 
     if (ngx_http_agnitel_seal(r->pool, amcf->key, &aad, &cn->token, &sealed)
         != NGX_OK)
@@ -266,32 +289,61 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        free(dump);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    cn->v.mv_size = ngx_strlen(dump);
+    cn->v.mv_data = ngx_pnalloc(r->pool, cn->v.mv_size);
 
-    /* another request may have connected one while this one was checked */
-
-    rc = ngx_http_agnitel_provider_find(r, txn, NULL);
-
-    if (rc == MDB_NOTFOUND) {
-        k.mv_data = key;
-        k.mv_size = aad.len;
-        v.mv_data = dump;
-        v.mv_size = ngx_strlen(dump);
-
-        rc = mdb_put(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
-                     &k, &v, MDB_NOOVERWRITE);
-
-    } else if (rc == 0) {
-        rc = MDB_KEYEXIST;
+    if (cn->v.mv_data) {
+        ngx_memcpy(cn->v.mv_data, dump, cn->v.mv_size);
     }
 
     free(dump);
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    if (cn->v.mv_data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cn->request = r;
+    cn->store = amcf->store;
+    cn->prv = prv;
+    cn->k.mv_data = cn->key;
+    cn->k.mv_size = aad.len;
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_connect_apply,
+                                  ngx_http_agnitel_connect_written, cn);
+}
+
+
+static int
+ngx_http_agnitel_connect_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_connect_t  *cn = data;
+
+    int  rc;
+
+    /* another request may have connected one while this one was checked */
+
+    rc = ngx_http_agnitel_provider_find(cn->request, txn, NULL);
+
+    if (rc == 0) {
+        return MDB_KEYEXIST;
+    }
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    return mdb_put(txn, cn->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &cn->k,
+                   &cn->v, MDB_NOOVERWRITE);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_connect_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_connect_t  *cn = data;
+
+    ngx_http_agnitel_ctx_t   *ctx;
+    ngx_http_agnitel_json_t  *j;
 
     if (rc == MDB_KEYEXIST) {
         return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_exists",
@@ -303,6 +355,8 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
         return ngx_http_agnitel_store_error(r, rc);
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "agnitel: workspace %V connected Twilio account %V",
                   &ctx->workspace, &cn->sid);
@@ -312,7 +366,7 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_agnitel_provider_view(j, prv);
+    ngx_http_agnitel_provider_view(j, cn->prv);
 
     return ngx_http_agnitel_send(r, NGX_HTTP_CREATED, j);
 }
@@ -321,48 +375,67 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
 {
-    int                             rc;
-    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    MDB_val                         k, v;
-    MDB_txn                        *txn;
     ngx_http_agnitel_ctx_t         *ctx;
-    ngx_http_agnitel_json_t        *j;
+    ngx_http_agnitel_removal_t     *rm;
     ngx_http_agnitel_main_conf_t   *amcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     if (ngx_http_agnitel_id_valid(&ctx->params[0], "prv_") != NGX_OK) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      NULL, "no such provider");
+        return ngx_http_agnitel_provider_not_found(r);
     }
 
-    k.mv_data = key;
-    k.mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace,
-                                           &ctx->params[0]);
-
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
+    rm = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_removal_t));
+    if (rm == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v);
+    rm->store = amcf->store;
+    rm->workspace = ctx->workspace;
+    rm->id = ctx->params[0];
+    rm->k.mv_data = rm->key;
+    rm->k.mv_size = ngx_http_agnitel_store_key(rm->key, &ctx->workspace,
+                                               &ctx->params[0]);
 
-    if (rc == 0) {
-        rc = ngx_http_agnitel_provider_unused(txn, amcf->store,
-                                              &ctx->workspace);
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_removal_apply,
+                                  ngx_http_agnitel_removal_written, rm);
+}
+
+
+static int
+ngx_http_agnitel_removal_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_removal_t  *rm = data;
+
+    int      rc;
+    MDB_val  v;
+
+    rc = mdb_get(txn, rm->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &rm->k,
+                 &v);
+    if (rc != 0) {
+        return rc;
     }
 
-    if (rc == 0) {
-        rc = mdb_del(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k,
-                     NULL);
+    rc = ngx_http_agnitel_provider_unused(txn, rm->store, &rm->workspace);
+    if (rc != 0) {
+        return rc;
     }
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    return mdb_del(txn, rm->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &rm->k,
+                   NULL);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_removal_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_removal_t  *rm = data;
+
+    ngx_http_agnitel_json_t  *j;
 
     if (rc == MDB_NOTFOUND) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                      NULL, "no such provider");
+        return ngx_http_agnitel_provider_not_found(r);
     }
 
     if (rc == MDB_KEYEXIST) {
@@ -382,11 +455,19 @@ ngx_http_agnitel_providers_delete(ngx_http_request_t *r, json_t *body)
 
     ngx_http_agnitel_json_lit(j, "{");
     ngx_http_agnitel_json_key(j, "id");
-    ngx_http_agnitel_json_str(j, ctx->params[0].data, ctx->params[0].len);
+    ngx_http_agnitel_json_str(j, rm->id.data, rm->id.len);
     ngx_http_agnitel_json_key(j, "status");
     ngx_http_agnitel_json_lit(j, "\"removed\"}");
 
     return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_provider_not_found(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found", NULL,
+                                  "no such provider");
 }
 
 

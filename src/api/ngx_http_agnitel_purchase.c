@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel_purchase.h"
+#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
@@ -29,7 +30,9 @@
 #define NGX_HTTP_AGNITEL_SEARCH_MAX     50
 
 
+/* a search, a purchase, an addition or a release at the carrier */
 typedef struct {
+    ngx_http_request_t                 *request;
     ngx_http_agnitel_call_t             call;
     ngx_http_agnitel_twilio_account_t   account;
     ngx_http_agnitel_rate_t            *rate;
@@ -37,6 +40,15 @@ typedef struct {
     ngx_str_t                           number;
     ngx_str_t                           name;
     ngx_http_agnitel_idem_t             idem;
+
+    /* a purchase: its record, and what the key and the carrier said */
+    MDB_val                             v;
+    ngx_uint_t                          state;
+    ngx_uint_t                          status;
+    ngx_str_t                           text;
+    json_t                             *carrier;
+    const char                         *sid;
+    unsigned                            remove:1;
 } ngx_http_agnitel_order_t;
 
 
@@ -49,11 +61,27 @@ static void ngx_http_agnitel_available(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_order_t *o, json_t *item);
 static void ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_rate_t *rate);
+static ngx_int_t ngx_http_agnitel_buy_prices(ngx_http_request_t *r,
+    json_t *body, ngx_http_agnitel_order_t *o,
+    ngx_http_agnitel_carrier_err_t *err);
+static ngx_int_t ngx_http_agnitel_buy_record(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o);
+static int ngx_http_agnitel_pending_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_pending_written(ngx_http_request_t *r,
+    void *data, int rc);
+static ngx_int_t ngx_http_agnitel_buy_call(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o);
 static ngx_int_t ngx_http_agnitel_buy_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
+static int ngx_http_agnitel_active_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_active_written(ngx_http_request_t *r,
+    void *data, int rc);
 static ngx_int_t ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_uint_t status,
     ngx_http_agnitel_json_t *j, ngx_uint_t remove);
+static int ngx_http_agnitel_answer_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_answer_written(ngx_http_request_t *r,
+    void *data, int rc);
 static ngx_int_t ngx_http_agnitel_add_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
 static ngx_int_t ngx_http_agnitel_release_done(ngx_http_request_t *r,
@@ -379,91 +407,29 @@ ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
 /*
  * Buying: the price must be the rate card's; the number is written as
  * "pending" before the carrier is asked, and becomes "active" after.
+ * Each of the three writes is a group-commit write, answered once durable.
  */
 
 ngx_int_t
 ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
 {
-    int                             rc;
-    u_char                          id[NGX_HTTP_AGNITEL_PN_ID_LEN];
-    json_t                         *rec, *given;
-    int64_t                         price;
-    MDB_val                         v;
-    MDB_txn                        *txn;
-    ngx_str_t                       text;
-    ngx_uint_t                      state, status, i;
-    const char                     *msg;
-    const u_char                   *cc;
-    ngx_http_agnitel_ctx_t         *ctx;
-    ngx_http_agnitel_order_t       *o;
-    ngx_http_agnitel_param_t        form[3];
-    ngx_http_agnitel_carrier_err_t  fail;
-    ngx_http_agnitel_main_conf_t   *amcf;
-
-    static const char  *prices[] = {
-        "price", "per_minute_price_inbound", "per_minute_price_outbound"
-    };
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    ngx_int_t                        rc;
+    ngx_http_agnitel_order_t        *o;
+    ngx_http_agnitel_carrier_err_t   fail;
 
     o = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_order_t));
     if (o == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    o->request = r;
+
     if (ngx_http_agnitel_order_number(r, body, o, &fail) != NGX_OK) {
         return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
-    for (i = 0; i < 3; i++) {
-        given = json_object_get(body, prices[i]);
-
-        if ((given || i == 0)
-            && ngx_http_agnitel_money_value(given, &price) != NGX_OK)
-        {
-            msg = (i == 0) ? "price is required: the monthly price shown "
-                             "by the search"
-                           : "a per-minute price must be a number";
-            return ngx_http_agnitel_invalid(r, prices[i], msg);
-        }
-    }
-
-    cc = ngx_http_agnitel_e164_country(o->number.data, o->number.len);
-
-    if (cc) {
-        ngx_memcpy(o->iso, cc, 2);
-        o->rate = ngx_http_agnitel_rate_find(amcf, o->iso,
-                      ngx_http_agnitel_number_type(o->iso, &o->number));
-    }
-
-    if (o->rate == NULL) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
-                                      "invalid_number", "phone_number",
-                                      "numbers of this country and type are "
-                                      "not sold here");
-    }
-
-    /* the client agreed to a price: any difference stops the purchase */
-
-    for (i = 0; i < 3; i++) {
-        given = json_object_get(body, prices[i]);
-
-        if (given == NULL) {
-            continue;
-        }
-
-        (void) ngx_http_agnitel_money_value(given, &price);
-
-        if (price != (i == 0 ? o->rate->monthly
-                             : i == 1 ? o->rate->inbound
-                                      : o->rate->outbound))
-        {
-            return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
-                                          "price_changed", prices[i],
-                                          "the price is not the current "
-                                          "one: search again");
-        }
+    if (ngx_http_agnitel_buy_prices(r, body, o, &fail) != NGX_OK) {
+        return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
     rc = ngx_http_agnitel_idem_init(r, body, &o->idem);
@@ -482,8 +448,102 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
         return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
-    if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
+    if (ngx_http_agnitel_buy_record(r, o) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_pending_apply,
+                                  ngx_http_agnitel_pending_written, o);
+}
+
+
+/*
+ * The prices given must be valid money and the rate card's, exactly: the
+ * client agreed to them.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_buy_prices(ngx_http_request_t *r, json_t *body,
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
+{
+    json_t                        *given;
+    int64_t                        price, card[3];
+    ngx_uint_t                     i;
+    const char                    *msg;
+    const u_char                  *cc;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    static const char  *prices[] = {
+        "price", "per_minute_price_inbound", "per_minute_price_outbound"
+    };
+
+    for (i = 0; i < 3; i++) {
+        given = json_object_get(body, prices[i]);
+
+        if ((given || i == 0)
+            && ngx_http_agnitel_money_value(given, &price) != NGX_OK)
+        {
+            msg = (i == 0) ? "price is required: the monthly price shown "
+                             "by the search"
+                           : "a per-minute price must be a number";
+            return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_field", prices[i], msg);
+        }
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    cc = ngx_http_agnitel_e164_country(o->number.data, o->number.len);
+
+    if (cc) {
+        ngx_memcpy(o->iso, cc, 2);
+        o->rate = ngx_http_agnitel_rate_find(amcf, o->iso,
+                      ngx_http_agnitel_number_type(o->iso, &o->number));
+    }
+
+    if (o->rate == NULL) {
+        return ngx_http_agnitel_fail(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                     "invalid_number", "phone_number",
+                                     "numbers of this country and type are "
+                                     "not sold here");
+    }
+
+    card[0] = o->rate->monthly;
+    card[1] = o->rate->inbound;
+    card[2] = o->rate->outbound;
+
+    for (i = 0; i < 3; i++) {
+        given = json_object_get(body, prices[i]);
+
+        if (given == NULL) {
+            continue;
+        }
+
+        (void) ngx_http_agnitel_money_value(given, &price);
+
+        if (price != card[i]) {
+            return ngx_http_agnitel_fail(err, NGX_HTTP_CONFLICT,
+                                         "price_changed", prices[i],
+                                         "the price is not the current "
+                                         "one: search again");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the pending record, priced from the rate card, in o->v */
+
+static ngx_int_t
+ngx_http_agnitel_buy_record(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o)
+{
+    u_char   id[NGX_HTTP_AGNITEL_PN_ID_LEN];
+    json_t  *rec;
+
+    if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
+        return NGX_ERROR;
     }
 
     rec = ngx_http_agnitel_twilio_number(r, o, NULL, "pending");
@@ -500,31 +560,48 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
         || json_object_set_new(rec, "currency",
                                json_stringn((char *) o->rate->currency, 3))
            != 0
-        || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK)
+        || ngx_http_agnitel_record_encode(r->pool, rec, &o->v) != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    return NGX_OK;
+}
 
-    state = NGX_HTTP_AGNITEL_IDEM_NEW;
-    status = 0;
-    rc = 0;
+
+/* the Idempotency-Key is claimed and the number held, or neither */
+
+static int
+ngx_http_agnitel_pending_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_order_t  *o = data;
+
+    int                            rc;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(o->request, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(o->request, ngx_http_agnitel_module);
+
+    o->state = NGX_HTTP_AGNITEL_IDEM_NEW;
 
     if (o->idem.key.len) {
-        rc = ngx_http_agnitel_idem_claim(r, txn, &o->idem, &state, &status,
-                                         &text);
+        rc = ngx_http_agnitel_idem_claim(o->request, txn, &o->idem, &o->state,
+                                         &o->status, &o->text);
+        if (rc != 0 || o->state != NGX_HTTP_AGNITEL_IDEM_NEW) {
+            return rc;
+        }
     }
 
-    if (rc == 0 && state == NGX_HTTP_AGNITEL_IDEM_NEW) {
-        rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
-                                            &o->number, &v);
-    }
+    return ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
+                                          &o->number, &o->v);
+}
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+static ngx_int_t
+ngx_http_agnitel_pending_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_order_t  *o = data;
 
     if (rc == MDB_KEYEXIST) {
         return ngx_http_agnitel_number_taken(r);
@@ -534,10 +611,10 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
         return ngx_http_agnitel_store_error(r, rc);
     }
 
-    switch (state) {
+    switch (o->state) {
 
     case NGX_HTTP_AGNITEL_IDEM_REPLAY:
-        return ngx_http_agnitel_send_raw(r, status, &text);
+        return ngx_http_agnitel_send_raw(r, o->status, &o->text);
 
     case NGX_HTTP_AGNITEL_IDEM_MISMATCH:
         return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
@@ -551,6 +628,22 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
                                       "a request with this Idempotency-Key "
                                       "is still under way");
     }
+
+    return ngx_http_agnitel_buy_call(r, o);
+}
+
+
+/* the purchase at Twilio, now that the number is held as pending */
+
+static ngx_int_t
+ngx_http_agnitel_buy_call(ngx_http_request_t *r, ngx_http_agnitel_order_t *o)
+{
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_param_t       form[3];
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     form[0].key = "PhoneNumber";
     form[0].value = o->number;
@@ -587,19 +680,8 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
 {
     ngx_http_agnitel_order_t  *o = call->data;
 
-    int                              rc;
-    u_char                           key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    json_t                          *json, *rec, *caps;
-    MDB_val                          k, v;
-    MDB_txn                         *txn;
-    ngx_str_t                        text;
-    const char                      *sid;
-    ngx_http_agnitel_ctx_t          *ctx;
+    json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
-    ngx_http_agnitel_main_conf_t    *amcf;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     if (ngx_http_agnitel_twilio_outcome(r->pool, call,
                                         NGX_HTTP_AGNITEL_TWILIO_BUY,
@@ -618,9 +700,9 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
                    err.definite);
     }
 
-    sid = ngx_http_agnitel_twilio_str(json, "sid");
+    o->sid = ngx_http_agnitel_twilio_str(json, "sid");
 
-    if (sid == NULL || ngx_strncmp(sid, "PN", 2) != 0) {
+    if (o->sid == NULL || ngx_strncmp(o->sid, "PN", 2) != 0) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "agnitel: the carrier's answer to the purchase of %V "
                       "has no sid: it stays pending", &o->number);
@@ -631,69 +713,94 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
                                             "malformed"), 0);
     }
 
+    o->carrier = json;
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_active_apply,
+                                  ngx_http_agnitel_active_written, o);
+}
+
+
+/* the pending record becomes active, and its answer is kept for replays */
+
+static int
+ngx_http_agnitel_active_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_order_t  *o = data;
+
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                        *rec, *caps;
+    MDB_val                        k;
+    ngx_http_request_t            *r;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    r = o->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
     k.mv_data = key;
     k.mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace, &o->number);
 
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     rc = ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec);
-
-    caps = json_object_get(json, "capabilities");
-
-    if (rc == 0
-        && (json_object_set_new(rec, "status", json_string("active")) != 0
-            || json_object_set_new(rec, "telephony_id", json_string(sid))
-               != 0
-            || json_object_set_new(rec, "purchased_at",
-                                   json_integer(ngx_time())) != 0
-            || json_object_set_new(rec, "capabilities",
-                   json_pack("{s:b,s:b}",
-                       "voice",
-                       (int) ngx_http_agnitel_twilio_capability(caps,
-                                                                "voice"),
-                       "sms",
-                       (int) ngx_http_agnitel_twilio_capability(caps, "sms")))
-               != 0
-            || ngx_http_agnitel_record_encode(r->pool, rec, &v) != NGX_OK))
-    {
-        rc = ENOMEM;
+    if (rc != 0) {
+        return rc;
     }
 
-    if (rc == 0) {
-        rc = ngx_http_agnitel_record_put(txn, amcf->store, &k, &v, 0);
-    }
+    caps = json_object_get(o->carrier, "capabilities");
 
-    if (rc == 0
-        && ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,
-                                      "Phone number bought", &v), &text)
+    if (json_object_set_new(rec, "status", json_string("active")) != 0
+        || json_object_set_new(rec, "telephony_id", json_string(o->sid)) != 0
+        || json_object_set_new(rec, "purchased_at", json_integer(ngx_time()))
+           != 0
+        || json_object_set_new(rec, "capabilities",
+               json_pack("{s:b,s:b}",
+                   "voice",
+                   (int) ngx_http_agnitel_twilio_capability(caps, "voice"),
+                   "sms",
+                   (int) ngx_http_agnitel_twilio_capability(caps, "sms")))
+           != 0
+        || ngx_http_agnitel_record_encode(r->pool, rec, &o->v) != NGX_OK
+        || ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,
+                                      "Phone number bought", &o->v), &o->text)
            != NGX_OK)
     {
-        rc = ENOMEM;
+        return ENOMEM;
     }
+
+    rc = ngx_http_agnitel_record_put(txn, amcf->store, &k, &o->v, 0);
 
     if (rc == 0 && o->idem.key.len) {
         rc = ngx_http_agnitel_idem_keep(r, txn, &o->idem, NGX_HTTP_CREATED,
-                                        &text);
+                                        &o->text);
     }
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_active_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_order_t  *o = data;
+
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
 
     if (rc != 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "agnitel: bought %V (%s) but could not record it: "
-                      "it stays pending", &o->number, sid);
+                      "it stays pending", &o->number, o->sid);
 
         return ngx_http_agnitel_store_error(r, rc);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "agnitel: workspace %V bought %V as %s",
-                  &ctx->workspace, &o->number, sid);
+                  &ctx->workspace, &o->number, o->sid);
 
-    return ngx_http_agnitel_send_raw(r, NGX_HTTP_CREATED, &text);
+    return ngx_http_agnitel_send_raw(r, NGX_HTTP_CREATED, &o->text);
 }
 
 
@@ -708,46 +815,61 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_uint_t status,
     ngx_http_agnitel_json_t *j, ngx_uint_t remove)
 {
+    if (ngx_http_agnitel_close(j, &o->text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    o->status = status;
+    o->remove = remove;
+
+    if (!remove && o->idem.key.len == 0) {
+        return ngx_http_agnitel_send_raw(r, status, &o->text);
+    }
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_answer_apply,
+                                  ngx_http_agnitel_answer_written, o);
+}
+
+
+static int
+ngx_http_agnitel_answer_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_order_t  *o = data;
+
     int                            rc;
-    MDB_txn                       *txn;
-    ngx_str_t                      text;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_main_conf_t  *amcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    ctx = ngx_http_get_module_ctx(o->request, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(o->request, ngx_http_agnitel_module);
 
-    if (ngx_http_agnitel_close(j, &text) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (!remove && o->idem.key.len == 0) {
-        return ngx_http_agnitel_send_raw(r, status, &text);
-    }
-
-    txn = ngx_http_agnitel_store_write(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = 0;
-
-    if (remove) {
+    if (o->remove) {
         rc = ngx_http_agnitel_record_remove(txn, amcf->store, &ctx->workspace,
                                             &o->number);
+        if (rc != 0) {
+            return rc;
+        }
     }
 
-    if (rc == 0 && o->idem.key.len) {
-        rc = ngx_http_agnitel_idem_keep(r, txn, &o->idem, status, &text);
+    if (o->idem.key.len) {
+        return ngx_http_agnitel_idem_keep(o->request, txn, &o->idem,
+                                          o->status, &o->text);
     }
 
-    rc = ngx_http_agnitel_store_finish(txn, rc);
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_answer_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_order_t  *o = data;
 
     if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);
     }
 
-    return ngx_http_agnitel_send_raw(r, status, &text);
+    return ngx_http_agnitel_send_raw(r, o->status, &o->text);
 }
 
 

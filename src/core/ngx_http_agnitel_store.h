@@ -85,6 +85,13 @@ struct ngx_http_agnitel_store_s {
      * loop, and saves a reader slot lookup per request.
      */
     MDB_txn                    *rtxn;
+
+    /*
+     * Group commit (ngx_http_agnitel_commit.c): the writes queued in this
+     * pass of the event loop, and the posted event that commits them.
+     */
+    ngx_queue_t                 writes;
+    ngx_event_t                 commit;
 };
 
 
