@@ -492,6 +492,15 @@ ngx_http_agnitel_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_agnitel_module);
     amcf->handlers = 1;
 
+#if (NGX_THREADS)
+    if (amcf->thread_pool == NULL) {
+        amcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (amcf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
+
     return NGX_CONF_OK;
 }
 
@@ -530,7 +539,15 @@ ngx_http_agnitel_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_agnitel_store_open(cycle, amcf);
+    if (ngx_http_agnitel_store_open(cycle, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+#if (NGX_THREADS)
+    amcf->store->thread_pool = amcf->thread_pool;
+#endif
+
+    return NGX_OK;
 }
 
 

@@ -59,6 +59,11 @@ typedef struct {
     /* set when a location uses agnitel_api or agnitel_admin */
     unsigned                    handlers:1;
 
+#if (NGX_THREADS)
+    /* nginx's default thread pool, where writes are committed */
+    ngx_thread_pool_t          *thread_pool;
+#endif
+
     /* per process: opened in init_process, closed in exit_process */
     ngx_http_agnitel_store_t   *store;
 } ngx_http_agnitel_main_conf_t;

@@ -21,16 +21,39 @@ typedef struct {
 } ngx_http_agnitel_request_write_t;
 
 
+#if (NGX_THREADS)
+
+/* the batch a thread commits */
+typedef struct {
+    ngx_http_agnitel_store_t       *store;
+    ngx_queue_t                     batch;
+} ngx_http_agnitel_commit_ctx_t;
+
+
+static ngx_int_t ngx_http_agnitel_commit_thread_post(
+    ngx_http_agnitel_store_t *store);
+static void ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log);
+static void ngx_http_agnitel_commit_thread_done(ngx_event_t *ev);
+
+#endif
+
 static void ngx_http_agnitel_commit_handler(ngx_event_t *ev);
-static void ngx_http_agnitel_commit_apply(ngx_http_agnitel_store_t *store,
-    MDB_txn *txn, ngx_http_agnitel_write_t *w);
+static void ngx_http_agnitel_commit_take(ngx_http_agnitel_store_t *store,
+    ngx_queue_t *batch);
+static void ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store,
+    MDB_txn *txn, ngx_queue_t *batch, ngx_log_t *log);
+static ngx_uint_t ngx_http_agnitel_commit_apply(
+    ngx_http_agnitel_store_t *store, MDB_txn *txn, ngx_queue_t *batch,
+    ngx_uint_t nested);
+static void ngx_http_agnitel_commit_fail(ngx_queue_t *batch, int rc);
+static void ngx_http_agnitel_commit_notify(ngx_queue_t *batch);
 static void ngx_http_agnitel_request_written(ngx_http_agnitel_write_t *w);
 
 
 /*
- * Queues a write for the commit at the end of this pass of the event loop:
- * the commit event is posted, and posted events run after all the events
- * epoll returned, so every request made ready in this pass joins it.
+ * Queues a write for the next commit.  The commit event is posted, and
+ * posted events run after all the events epoll returned, so every request
+ * made ready in this pass of the event loop joins it.
  */
 
 void
@@ -42,10 +65,30 @@ ngx_http_agnitel_commit_post(ngx_http_agnitel_store_t *store,
         store->commit.handler = ngx_http_agnitel_commit_handler;
         store->commit.data = store;
         store->commit.log = ngx_cycle->log;
+
+#if (NGX_THREADS)
+        if (store->thread_pool
+            && ngx_thread_mutex_create(&store->mutex, ngx_cycle->log)
+               != NGX_OK)
+        {
+            store->thread_pool = NULL;
+        }
+#endif
     }
 
     w->rc = 0;
-    ngx_queue_insert_tail(&store->writes, &w->queue);
+
+#if (NGX_THREADS)
+    if (store->thread_pool) {
+        (void) ngx_thread_mutex_lock(&store->mutex, ngx_cycle->log);
+        ngx_queue_insert_tail(&store->writes, &w->queue);
+        (void) ngx_thread_mutex_unlock(&store->mutex, ngx_cycle->log);
+
+    } else
+#endif
+    {
+        ngx_queue_insert_tail(&store->writes, &w->queue);
+    }
 
     if (!store->commit.posted) {
         ngx_post_event(&store->commit, &ngx_posted_events);
@@ -58,68 +101,185 @@ ngx_http_agnitel_commit_handler(ngx_event_t *ev)
 {
     ngx_http_agnitel_store_t *store = ev->data;
 
-    int                        rc;
-    MDB_txn                   *txn;
-    ngx_uint_t                 n;
-    ngx_queue_t                batch, *q;
-    ngx_http_agnitel_write_t  *w;
+    ngx_queue_t  batch;
 
-    if (ngx_queue_empty(&store->writes)) {
+#if (NGX_THREADS)
+
+    if (store->thread_pool) {
+
+        if (store->committing) {
+            /* the commit under way takes these, or its end posts us again */
+            return;
+        }
+
+        if (ngx_http_agnitel_commit_thread_post(store) == NGX_OK) {
+            return;
+        }
+    }
+
+#endif
+
+    ngx_http_agnitel_commit_take(store, &batch);
+
+    if (ngx_queue_empty(&batch)) {
         return;
     }
 
-    /* writes queued by the callbacks below go to the next commit */
+    ngx_http_agnitel_commit_batch(store,
+                                  ngx_http_agnitel_store_write(store, ev->log),
+                                  &batch, ev->log);
+    ngx_http_agnitel_commit_notify(&batch);
+}
 
-    ngx_queue_init(&batch);
-    ngx_queue_add(&batch, &store->writes);
-    ngx_queue_init(&store->writes);
 
-    txn = ngx_http_agnitel_store_write(store, ev->log);
-    n = 0;
+/* the writes queued so far make the batch; later ones, the next */
 
-    for (q = ngx_queue_head(&batch);
-         q != ngx_queue_sentinel(&batch);
+static void
+ngx_http_agnitel_commit_take(ngx_http_agnitel_store_t *store,
+    ngx_queue_t *batch)
+{
+    ngx_queue_init(batch);
+
+#if (NGX_THREADS)
+    if (store->thread_pool) {
+        (void) ngx_thread_mutex_lock(&store->mutex, ngx_cycle->log);
+    }
+#endif
+
+    if (!ngx_queue_empty(&store->writes)) {
+        ngx_queue_add(batch, &store->writes);
+        ngx_queue_init(&store->writes);
+    }
+
+#if (NGX_THREADS)
+    if (store->thread_pool) {
+        (void) ngx_thread_mutex_unlock(&store->mutex, ngx_cycle->log);
+    }
+#endif
+}
+
+
+/*
+ * One transaction for the batch.  The writes run in it directly; should
+ * one fail, they all run again, each in a nested transaction of its own,
+ * so that a failure undoes only its own changes.  A failure is rare (a
+ * number taken, say), nested transactions are not free, and every write
+ * can run twice: it reads what it needs inside the transaction.
+ */
+
+static void
+ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store, MDB_txn *txn,
+    ngx_queue_t *batch, ngx_log_t *log)
+{
+    int  rc;
+
+    if (txn == NULL) {
+        ngx_http_agnitel_commit_fail(batch, MDB_PANIC);
+        return;
+    }
+
+    if (ngx_http_agnitel_commit_apply(store, txn, batch, 0) != 0) {
+        mdb_txn_abort(txn);
+
+        txn = ngx_http_agnitel_store_write(store, log);
+        if (txn == NULL) {
+            ngx_http_agnitel_commit_fail(batch, MDB_PANIC);
+            return;
+        }
+
+        (void) ngx_http_agnitel_commit_apply(store, txn, batch, 1);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "agnitel commit: %d", rc);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "agnitel_store: a commit failed: %s", mdb_strerror(rc));
+        ngx_http_agnitel_commit_fail(batch, rc);
+    }
+}
+
+
+/* runs the batch's writes; in flat mode it stops at the first failure */
+
+static ngx_uint_t
+ngx_http_agnitel_commit_apply(ngx_http_agnitel_store_t *store, MDB_txn *txn,
+    ngx_queue_t *batch, ngx_uint_t nested)
+{
+    MDB_txn                   *child;
+    ngx_uint_t                 failed;
+    ngx_queue_t               *q;
+    ngx_http_agnitel_write_t  *w;
+
+    failed = 0;
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
          q = ngx_queue_next(q))
     {
         w = ngx_queue_data(q, ngx_http_agnitel_write_t, queue);
 
-        if (txn == NULL) {
-            w->rc = MDB_PANIC;
+        if (!nested) {
+            w->rc = w->apply(txn, w->data);
+
+            if (w->rc != 0) {
+                return 1;
+            }
+
             continue;
         }
 
-        ngx_http_agnitel_commit_apply(store, txn, w);
-        n++;
-    }
+        w->rc = mdb_txn_begin(store->env, txn, 0, &child);
 
-    if (txn) {
-        rc = mdb_txn_commit(txn);
+        if (w->rc == 0) {
+            w->rc = w->apply(child, w->data);
 
-        if (rc != 0) {
-            ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
-                          "agnitel_store: commit of %ui writes failed: %s",
-                          n, mdb_strerror(rc));
+            if (w->rc == 0) {
+                w->rc = mdb_txn_commit(child);
 
-            for (q = ngx_queue_head(&batch);
-                 q != ngx_queue_sentinel(&batch);
-                 q = ngx_queue_next(q))
-            {
-                w = ngx_queue_data(q, ngx_http_agnitel_write_t, queue);
-
-                if (w->rc == 0) {
-                    w->rc = rc;
-                }
+            } else {
+                mdb_txn_abort(child);
             }
         }
 
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
-                       "agnitel commit: %ui writes", n);
+        failed += (w->rc != 0);
     }
 
-    /* the writes are durable (or not): now their requests may hear so */
+    return failed;
+}
 
-    while (!ngx_queue_empty(&batch)) {
-        q = ngx_queue_head(&batch);
+
+static void
+ngx_http_agnitel_commit_fail(ngx_queue_t *batch, int rc)
+{
+    ngx_queue_t               *q;
+    ngx_http_agnitel_write_t  *w;
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
+         q = ngx_queue_next(q))
+    {
+        w = ngx_queue_data(q, ngx_http_agnitel_write_t, queue);
+
+        if (w->rc == 0) {
+            w->rc = rc;
+        }
+    }
+}
+
+
+/* the writes are durable (or not): now those who made them may hear so */
+
+static void
+ngx_http_agnitel_commit_notify(ngx_queue_t *batch)
+{
+    ngx_queue_t               *q;
+    ngx_http_agnitel_write_t  *w;
+
+    while (!ngx_queue_empty(batch)) {
+        q = ngx_queue_head(batch);
         ngx_queue_remove(q);
 
         w = ngx_queue_data(q, ngx_http_agnitel_write_t, queue);
@@ -128,29 +288,103 @@ ngx_http_agnitel_commit_handler(ngx_event_t *ev)
 }
 
 
-/* one write in a nested transaction: a failure undoes it alone */
+#if (NGX_THREADS)
+
+/*
+ * The commit, fsync included, runs in a thread of nginx's default pool, so
+ * that the event loop goes on reading requests meanwhile.  The thread takes
+ * the queued writes only once it holds LMDB's writer lock: while another
+ * worker commits, this one's writes pile up and then share one commit.
+ * The transaction begins and ends in that thread, within one task, as LMDB
+ * wants of a write transaction; the requests whose writes it holds are
+ * blocked, so nothing else touches their pools meanwhile.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
+{
+    ngx_thread_task_t              *task;
+    ngx_http_agnitel_commit_ctx_t  *ctx;
+
+    task = store->task;
+
+    if (task == NULL) {
+        task = ngx_thread_task_alloc(ngx_cycle->pool,
+                                     sizeof(ngx_http_agnitel_commit_ctx_t));
+        if (task == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx = task->ctx;
+        ctx->store = store;
+
+        task->handler = ngx_http_agnitel_commit_thread;
+        task->event.handler = ngx_http_agnitel_commit_thread_done;
+        task->event.data = task;
+        task->event.log = ngx_cycle->log;
+
+        store->task = task;
+    }
+
+    ctx = task->ctx;
+    ngx_queue_init(&ctx->batch);
+
+    if (ngx_thread_task_post(store->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    store->committing = 1;
+
+    return NGX_OK;
+}
+
 
 static void
-ngx_http_agnitel_commit_apply(ngx_http_agnitel_store_t *store, MDB_txn *txn,
-    ngx_http_agnitel_write_t *w)
+ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log)
 {
-    MDB_txn  *child;
+    ngx_http_agnitel_commit_ctx_t  *ctx = data;
 
-    w->rc = mdb_txn_begin(store->env, txn, 0, &child);
+    MDB_txn  *txn;
 
-    if (w->rc != 0) {
+    txn = ngx_http_agnitel_store_write(ctx->store, log);
+
+    ngx_http_agnitel_commit_take(ctx->store, &ctx->batch);
+
+    if (ngx_queue_empty(&ctx->batch)) {
+        if (txn) {
+            mdb_txn_abort(txn);
+        }
+
         return;
     }
 
-    w->rc = w->apply(child, w->data);
-
-    if (w->rc != 0) {
-        mdb_txn_abort(child);
-        return;
-    }
-
-    w->rc = mdb_txn_commit(child);
+    ngx_http_agnitel_commit_batch(ctx->store, txn, &ctx->batch, log);
 }
+
+
+static void
+ngx_http_agnitel_commit_thread_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t  *task = ev->data;
+
+    ngx_http_agnitel_store_t       *store;
+    ngx_http_agnitel_commit_ctx_t  *ctx;
+
+    ctx = task->ctx;
+    store = ctx->store;
+
+    store->committing = 0;
+
+    ngx_http_agnitel_commit_notify(&ctx->batch);
+
+    /* writes that came too late for this commit make the next */
+
+    if (!store->commit.posted) {
+        ngx_post_event(&store->commit, &ngx_posted_events);
+    }
+}
+
+#endif
 
 
 /*

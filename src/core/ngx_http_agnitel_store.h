@@ -11,6 +11,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <lmdb.h>
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
 
 #include "ngx_http_agnitel.h"
 
@@ -92,6 +95,18 @@ struct ngx_http_agnitel_store_s {
      */
     ngx_queue_t                 writes;
     ngx_event_t                 commit;
+
+#if (NGX_THREADS)
+    /*
+     * Where commits run, off the event loop (NULL: in it).  The commit
+     * thread takes the queued writes once it holds LMDB's writer lock, so
+     * "writes" is shared with it, under "mutex".
+     */
+    ngx_thread_pool_t          *thread_pool;
+    ngx_thread_task_t          *task;
+    ngx_thread_mutex_t          mutex;
+    unsigned                    committing:1;
+#endif
 };
 
 
