@@ -1,5 +1,7 @@
 # agnitel: build, run, test and benchmark the nginx module.
 #
+#   make         build the modules (make deps first on a fresh machine)
+#   make deps    install the Debian packages below (as root)
 #   make run     build, then nginx in the foreground on 127.0.0.1:8080
 #   make test    the Test::Nginx suites (installs what they need)
 
@@ -40,8 +42,13 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
-# configure once; afterwards only the module's own objects are rebuilt
+# configure once; afterwards only the module's own objects are rebuilt.
+# A plain build installs nothing (that needs root and the network): it
+# says what is missing, and "make deps" installs it; run and test do.
 $(OBJS)/Makefile: config
+	@test -d $(NGINX_SRC) || { echo "agnitel: $(NGINX_SRC) is missing" \
+	    "(Debian package nginx-dev): run \"make deps\" as root," \
+	    "then make again" >&2; exit 1; }
 	rm -rf $(BUILD)/nginx
 	mkdir -p $(BUILD)
 	cp -r $(NGINX_SRC) $(BUILD)/nginx

@@ -45,6 +45,7 @@ static ngx_int_t ngx_http_agnitel_rate_add(ngx_conf_t *cf,
 static void *ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_agnitel_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_agnitel_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_agnitel_init_process(ngx_cycle_t *cycle);
 static void ngx_http_agnitel_exit_process(ngx_cycle_t *cycle);
@@ -116,7 +117,7 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
 
 static ngx_http_module_t  ngx_http_agnitel_module_ctx = {
     ngx_http_agnitel_add_variables,        /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_agnitel_postconfiguration,    /* postconfiguration */
 
     ngx_http_agnitel_create_main_conf,     /* create main configuration */
     ngx_http_agnitel_init_main_conf,       /* init main configuration */
@@ -502,6 +503,31 @@ ngx_http_agnitel_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 #endif
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * master, while reading the configuration: can the workers reach the
+ * store?  Failing here, unlike in init_module, lets a reload keep the old
+ * workers.  "nginx -s" only needs the pid file.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    if (ngx_process == NGX_PROCESS_SIGNALLER) {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_agnitel_module);
+
+    if (amcf->store_path.len == 0) {
+        return NGX_OK;
+    }
+
+    return ngx_http_agnitel_store_check(cf->cycle, amcf);
 }
 
 

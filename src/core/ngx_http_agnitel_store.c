@@ -13,12 +13,34 @@
 #define NGX_HTTP_AGNITEL_SCHEMA  "1"
 
 
+/* the credentials ngx_worker_process_init() switches to */
+
+typedef struct {
+    ngx_uid_t                   uid;
+    ngx_gid_t                   gid;
+    char                       *name;
+} ngx_http_agnitel_user_t;
+
+
 static MDB_env *ngx_http_agnitel_env_open(ngx_log_t *log,
     ngx_http_agnitel_main_conf_t *amcf);
 static ngx_int_t ngx_http_agnitel_dbs_open(ngx_log_t *log, MDB_env *env,
     MDB_dbi *dbi);
+static ngx_int_t ngx_http_agnitel_store_mkdir(ngx_cycle_t *cycle,
+    ngx_str_t *path);
 static ngx_int_t ngx_http_agnitel_store_chown(ngx_cycle_t *cycle,
     ngx_str_t *path);
+static ngx_int_t ngx_http_agnitel_worker_user(ngx_cycle_t *cycle,
+    ngx_http_agnitel_user_t *user);
+static ngx_int_t ngx_http_agnitel_store_probe(ngx_cycle_t *cycle,
+    ngx_str_t *path, ngx_uint_t whole);
+static void ngx_http_agnitel_store_probe_child(ngx_log_t *log,
+    ngx_str_t *path, u_char *name, ngx_http_agnitel_user_t *user,
+    ngx_uint_t whole);
+static ngx_int_t ngx_http_agnitel_store_access(ngx_log_t *log,
+    ngx_str_t *path, u_char *name, char *user, ngx_uint_t whole);
+static void ngx_http_agnitel_store_denied(ngx_log_t *log, ngx_err_t err,
+    ngx_str_t *path, char *user, char *what, u_char *name, size_t len);
 
 
 static struct {
@@ -49,24 +71,11 @@ ngx_int_t
 ngx_http_agnitel_store_init(ngx_cycle_t *cycle,
     ngx_http_agnitel_main_conf_t *amcf)
 {
-    u_char     *dir;
     MDB_env    *env;
     MDB_dbi     dbi[NGX_HTTP_AGNITEL_DB_N];
     ngx_int_t   rc;
 
-    /* ngx_create_full_path() wants a trailing slash */
-
-    dir = ngx_pnalloc(cycle->pool, amcf->store_path.len + 2);
-    if (dir == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(dir, "%V/%Z", &amcf->store_path);
-
-    if (ngx_create_full_path(dir, 0700) != 0) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                      "agnitel_store \"%V\": cannot create the directory",
-                      &amcf->store_path);
+    if (ngx_http_agnitel_store_mkdir(cycle, &amcf->store_path) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -83,7 +92,28 @@ ngx_http_agnitel_store_init(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
-    return ngx_http_agnitel_store_chown(cycle, &amcf->store_path);
+    if (ngx_http_agnitel_store_chown(cycle, &amcf->store_path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the store now exists: its directory and files count too */
+
+    return ngx_http_agnitel_store_probe(cycle, &amcf->store_path, 1);
+}
+
+
+/*
+ * Runs in the master while the configuration is read, before anything is
+ * created: a failure here fails "nginx -t" and the start, and a reload
+ * keeps the old workers, whereas init_module may only exit.  The store
+ * itself may not exist yet, so only its parent directories are checked.
+ */
+
+ngx_int_t
+ngx_http_agnitel_store_check(ngx_cycle_t *cycle,
+    ngx_http_agnitel_main_conf_t *amcf)
+{
+    return ngx_http_agnitel_store_probe(cycle, &amcf->store_path, 0);
 }
 
 
@@ -381,4 +411,270 @@ ngx_http_agnitel_store_chown(ngx_cycle_t *cycle, ngx_str_t *path)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The parents we create must let the workers through: only the store
+ * directory itself is private (0700, and owned by the workers' user).
+ */
+
+static ngx_int_t
+ngx_http_agnitel_store_mkdir(ngx_cycle_t *cycle, ngx_str_t *path)
+{
+    ngx_err_t  err;
+
+    /* without a trailing slash this creates the parents only */
+
+    err = ngx_create_full_path(path->data, 0755);
+
+    if (err == 0 && ngx_create_dir(path->data, 0700) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+
+        if (err == NGX_EEXIST) {
+            err = 0;
+        }
+    }
+
+    if (err) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, err,
+                      "agnitel_store \"%V\": cannot create the directory",
+                      path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_DECLINED when no process switches credentials: the master does not
+ * run as root, "user root" is configured, or "master_process off" leaves
+ * one process that keeps root's (unset means on: the default).
+ */
+
+static ngx_int_t
+ngx_http_agnitel_worker_user(ngx_cycle_t *cycle, ngx_http_agnitel_user_t *user)
+{
+    struct group     *grp;
+    struct passwd    *pwd;
+    ngx_core_conf_t  *ccf;
+
+    if (geteuid() != 0) {
+        return NGX_DECLINED;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (ccf->master == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        user->uid = ccf->user;
+        user->gid = ccf->group;
+        user->name = ccf->username;
+
+    } else {
+
+        /*
+         * no "user" directive (yet): ngx_core_module's init_conf, which
+         * runs after the http block, will pick the built-in default
+         */
+
+        pwd = getpwnam(NGX_USER);
+        grp = getgrnam(NGX_GROUP);
+
+        if (pwd == NULL || grp == NULL) {
+            /* init_conf reports it */
+            return NGX_DECLINED;
+        }
+
+        user->uid = pwd->pw_uid;
+        user->gid = grp->gr_gid;
+        user->name = NGX_USER;
+    }
+
+    return user->uid == 0 ? NGX_DECLINED : NGX_OK;
+}
+
+
+/*
+ * The workers open the store only after switching to the "user"
+ * directive's credentials; if they cannot, every worker exits at start
+ * and the master serves nothing.  A child process takes on the same
+ * credentials and asks access(), which, unlike mode bits read by root,
+ * counts supplementary groups, ACLs and read-only mounts as the workers
+ * will meet them.  With "whole" the store directory and files are checked
+ * too, else only the directories above it that exist.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_store_probe(ngx_cycle_t *cycle, ngx_str_t *path,
+    ngx_uint_t whole)
+{
+    int                      status;
+    u_char                  *name;
+    ngx_pid_t                pid;
+    ngx_http_agnitel_user_t  user;
+
+    if (ngx_http_agnitel_worker_user(cycle, &user) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    name = ngx_pnalloc(cycle->pool, path->len + sizeof("/lock.mdb"));
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(name, path->data, path->len + 1);
+
+    pid = fork();
+
+    if (pid == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "agnitel_store: fork() failed");
+        return NGX_ERROR;
+    }
+
+    if (pid == 0) {
+        ngx_http_agnitel_store_probe_child(cycle->log, path, name, &user,
+                                           whole);
+        /* unreachable */
+    }
+
+    /* on reload the master blocks SIGCHLD here, so no one else reaps it */
+
+    while (waitpid(pid, &status, 0) == -1) {
+        if (ngx_errno != NGX_EINTR) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "agnitel_store: waitpid() failed");
+            return NGX_ERROR;
+        }
+    }
+
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return NGX_OK;
+    }
+
+    if (!WIFEXITED(status)) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "agnitel_store: access check process %P died",
+                      pid);
+    }
+
+    /* else the child has said why */
+
+    return NGX_ERROR;
+}
+
+
+/* as ngx_worker_process_init() does; _exit(): nothing of ours to flush */
+
+static void
+ngx_http_agnitel_store_probe_child(ngx_log_t *log, ngx_str_t *path,
+    u_char *name, ngx_http_agnitel_user_t *user, ngx_uint_t whole)
+{
+    if (setgid(user->gid) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "agnitel_store: setgid(%d) failed", user->gid);
+        _exit(1);
+    }
+
+    /* a worker survives a failed initgroups(), so the check does too */
+
+    (void) initgroups(user->name, user->gid);
+
+    if (setuid(user->uid) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "agnitel_store: setuid(%d) failed", user->uid);
+        _exit(1);
+    }
+
+    if (ngx_http_agnitel_store_access(log, path, name, user->name, whole)
+        != NGX_OK)
+    {
+        _exit(1);
+    }
+
+    _exit(0);
+}
+
+
+/*
+ * Runs in the child.  "name" is a copy of the path with room for a file
+ * name, cut at each "/" in turn to check the directories above the store.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_store_access(ngx_log_t *log, ngx_str_t *path, u_char *name,
+    char *user, ngx_uint_t whole)
+{
+    int          rc;
+    u_char      *p, *last;
+    ngx_err_t    err;
+    ngx_uint_t   i;
+
+    static const char  *files[] = { "/data.mdb", "/lock.mdb" };
+
+    last = name + path->len;
+
+    for (p = name + 1; p < last; p++) {
+
+        if (*p != '/') {
+            continue;
+        }
+
+        *p = '\0';
+        rc = access((char *) name, X_OK);
+        err = ngx_errno;
+        *p = '/';
+
+        if (rc == 0) {
+            continue;
+        }
+
+        if (err == NGX_ENOENT && !whole) {
+            /* the master creates the rest, and checks again */
+            return NGX_OK;
+        }
+
+        ngx_http_agnitel_store_denied(log, err, path, user, "search",
+                                      name, p - name);
+        return NGX_ERROR;
+    }
+
+    if (!whole) {
+        return NGX_OK;
+    }
+
+    if (access((char *) name, X_OK) == -1) {
+        ngx_http_agnitel_store_denied(log, ngx_errno, path, user, "search",
+                                      name, path->len);
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        p = ngx_sprintf(name, "%V%s%Z", path, files[i]);
+
+        if (access((char *) name, R_OK|W_OK) == -1) {
+            ngx_http_agnitel_store_denied(log, ngx_errno, path, user,
+                                          "read and write", name,
+                                          p - 1 - name);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_agnitel_store_denied(ngx_log_t *log, ngx_err_t err, ngx_str_t *path,
+    char *user, char *what, u_char *name, size_t len)
+{
+    ngx_log_error(NGX_LOG_EMERG, log, err,
+                  "agnitel_store \"%V\" is unusable for the workers' "
+                  "user \"%s\": cannot %s \"%*s\"",
+                  path, user, what, len, name);
 }

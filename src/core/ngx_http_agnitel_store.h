@@ -112,6 +112,8 @@ struct ngx_http_agnitel_store_s {
 
 ngx_int_t ngx_http_agnitel_store_init(ngx_cycle_t *cycle,
     ngx_http_agnitel_main_conf_t *amcf);
+ngx_int_t ngx_http_agnitel_store_check(ngx_cycle_t *cycle,
+    ngx_http_agnitel_main_conf_t *amcf);
 ngx_int_t ngx_http_agnitel_store_open(ngx_cycle_t *cycle,
     ngx_http_agnitel_main_conf_t *amcf);
 void ngx_http_agnitel_store_close(ngx_http_agnitel_main_conf_t *amcf);
