@@ -386,8 +386,8 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
 {
     int                             rc;
     u_char                          id[NGX_HTTP_AGNITEL_PN_ID_LEN];
-    json_t                         *rec, *given;
-    int64_t                         price;
+    json_t                         *rec;
+    int64_t                         price[3];
     MDB_val                         v;
     MDB_txn                        *txn;
     ngx_str_t                       text;
@@ -417,14 +417,9 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
     }
 
     for (i = 0; i < 3; i++) {
-        given = json_object_get(body, prices[i]);
+        msg = ngx_http_agnitel_money(r, prices[i], i == 0, &price[i]);
 
-        if ((given || i == 0)
-            && ngx_http_agnitel_money_value(given, &price) != NGX_OK)
-        {
-            msg = (i == 0) ? "price is required: the monthly price shown "
-                             "by the search"
-                           : "a per-minute price must be a number";
+        if (msg) {
             return ngx_http_agnitel_invalid(r, prices[i], msg);
         }
     }
@@ -447,15 +442,11 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
     /* the client agreed to a price: any difference stops the purchase */
 
     for (i = 0; i < 3; i++) {
-        given = json_object_get(body, prices[i]);
-
-        if (given == NULL) {
+        if (price[i] == -1) {
             continue;
         }
 
-        (void) ngx_http_agnitel_money_value(given, &price);
-
-        if (price != (i == 0 ? o->rate->monthly
+        if (price[i] != (i == 0 ? o->rate->monthly
                              : i == 1 ? o->rate->inbound
                                       : o->rate->outbound))
         {
