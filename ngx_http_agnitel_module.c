@@ -14,6 +14,7 @@
 
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_json.h"
 #include "ngx_http_agnitel_rate.h"
@@ -448,6 +449,7 @@ ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->twilio_api = { 0, NULL };
+     *     alcf->envelope = 0;
      */
 
     return alcf;
@@ -460,7 +462,34 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_agnitel_loc_conf_t  *prev = parent;
     ngx_http_agnitel_loc_conf_t  *conf = child;
 
+    ngx_http_core_loc_conf_t  *clcf;
+
     ngx_conf_merge_str_value(conf->twilio_api, prev->twilio_api, "");
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /*
+     * A location nested in an API location has a handler of its own, or
+     * none; the "if" and "limit_except" blocks of one (noname) are it.
+     */
+
+    if (prev->envelope && clcf->noname) {
+        conf->envelope = 1;
+    }
+
+    /*
+     * The core module has merged already: nginx itself answers 413 over
+     * the module's 64 KiB (or a lower client_max_body_size) before reading
+     * a byte, and stops a chunked body there, not at 1m.
+     */
+
+    if (conf->envelope) {
+        if (clcf->client_max_body_size == 0
+            || clcf->client_max_body_size > NGX_HTTP_AGNITEL_MAX_BODY)
+        {
+            clcf->client_max_body_size = NGX_HTTP_AGNITEL_MAX_BODY;
+        }
+    }
 
     return NGX_CONF_OK;
 }
@@ -472,6 +501,29 @@ static char *
 ngx_http_agnitel_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
+    ngx_http_agnitel_loc_conf_t  *alcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /*
+     * error_page set around the location (the stock "error_page 500 502
+     * 503 504 /50x.html;") would send nginx's own errors to an HTML page:
+     * an empty list here stops the inheritance.  error_page in the
+     * location itself still adds to it.
+     */
+
+    if (clcf->error_pages == NULL) {
+        clcf->error_pages = ngx_array_create(cf->pool, 1,
+                                             sizeof(ngx_http_err_page_t));
+        if (clcf->error_pages == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    alcf->envelope = 1;
+
     return ngx_http_agnitel_set_handler(cf, (ngx_http_handler_pt) cmd->post);
 }
 
@@ -516,6 +568,10 @@ static ngx_int_t
 ngx_http_agnitel_postconfiguration(ngx_conf_t *cf)
 {
     ngx_http_agnitel_main_conf_t  *amcf;
+
+    if (ngx_http_agnitel_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (ngx_process == NGX_PROCESS_SIGNALLER) {
         return NGX_OK;

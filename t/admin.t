@@ -98,7 +98,8 @@ revokes keys of real workspaces, whose ids are random)
 
 
 
-=== TEST 5: the admin API is protected with nginx's own access rules
+=== TEST 5: the admin API is protected with nginx's own access rules, whose
+403 comes in the envelope too
 --- config
     location /api/ { agnitel_api; }
     location /admin/ {
@@ -109,4 +110,4 @@ revokes keys of real workspaces, whose ids are random)
 POST /admin/v1/workspaces
 {"name":"x"}
 --- error_code: 403
---- response_body_like: 403 Forbidden
+--- response_body_like: ^\{"success":false,"message":"access is denied","error":\{"code":"forbidden"\}\}$

@@ -186,7 +186,7 @@ __DATA__
 --- error_code eval
 [201, 405]
 --- response_headers eval
-["", "Allow: GET"]
+["", "Allow: GET, HEAD"]
 --- response_body_like eval
 ['"success":true', '^\{"success":false,"message":"method not allowed on this resource","error":\{"code":"method_not_allowed"\}\}$']
 
@@ -198,7 +198,7 @@ __DATA__
 --- error_code eval
 [201, 405]
 --- response_headers eval
-["", "Allow: GET, PATCH"]
+["", "Allow: GET, HEAD, PATCH"]
 --- response_body_like eval
 ['"success":true', '"code":"method_not_allowed"']
 
@@ -215,7 +215,7 @@ __DATA__
 --- error_code eval
 [201, 405, 405, 405]
 --- response_headers eval
-["", "Allow: POST", "Allow: DELETE", "Allow: GET, POST"]
+["", "Allow: POST", "Allow: DELETE", "Allow: GET, HEAD, POST"]
 
 
 
@@ -307,3 +307,244 @@ Content-Type: application/json; charset=utf-8
 ]
 --- error_code eval
 [201, 201, 415]
+
+
+
+=== TEST 13: a broken chunked body is 400 in the envelope, on every route and with any key
+--- more_headers eval
+my $h = "Content-Type: application/json\nTransfer-Encoding: chunked\n";
+my $k = "X-Api-Key: " . ::key(1) . "\n";
+[
+    ("$k$h") x 8,
+    "X-Api-Key: agn_1\n$h",
+    $h,
+    "$k$h",
+    "$k",
+]
+--- request eval
+[
+    ::chunked(::workspace(1)),
+    "GET /api/v1/phone-numbers\nzz\r\n",
+    "HEAD /api/v1/phone-numbers\nzz\r\n",
+    "DELETE /api/v1/phone-numbers/+14155550100/release\nzz\r\n",
+    "GET /api/v1/nothing-here\nzz\r\n",
+    "PUT /api/v1/phone-numbers\nzz\r\n",
+    "POST /api/v1/phone-numbers/import\n5\r\n{\"a\":\r\nzz\r\n",
+    "GET /admin/v1/tenants\nzz\r\n",
+    "GET /api/v1/phone-numbers\nzz\r\n",
+    "POST /api/v1/phone-numbers/import\nzz\r\n",
+    ::chunked("GET /api/v1/phone-numbers"),
+    "GET /api/v1/phone-numbers",
+]
+--- error_code eval
+[201, (400) x 9, 200, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '^\{"success":false,"message":"the request is malformed","error":\{"code":"bad_request"\}\}$',
+    '^$',
+    ('^\{"success":false,"message":"the request is malformed","error":\{"code":"bad_request"\}\}$') x 7,
+    '"success":true',
+    '"meta":\{"total":0,',
+]
+
+
+
+=== TEST 14: HEAD answers as GET does, without the body
+--- request eval
+[
+    ::workspace(1),
+    "HEAD /api/v1/phone-numbers",
+    "HEAD /api/v1/nothing-here",
+    "HEAD /api/v1/phone-numbers/import",
+    "HEAD /anon/api/v1/phone-numbers",
+    "HEAD /admin/v1/workspaces/",
+]
+--- error_code eval
+[201, 200, 404, 405, 401, 200]
+--- response_headers eval
+[
+    "",
+    "Content-Type: application/json",
+    "Content-Type: application/json",
+    "Allow: POST",
+    "Content-Type: application/json",
+    "Content-Type: application/json",
+]
+--- response_body_like eval
+['"success":true', '^$', '^$', '^$', '^$', '^$']
+
+
+
+=== TEST 15: nginx's own 413 and 403 in an API location come in the envelope
+--- config
+    error_page 403 413 500 /50x.html;
+
+    location /api/ { agnitel_api; }
+    location /admin/ { agnitel_admin; }
+    location /small/ { client_max_body_size 1k; agnitel_api; }
+    location /big/ { client_max_body_size 10m; agnitel_api; }
+    location /get-only/ {
+        limit_except GET { deny all; }
+        agnitel_api;
+    }
+--- more_headers eval
+my $h = "X-Api-Key: " . ::key(1) . "\nContent-Type: application/json\n";
+[
+    $h, $h, $h,
+    "${h}Transfer-Encoding: chunked\n",
+    $h, $h, $h, $h,
+]
+--- request eval
+[
+    ::workspace(1),
+    ::import_number('+14155550100', note => 'n' x 70000),
+    ::import_number('+14155550100', note => 'n' x 1100000),
+    "POST /api/v1/phone-numbers/import\nfffff\r\n{}",
+    ::import_number('+14155550100', path => '/small/api/v1/phone-numbers/import', note => 'n' x 2000),
+    ::import_number('+14155550100', path => '/big/api/v1/phone-numbers/import', note => 'n' x 70000),
+    ::import_number('+14155550100', path => '/get-only/api/v1/phone-numbers/import'),
+    "GET /api/v1/phone-numbers",
+]
+--- error_code eval
+[201, 413, 413, 413, 413, 413, 403, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '^\{"success":false,"message":"request body is over 64 KiB","error":\{"code":"payload_too_large"\}\}$',
+    '^\{"success":false,"message":"request body is over 64 KiB","error":\{"code":"payload_too_large"\}\}$',
+    '^\{"success":false,"message":"request body is over 64 KiB","error":\{"code":"payload_too_large"\}\}$',
+    '^\{"success":false,"message":"request body is over 1024 bytes","error":\{"code":"payload_too_large"\}\}$',
+    '^\{"success":false,"message":"request body is over 64 KiB","error":\{"code":"payload_too_large"\}\}$',
+    '^\{"success":false,"message":"access is denied","error":\{"code":"forbidden"\}\}$',
+    '"meta":\{"total":0,',
+]
+
+
+
+=== TEST 16: 414 and 400 come before any location: HTML unless the server sends them to the API
+--- config
+    location /api/ { agnitel_api; }
+    location /admin/ { agnitel_admin; }
+--- more_headers eval
+["", "X-Big: " . ('b' x 9000) . "\n"]
+--- request eval
+["GET /api/v1/" . ('a' x 9000), "GET /api/v1/phone-numbers"]
+--- error_code eval
+[414, 400]
+--- response_body_like eval
+['<html>', '<html>']
+
+
+
+=== TEST 17: with "error_page 400 414 494 /api/v1/;" in the server they are the envelope
+--- config
+    error_page 400 414 494 /api/v1/;
+
+    location /api/ { agnitel_api; }
+    location /admin/ { agnitel_admin; }
+--- more_headers eval
+[
+    "",
+    "X-Big: " . ('b' x 9000) . "\n",
+    "Content-Length: 2\nTransfer-Encoding: chunked\n",
+]
+--- request eval
+["GET /api/v1/" . ('a' x 9000), "GET /api/v1/phone-numbers", "POST /api/v1/phone-numbers/import\n{}"]
+--- error_code eval
+[414, 400, 400]
+--- response_body_like eval
+[
+    '^\{"success":false,"message":"the request URI is too long","error":\{"code":"uri_too_long"\}\}$',
+    '^\{"success":false,"message":"the request is malformed","error":\{"code":"bad_request"\}\}$',
+    '^\{"success":false,"message":"the request is malformed","error":\{"code":"bad_request"\}\}$',
+]
+
+
+
+=== TEST 18: two credentials are ambiguous: 401
+--- more_headers eval
+my $ct = "Content-Type: application/json\n";
+[
+    $ct,
+    "X-Api-Key: " . ::key(1) . "\nX-Api-Key: " . ::key(1) . "\n",
+    "X-Api-Key: " . ::key(1) . "\nX-Api-Key: " . ::key(2) . "\n",
+    "X-Api-Key: " . ::key(1) . "\nAuthorization: Bearer " . ::key(1) . "\n",
+    "Authorization: Bearer " . ::key(1) . "\n",
+    "X-Api-Key: " . ::key(1) . "\n",
+]
+--- request eval
+[
+    ::workspace(1),
+    "GET /api/v1/phone-numbers",
+    "GET /api/v1/phone-numbers",
+    "GET /api/v1/phone-numbers",
+    "GET /api/v1/phone-numbers",
+    "GET /api/v1/phone-numbers",
+]
+--- error_code eval
+[201, 401, 401, 401, 200, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '^\{"success":false,"message":"a valid API key is required","error":\{"code":"unauthorized"\}\}$',
+    '"code":"unauthorized"',
+    '"code":"unauthorized"',
+    '"success":true',
+    '"success":true',
+]
+
+
+
+=== TEST 19: money is read exactly from the request text: six decimals at most, no float
+--- http_config eval
+::twilio_config(q{
+        location ~ ^/2010-04-01/Accounts/(AC[0-9a-f]+)\.json$ {
+            return 200 '{"sid":"$1","status":"active"}';
+        }
+        location ~ /IncomingPhoneNumbers\.json$ {
+            echo_read_request_body;
+            echo_status 201;
+            echo '{"sid":"PN0123456789abcdef0123456789abcdef","account_sid":"AC0123456789abcdef0123456789abcdef","phone_number":"+14155550100","capabilities":{"voice":true,"sms":true,"mms":false,"fax":false},"status":"in-use"}';
+        }
+})
+--- request eval
+my $buy = "POST /api/v1/phone-numbers/buy\n";
+my $n = '"phone_number":"+14155550100"';
+[
+    ::workspace(1),
+    ::connect_twilio(),
+    $buy . qq({$n,"price":1.15000000000000000001}),
+    $buy . qq({$n,"price":1.1500000001}),
+    $buy . qq({$n,"price":1.15e0}),
+    $buy . qq({$n,"price":-1.15}),
+    $buy . qq({$n,"price":"1.15"}),
+    $buy . qq({$n,"price":1234567890123}),
+    $buy . qq({$n,"price":1.15,"per_minute_price_inbound":0.00850000001}),
+    $buy . qq({$n,"price":1.15,"per_minute_price_outbound":null}),
+    $buy . qq({$n}),
+    $buy . qq({"meta":{"price":1.15},"note":"\\"price\\":1.15,",$n,"price":1.16}),
+    $buy . qq({$n,"pr\\u0069ce":999999999999.999999}),
+    $buy . qq({$n,"price":1.150000,"per_minute_price_inbound":0.0085,"per_minute_price_outbound":0.09450}),
+    "GET /api/v1/phone-numbers",
+]
+--- error_code eval
+[201, 201, (400) x 9, 409, 409, 201, 200]
+--- response_body_like eval
+[
+    '"success":true',
+    '"success":true',
+    '^\{"success":false,"message":"price must be a JSON number such as 1\.15, with at most 12 digits before the point and 6 after it, and no sign, exponent or quotes","error":\{"code":"invalid_field","field":"price"\}\}$',
+    '"code":"invalid_field","field":"price"',
+    '"code":"invalid_field","field":"price"',
+    '"code":"invalid_field","field":"price"',
+    '"code":"invalid_field","field":"price"',
+    '"code":"invalid_field","field":"price"',
+    '"message":"per_minute_price_inbound must be a JSON number .*","error":\{"code":"invalid_field","field":"per_minute_price_inbound"\}',
+    '"code":"invalid_field","field":"per_minute_price_outbound"',
+    '^\{"success":false,"message":"price is required","error":\{"code":"invalid_field","field":"price"\}\}$',
+    '"code":"price_changed","field":"price"',
+    '"code":"price_changed","field":"price"',
+    '"message":"Phone number bought".*"price":1\.15,"per_minute_price_inbound":0\.0085,"per_minute_price_outbound":0\.0945,',
+    '"meta":\{"total":1,',
+]

@@ -62,8 +62,7 @@ static void ngx_http_agnitel_available(ngx_http_agnitel_json_t *j,
 static void ngx_http_agnitel_prices(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_rate_t *rate);
 static ngx_int_t ngx_http_agnitel_buy_prices(ngx_http_request_t *r,
-    json_t *body, ngx_http_agnitel_order_t *o,
-    ngx_http_agnitel_carrier_err_t *err);
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_buy_record(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o);
 static int ngx_http_agnitel_pending_apply(MDB_txn *txn, void *data);
@@ -428,7 +427,7 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
         return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
-    if (ngx_http_agnitel_buy_prices(r, body, o, &fail) != NGX_OK) {
+    if (ngx_http_agnitel_buy_prices(r, o, &fail) != NGX_OK) {
         return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
@@ -463,11 +462,10 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
  */
 
 static ngx_int_t
-ngx_http_agnitel_buy_prices(ngx_http_request_t *r, json_t *body,
+ngx_http_agnitel_buy_prices(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
 {
-    json_t                        *given;
-    int64_t                        price, card[3];
+    int64_t                        price[3], card[3];
     ngx_uint_t                     i;
     const char                    *msg;
     const u_char                  *cc;
@@ -478,14 +476,9 @@ ngx_http_agnitel_buy_prices(ngx_http_request_t *r, json_t *body,
     };
 
     for (i = 0; i < 3; i++) {
-        given = json_object_get(body, prices[i]);
+        msg = ngx_http_agnitel_money(r, prices[i], i == 0, &price[i]);
 
-        if ((given || i == 0)
-            && ngx_http_agnitel_money_value(given, &price) != NGX_OK)
-        {
-            msg = (i == 0) ? "price is required: the monthly price shown "
-                             "by the search"
-                           : "a per-minute price must be a number";
+        if (msg) {
             return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
                                          "invalid_field", prices[i], msg);
         }
@@ -513,15 +506,10 @@ ngx_http_agnitel_buy_prices(ngx_http_request_t *r, json_t *body,
     card[2] = o->rate->outbound;
 
     for (i = 0; i < 3; i++) {
-        given = json_object_get(body, prices[i]);
 
-        if (given == NULL) {
-            continue;
-        }
+        /* -1: not given */
 
-        (void) ngx_http_agnitel_money_value(given, &price);
-
-        if (price != card[i]) {
+        if (price[i] != -1 && price[i] != card[i]) {
             return ngx_http_agnitel_fail(err, NGX_HTTP_CONFLICT,
                                          "price_changed", prices[i],
                                          "the price is not the current "

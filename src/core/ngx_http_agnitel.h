@@ -72,6 +72,9 @@ typedef struct {
 typedef struct {
     /* agnitel_twilio_api: the internal location carrier calls go to */
     ngx_str_t                   twilio_api;
+
+    /* agnitel_api or agnitel_admin: every error answer is the envelope */
+    unsigned                    envelope:1;
 } ngx_http_agnitel_loc_conf_t;
 
 

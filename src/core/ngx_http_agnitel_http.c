@@ -13,6 +13,15 @@
 #include "ngx_http_agnitel_auth.h"
 
 
+/* what a bare status means, for the answers that have nothing more to say */
+
+typedef struct {
+    ngx_uint_t                      status;
+    const char                     *code;
+    const char                     *message;
+} ngx_http_agnitel_status_t;
+
+
 static ngx_int_t ngx_http_agnitel_handle(ngx_http_request_t *r,
     ngx_http_agnitel_api_t *api);
 static ngx_http_agnitel_route_t *ngx_http_agnitel_route(
@@ -25,6 +34,35 @@ static ngx_int_t ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
 static ngx_int_t ngx_http_agnitel_read_body(ngx_http_request_t *r,
     ngx_http_agnitel_route_t *route);
 static void ngx_http_agnitel_body_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_agnitel_method(ngx_http_request_t *r);
+static ngx_http_agnitel_json_t *ngx_http_agnitel_status_reply(
+    ngx_http_request_t *r, ngx_uint_t status);
+static const char *ngx_http_agnitel_too_large(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_http_agnitel_status_t  ngx_http_agnitel_statuses[] = {
+    { NGX_HTTP_BAD_REQUEST, "bad_request", "the request is malformed" },
+    { NGX_HTTP_UNAUTHORIZED, "unauthorized", "authentication is required" },
+    { NGX_HTTP_FORBIDDEN, "forbidden", "access is denied" },
+    { NGX_HTTP_NOT_FOUND, "not_found", "no such resource" },
+    { NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+      "method not allowed on this resource" },
+    { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "payload_too_large", NULL },
+    { NGX_HTTP_REQUEST_URI_TOO_LARGE, "uri_too_long",
+      "the request URI is too long" },
+    { NGX_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+      "too many requests; try again later" },
+    { NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+      "the service is unavailable; try again later" },
+    { 0, NULL, NULL }
+};
 
 
 static ngx_str_t  ngx_http_agnitel_methods[] = {
@@ -51,26 +89,24 @@ ngx_http_agnitel_dispatch(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
 
 /*
  * A status a handler returned instead of answering (a failed allocation,
- * say) still goes out in the JSON envelope, not as nginx's HTML page.
+ * a broken chunked body, one too large) still goes out in the JSON
+ * envelope, not as nginx's HTML page.  nginx answers nothing at all to the
+ * statuses that close the connection.
  */
 
 ngx_int_t
 ngx_http_agnitel_done(ngx_http_request_t *r, ngx_int_t rc)
 {
     if (r->header_sent
-        || (rc != NGX_HTTP_INTERNAL_SERVER_ERROR
-            && rc != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE))
+        || rc < NGX_HTTP_BAD_REQUEST
+        || rc == NGX_HTTP_CLOSE
+        || rc == NGX_HTTP_REQUEST_TIME_OUT
+        || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
     {
         return rc;
     }
 
-    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        return ngx_http_agnitel_error(r, rc, "payload_too_large", NULL,
-                                      "request body is too large");
-    }
-
-    return ngx_http_agnitel_error(r, rc, "internal_error", NULL,
-                                  "internal error; nothing was saved");
+    return ngx_http_agnitel_status_error(r, rc);
 }
 
 
@@ -88,6 +124,12 @@ ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
     }
 
     ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+
+    /* sent here by an error_page: the answer is that error */
+
+    if (r->err_status >= NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_agnitel_status_error(r, r->err_status);
+    }
 
     path = r->uri;
 
@@ -129,7 +171,7 @@ ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
         goto not_found;
     }
 
-    if (route->method != r->method) {
+    if (route->method != ngx_http_agnitel_method(r)) {
         return ngx_http_agnitel_not_allowed(r, api, route->pattern);
     }
 
@@ -148,6 +190,15 @@ not_found:
 }
 
 
+/* HEAD is GET without the body: nginx drops the body on the way out */
+
+static ngx_uint_t
+ngx_http_agnitel_method(ngx_http_request_t *r)
+{
+    return (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
+}
+
+
 /*
  * Returns the row for the request's method among the rows that share the
  * first matching pattern, or another row of that pattern (for 405).
@@ -157,15 +208,17 @@ static ngx_http_agnitel_route_t *
 ngx_http_agnitel_route(ngx_http_request_t *r, ngx_http_agnitel_api_t *api,
     ngx_str_t *path, ngx_http_agnitel_ctx_t *ctx)
 {
+    ngx_uint_t                 method;
     ngx_http_agnitel_route_t  *rt, *found;
 
+    method = ngx_http_agnitel_method(r);
     found = NULL;
 
     for (rt = api->routes; rt->pattern; rt++) {
 
         if (found) {
             if (ngx_strcmp(rt->pattern, found->pattern) == 0
-                && rt->method == r->method)
+                && rt->method == method)
             {
                 return rt;
             }
@@ -175,7 +228,7 @@ ngx_http_agnitel_route(ngx_http_request_t *r, ngx_http_agnitel_api_t *api,
 
         if (ngx_http_agnitel_match(rt->pattern, path, ctx->params) == NGX_OK)
         {
-            if (rt->method == r->method) {
+            if (rt->method == method) {
                 return rt;
             }
 
@@ -253,7 +306,7 @@ ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
     ngx_table_elt_t           *h;
     ngx_http_agnitel_route_t  *rt;
 
-    p = ngx_pnalloc(r->pool, sizeof("GET, POST, PATCH, DELETE"));
+    p = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, PATCH, DELETE"));
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -279,6 +332,11 @@ ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
 
                 p = ngx_cpymem(p, ngx_http_agnitel_methods[i].data,
                                ngx_http_agnitel_methods[i].len);
+
+                if (rt->method == NGX_HTTP_GET) {
+                    p = ngx_cpymem(p, ", HEAD", sizeof(", HEAD") - 1);
+                }
+
                 break;
             }
         }
@@ -302,10 +360,11 @@ ngx_http_agnitel_read_body(ngx_http_request_t *r,
 
     has_body = r->headers_in.content_length_n > 0 || r->headers_in.chunked;
 
+    /* nginx checks client_max_body_size, which the directive lowered */
+
     if (r->headers_in.content_length_n > NGX_HTTP_AGNITEL_MAX_BODY) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                      "payload_too_large", NULL,
-                                      "request body is over 64 KiB");
+        return ngx_http_agnitel_status_error(r,
+                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
     }
 
     if (!has_body) {
@@ -360,9 +419,7 @@ ngx_http_agnitel_body_handler(ngx_http_request_t *r)
     /* a chunked body has no Content-Length to check up front */
 
     if (data == NULL && len > NGX_HTTP_AGNITEL_MAX_BODY) {
-        rc = ngx_http_agnitel_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                    "payload_too_large", NULL,
-                                    "request body is over 64 KiB");
+        rc = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         goto done;
     }
 
@@ -370,6 +427,9 @@ ngx_http_agnitel_body_handler(ngx_http_request_t *r)
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         goto done;
     }
+
+    ctx->body.data = data;
+    ctx->body.len = len;
 
     body = json_loadb((char *) data, len, JSON_REJECT_DUPLICATES, &err);
 
@@ -526,9 +586,36 @@ ngx_int_t
 ngx_http_agnitel_send_raw(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *text)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_int_t                rc;
+    ngx_str_t                bad;
+    ngx_buf_t               *b;
+    ngx_chain_t              out;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    /* answering before the body was read (errors, GET) */
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+
+        /*
+         * A body that cannot even be skipped ends the connection, as it
+         * does for nginx's own answers.  Broken chunked framing (400) is
+         * the client's error, and it becomes the answer: no route, key or
+         * handler outcome is worth more than "your request is malformed".
+         */
+
+        r->keepalive = 0;
+
+        if (rc == NGX_HTTP_BAD_REQUEST
+            && ngx_http_agnitel_close(ngx_http_agnitel_status_reply(r, rc),
+                                      &bad)
+               == NGX_OK)
+        {
+            status = rc;
+            text = &bad;
+        }
+    }
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -541,10 +628,12 @@ ngx_http_agnitel_send_raw(ngx_http_request_t *r, ngx_uint_t status,
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    /* answering before the body was read (errors, GET) */
+    /* the header filter lets the module's own envelopes through */
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    if (ctx) {
+        ctx->answered = 1;
     }
 
     r->headers_out.status = status;
@@ -606,6 +695,75 @@ ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
     return ngx_http_agnitel_send(r, status,
                                  ngx_http_agnitel_error_reply(r, code, field,
                                                               message));
+}
+
+
+/* the envelope of a bare status: code and message from the table */
+
+ngx_int_t
+ngx_http_agnitel_status_error(ngx_http_request_t *r, ngx_uint_t status)
+{
+    return ngx_http_agnitel_send(r, status,
+                                 ngx_http_agnitel_status_reply(r, status));
+}
+
+
+static ngx_http_agnitel_json_t *
+ngx_http_agnitel_status_reply(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_http_agnitel_status_t  *s;
+
+    for (s = ngx_http_agnitel_statuses; s->status; s++) {
+        if (s->status == status) {
+            break;
+        }
+    }
+
+    if (status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return ngx_http_agnitel_error_reply(r, s->code, NULL,
+                                            ngx_http_agnitel_too_large(r));
+    }
+
+    if (s->status) {
+        return ngx_http_agnitel_error_reply(r, s->code, NULL, s->message);
+    }
+
+    if (status < NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return ngx_http_agnitel_error_reply(r, "bad_request", NULL,
+                                            "the request cannot be served");
+    }
+
+    return ngx_http_agnitel_error_reply(r, "internal_error", NULL,
+                                        "internal error; nothing was saved");
+}
+
+
+/* the limit is the module's 64 KiB, or client_max_body_size if lower */
+
+static const char *
+ngx_http_agnitel_too_large(ngx_http_request_t *r)
+{
+    off_t                      max;
+    u_char                    *msg;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    max = clcf->client_max_body_size;
+
+    if (max == 0 || max >= NGX_HTTP_AGNITEL_MAX_BODY) {
+        return "request body is over 64 KiB";
+    }
+
+    msg = ngx_pnalloc(r->pool, sizeof("request body is over  bytes")
+                               + NGX_OFF_T_LEN);
+    if (msg == NULL) {
+        return "request body is too large";
+    }
+
+    ngx_sprintf(msg, "request body is over %O bytes%Z", max);
+
+    return (const char *) msg;
 }
 
 
@@ -775,4 +933,176 @@ invalid:
                 "without control characters%Z", name, max);
 
     return (const char *) msg;
+}
+
+
+/*
+ * A money member of the request body in micro-units, read exactly from the
+ * body's text: jansson would pass it through a double.  Returns NULL when
+ * it is fine, or absent and optional (*micros is -1 then), else what is
+ * wrong.
+ */
+
+const char *
+ngx_http_agnitel_money(ngx_http_request_t *r, const char *name,
+    ngx_uint_t required, int64_t *micros)
+{
+    u_char                  *msg;
+    ngx_int_t                rc;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    *micros = -1;
+
+    if (ctx == NULL || ctx->body.data == NULL) {
+        rc = NGX_DECLINED;
+
+    } else {
+        rc = ngx_http_agnitel_json_money_member(ctx->body.data,
+                                                ctx->body.len, name, micros);
+    }
+
+    if (rc == NGX_OK || (rc == NGX_DECLINED && !required)) {
+        return NULL;
+    }
+
+    msg = ngx_pnalloc(r->pool, ngx_strlen(name) + 160);
+    if (msg == NULL) {
+        return "invalid money amount";
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_sprintf(msg, "%s is required%Z", name);
+
+    } else {
+        ngx_sprintf(msg, "%s must be a JSON number such as 1.15, with at "
+                    "most 12 digits before the point and 6 after it, and "
+                    "no sign, exponent or quotes%Z", name);
+    }
+
+    return (const char *) msg;
+}
+
+
+/*
+ * Every error answer of an agnitel_api or agnitel_admin location is the
+ * JSON envelope, also those nginx makes itself before or around the
+ * handler: 413 over client_max_body_size, 400 for a broken chunked body,
+ * 401 and 403 from auth_basic or deny, 503 from limit_req.  Their HTML
+ * page is swapped for the envelope of the same status; the status and the
+ * other headers (WWW-Authenticate, Allow) stay.
+ */
+
+ngx_int_t
+ngx_http_agnitel_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_agnitel_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_agnitel_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_agnitel_ctx_t       *ctx;
+    ngx_http_agnitel_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
+
+    if (!alcf->envelope
+        || r != r->main
+        || r->headers_out.status < NGX_HTTP_BAD_REQUEST)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    if (ctx && ctx->answered) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    /* nginx's answer may come before the handler ever ran */
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+    }
+
+    if (ngx_http_agnitel_close(
+            ngx_http_agnitel_status_reply(r, r->headers_out.status),
+            &ctx->envelope)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->replace = 1;
+
+    r->headers_out.content_length_n = ctx->envelope.len;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/* drops nginx's page and sends the envelope in its place, once */
+
+static ngx_int_t
+ngx_http_agnitel_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t               *b;
+    ngx_chain_t             *cl, out;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    if (ctx == NULL || !ctx->replace || r->header_only) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->replaced) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ctx->envelope.data;
+    b->last = ctx->envelope.data + ctx->envelope.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    ctx->replaced = 1;
+
+    return ngx_http_next_body_filter(r, &out);
 }

@@ -64,11 +64,23 @@ typedef struct {
     /* the workspace the API key belongs to */
     ngx_str_t                       workspace;
     u_char                          ws[NGX_HTTP_AGNITEL_WS_ID_LEN];
+
+    /* the request body as received, for what jansson cannot keep exactly */
+    ngx_str_t                       body;
+
+    /* an error nginx itself answered, in the envelope instead of HTML */
+    ngx_str_t                       envelope;
+
+    /* the answer is the module's own envelope */
+    unsigned                        answered:1;
+    unsigned                        replace:1;
+    unsigned                        replaced:1;
 } ngx_http_agnitel_ctx_t;
 
 
 ngx_int_t ngx_http_agnitel_dispatch(ngx_http_request_t *r,
     ngx_http_agnitel_api_t *api);
+ngx_int_t ngx_http_agnitel_filter_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_agnitel_done(ngx_http_request_t *r, ngx_int_t rc);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
@@ -85,10 +97,14 @@ ngx_int_t ngx_http_agnitel_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *field, const char *message);
 ngx_int_t ngx_http_agnitel_invalid(ngx_http_request_t *r, const char *field,
     const char *message);
+ngx_int_t ngx_http_agnitel_status_error(ngx_http_request_t *r,
+    ngx_uint_t status);
 ngx_int_t ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc);
 
 const char *ngx_http_agnitel_text(ngx_pool_t *pool, json_t *body,
     const char *name, size_t max, ngx_uint_t required, ngx_str_t *out);
+const char *ngx_http_agnitel_money(ngx_http_request_t *r, const char *name,
+    ngx_uint_t required, int64_t *micros);
 ngx_str_t *ngx_http_agnitel_header(ngx_http_request_t *r, const char *name);
 u_char *ngx_http_agnitel_body(ngx_http_request_t *r, size_t max,
     size_t *len);

@@ -16,6 +16,11 @@
 static u_char *ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j,
     size_t len);
 static void ngx_http_agnitel_json_cleanup(void *data);
+static u_char *ngx_http_agnitel_json_space(u_char *p, u_char *end);
+static u_char *ngx_http_agnitel_json_name(u_char *p, u_char *end,
+    const char *name, ngx_uint_t *match);
+static u_char *ngx_http_agnitel_json_skip(u_char *p, u_char *end);
+static u_char *ngx_http_agnitel_json_skip_string(u_char *p, u_char *end);
 
 
 void
@@ -187,7 +192,11 @@ ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros)
 }
 
 
-/* "1.15" -> 1150000: digits, at most six decimals, no sign, no float */
+/*
+ * "1.15" -> 1150000: digits, at most 12 before the point and 6 after it,
+ * no sign, no exponent, no float.  The largest, 999999999999.999999, is
+ * 10^18 - 1 micro-units: an int64_t holds it.
+ */
 
 ngx_int_t
 ngx_http_agnitel_money_parse(u_char *s, size_t len, int64_t *micros)
@@ -209,15 +218,18 @@ ngx_http_agnitel_money_parse(u_char *s, size_t len, int64_t *micros)
             continue;
         }
 
-        if (*p < '0' || *p > '9' || decimals == 6 || digits == 12) {
+        if (*p < '0' || *p > '9' || decimals == 6 || (!dot && digits == 12))
+        {
             return NGX_ERROR;
         }
 
         v = v * 10 + (*p - '0');
-        digits++;
 
         if (dot) {
             decimals++;
+
+        } else {
+            digits++;
         }
     }
 
@@ -236,34 +248,278 @@ ngx_http_agnitel_money_parse(u_char *s, size_t len, int64_t *micros)
 
 
 /*
- * A JSON number as micro-units.  jansson keeps 1.15 as a double; "%.15g"
- * gives back the shortest decimal that was written (any number of up to
- * 15 significant digits survives the trip), and that text is parsed
- * exactly: no arithmetic on the double.
+ * A money member of a request body, read exactly from its text: jansson
+ * keeps a number as a double, and 1.15000000000000000001 would be 1.15
+ * there.  NGX_DECLINED when absent, NGX_ERROR when not a plain decimal
+ * (a string, null, a sign, an exponent, more than six decimals).
  */
 
 ngx_int_t
-ngx_http_agnitel_money_value(json_t *v, int64_t *micros)
+ngx_http_agnitel_json_money_member(u_char *p, size_t len, const char *name,
+    int64_t *micros)
 {
-    int   n;
-    char  buf[64];
+    ngx_int_t  rc;
+    ngx_str_t  v;
 
-    if (json_is_integer(v)) {
-        n = snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(v));
+    rc = ngx_http_agnitel_json_member_text(p, len, name, &v);
 
-    } else if (json_is_real(v)) {
-        n = snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    } else {
+    /* a JSON number starts with "-" or a digit: this leaves digits */
+
+    if (v.len == 0 || v.data[0] < '0' || v.data[0] > '9') {
         return NGX_ERROR;
     }
 
-    if (n <= 0 || (size_t) n >= sizeof(buf) || ngx_strchr(buf, 'e')) {
+    return ngx_http_agnitel_money_parse(v.data, v.len, micros);
+}
+
+
+/*
+ * The text of a member's value in a JSON object: a top-level member, found
+ * by its name after unescaping ("pr\u0069ce" is "price").  The text is one
+ * jansson parsed with JSON_REJECT_DUPLICATES, so the name is there once at
+ * most; the scan still stops at anything malformed rather than trust that.
+ * NGX_OK, NGX_DECLINED when absent, NGX_ERROR when it is not an object.
+ */
+
+ngx_int_t
+ngx_http_agnitel_json_member_text(u_char *p, size_t len, const char *name,
+    ngx_str_t *value)
+{
+    u_char      *end, *start;
+    ngx_uint_t   match;
+
+    end = p + len;
+
+    p = ngx_http_agnitel_json_space(p, end);
+
+    if (p == end || *p != '{') {
         return NGX_ERROR;
     }
 
-    return ngx_http_agnitel_money_parse((u_char *) buf, n, micros);
+    p = ngx_http_agnitel_json_space(p + 1, end);
+
+    if (p < end && *p == '}') {
+        return NGX_DECLINED;
+    }
+
+    for ( ;; ) {
+        p = ngx_http_agnitel_json_name(p, end, name, &match);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_http_agnitel_json_space(p, end);
+
+        if (p == end || *p != ':') {
+            return NGX_ERROR;
+        }
+
+        start = ngx_http_agnitel_json_space(p + 1, end);
+
+        p = ngx_http_agnitel_json_skip(start, end);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            value->data = start;
+            value->len = p - start;
+            return NGX_OK;
+        }
+
+        p = ngx_http_agnitel_json_space(p, end);
+
+        if (p < end && *p == '}') {
+            return NGX_DECLINED;
+        }
+
+        if (p == end || *p != ',') {
+            return NGX_ERROR;
+        }
+
+        p = ngx_http_agnitel_json_space(p + 1, end);
+    }
+}
+
+
+static u_char *
+ngx_http_agnitel_json_space(u_char *p, u_char *end)
+{
+    while (p < end
+           && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * A member name from its opening quote; *match tells whether it is "name"
+ * once unescaped.  Names looked up are ASCII, so an escape of anything
+ * else (\u00e9, a surrogate) cannot match.  Returns the end, or NULL.
+ */
+
+static u_char *
+ngx_http_agnitel_json_name(u_char *p, u_char *end, const char *name,
+    ngx_uint_t *match)
+{
+    u_char       *n;
+    ngx_int_t     c;
+
+    if (p == end || *p != '"') {
+        return NULL;
+    }
+
+    n = (u_char *) name;
+    *match = 1;
+
+    for (p++; p < end && *p != '"'; /* void */) {
+        c = *p++;
+
+        if (c == '\\') {
+            if (p == end) {
+                return NULL;
+            }
+
+            c = *p++;
+
+            switch (c) {
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+
+            case 'u':
+                if (end - p < 4) {
+                    return NULL;
+                }
+
+                c = ngx_hextoi(p, 4);
+                p += 4;
+
+                if (c == NGX_ERROR) {
+                    return NULL;
+                }
+
+                if (c >= 0x80) {
+                    c = -1;
+                }
+
+                break;
+
+            default:
+                /* \" \\ \/ stand for themselves */
+                break;
+            }
+        }
+
+        if (*n == '\0' || c != *n) {
+            *match = 0;
+
+        } else {
+            n++;
+        }
+    }
+
+    if (p == end) {
+        return NULL;
+    }
+
+    if (*n != '\0') {
+        *match = 0;
+    }
+
+    return p + 1;
+}
+
+
+/* past one value: a string, an object or array, or a bare token */
+
+static u_char *
+ngx_http_agnitel_json_skip(u_char *p, u_char *end)
+{
+    u_char      *start;
+    ngx_uint_t   depth;
+
+    if (p == end) {
+        return NULL;
+    }
+
+    if (*p == '"') {
+        return ngx_http_agnitel_json_skip_string(p, end);
+    }
+
+    if (*p == '{' || *p == '[') {
+        depth = 0;
+
+        while (p < end) {
+
+            /* brackets inside strings do not count */
+
+            if (*p == '"') {
+                p = ngx_http_agnitel_json_skip_string(p, end);
+                if (p == NULL) {
+                    return NULL;
+                }
+
+                continue;
+            }
+
+            if (*p == '{' || *p == '[') {
+                depth++;
+
+            } else if (*p == '}' || *p == ']') {
+                if (--depth == 0) {
+                    return p + 1;
+                }
+            }
+
+            p++;
+        }
+
+        return NULL;
+    }
+
+    /* a number, true, false or null */
+
+    start = p;
+
+    while (p < end && *p != ',' && *p != '}' && *p != ']'
+           && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+    {
+        p++;
+    }
+
+    return (p == start) ? NULL : p;
+}
+
+
+static u_char *
+ngx_http_agnitel_json_skip_string(u_char *p, u_char *end)
+{
+    for (p++; p < end; p++) {
+
+        if (*p == '\\') {
+            if (++p == end) {
+                return NULL;
+            }
+
+            continue;
+        }
+
+        if (*p == '"') {
+            return p + 1;
+        }
+    }
+
+    return NULL;
 }
 
 

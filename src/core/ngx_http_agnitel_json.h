@@ -47,7 +47,10 @@ void ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros);
 void ngx_http_agnitel_json_time(ngx_http_agnitel_json_t *j, int64_t t);
 ngx_int_t ngx_http_agnitel_money_parse(u_char *s, size_t len,
     int64_t *micros);
-ngx_int_t ngx_http_agnitel_money_value(json_t *v, int64_t *micros);
+ngx_int_t ngx_http_agnitel_json_member_text(u_char *p, size_t len,
+    const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_agnitel_json_money_member(u_char *p, size_t len,
+    const char *name, int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
 void ngx_http_agnitel_json_bool(ngx_http_agnitel_json_t *j, ngx_uint_t b);
 
