@@ -89,6 +89,7 @@ test-valgrind: deps $(MODULE)
 
 bench: deps $(MODULE)
 	$(TEST_ENV) perl bench/list.pl
+	$(TEST_ENV) perl bench/import.pl
 	$(TEST_ENV) perl bench/buy.pl
 
 clean:

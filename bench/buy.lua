@@ -5,12 +5,7 @@
 --
 --   wrk -t2 -c200 -d10s --latency -s bench/buy.lua URL -- KEY [BASE]
 
-local threads = {}
-
-function setup(thread)
-    thread:set("id", #threads)
-    table.insert(threads, thread)
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "statuses.lua")
 
 function init(args)
     key = args[1]
@@ -32,24 +27,4 @@ function request()
     local n = base + id * 1000000 + counter
     local body = string.format('{"phone_number":"+1415%07d","price":1.15}', n)
     return wrk.format("POST", path, headers, body)
-end
-
-function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-end
-
--- one line the Perl side parses: "statuses: 201=9876 409=2"
-function done(summary, latency, requests)
-    local total = {}
-    for _, t in ipairs(threads) do
-        for s, c in pairs(t:get("statuses")) do
-            total[s] = (total[s] or 0) + c
-        end
-    end
-    local out = {}
-    for s, c in pairs(total) do
-        table.insert(out, s .. "=" .. c)
-    end
-    table.sort(out)
-    io.write("statuses: " .. table.concat(out, " ") .. "\n")
 end

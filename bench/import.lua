@@ -6,12 +6,7 @@
 --
 --   wrk -t2 -c32 -d10s -s bench/import.lua URL -- KEY [BASE]
 
-local threads = {}
-
-function setup(thread)
-    thread:set("id", #threads)
-    table.insert(threads, thread)
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "statuses.lua")
 
 function init(args)
     key = args[1]
@@ -35,24 +30,4 @@ function request()
                                .. '"sip_username":"trunk-%d",'
                                .. '"sip_password":"secret-%d"}', n, n, n, n)
     return wrk.format("POST", "/api/v1/phone-numbers/import", headers, body)
-end
-
-function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-end
-
--- one line the Perl side parses: "statuses: 201=9876"
-function done(summary, latency, requests)
-    local total = {}
-    for _, t in ipairs(threads) do
-        for s, c in pairs(t:get("statuses")) do
-            total[s] = (total[s] or 0) + c
-        end
-    end
-    local out = {}
-    for s, c in pairs(total) do
-        table.insert(out, s .. "=" .. c)
-    end
-    table.sort(out)
-    io.write("statuses: " .. table.concat(out, " ") .. "\n")
 end

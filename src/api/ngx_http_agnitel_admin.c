@@ -67,7 +67,6 @@ static ngx_int_t ngx_http_agnitel_bad_key_hash(ngx_http_request_t *r);
 ngx_int_t
 ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
 {
-    char                          *dump;
     json_t                        *ws;
     ngx_int_t                      err;
     const char                    *msg;
@@ -106,21 +105,7 @@ ngx_http_agnitel_workspace_create(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    dump = json_dumps(ws, JSON_COMPACT);
-    if (dump == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    nk->workspace.mv_size = ngx_strlen(dump);
-    nk->workspace.mv_data = ngx_pnalloc(r->pool, nk->workspace.mv_size);
-
-    if (nk->workspace.mv_data) {
-        ngx_memcpy(nk->workspace.mv_data, dump, nk->workspace.mv_size);
-    }
-
-    free(dump);
-
-    if (nk->workspace.mv_data == NULL) {
+    if (ngx_http_agnitel_json_dump(r->pool, ws, &nk->workspace) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

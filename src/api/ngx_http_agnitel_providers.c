@@ -222,7 +222,6 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
     ngx_http_agnitel_connect_t  *cn = call->data;
 
     u_char                          id[NGX_HTTP_AGNITEL_PRV_ID_LEN];
-    char                           *dump;
     json_t                         *acct, *prv;
     ngx_str_t                       sealed, aad, pid;
     const char                     *sid;
@@ -284,21 +283,7 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    dump = json_dumps(prv, JSON_COMPACT);
-    if (dump == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cn->v.mv_size = ngx_strlen(dump);
-    cn->v.mv_data = ngx_pnalloc(r->pool, cn->v.mv_size);
-
-    if (cn->v.mv_data) {
-        ngx_memcpy(cn->v.mv_data, dump, cn->v.mv_size);
-    }
-
-    free(dump);
-
-    if (cn->v.mv_data == NULL) {
+    if (ngx_http_agnitel_json_dump(r->pool, prv, &cn->v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -623,3 +623,28 @@ ngx_http_agnitel_json_cleanup(void *data)
 {
     json_decref(data);
 }
+
+
+/* compact JSON text in the pool, for the store */
+
+ngx_int_t
+ngx_http_agnitel_json_dump(ngx_pool_t *pool, json_t *json, MDB_val *out)
+{
+    char  *dump;
+
+    dump = json_dumps(json, JSON_COMPACT);
+    if (dump == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->mv_size = ngx_strlen(dump);
+    out->mv_data = ngx_pnalloc(pool, out->mv_size);
+
+    if (out->mv_data) {
+        ngx_memcpy(out->mv_data, dump, out->mv_size);
+    }
+
+    free(dump);
+
+    return out->mv_data ? NGX_OK : NGX_ERROR;
+}

@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <jansson.h>
+#include <lmdb.h>
 
 
 /*
@@ -52,6 +53,8 @@ ngx_int_t ngx_http_agnitel_json_member_text(u_char *p, size_t len,
 ngx_int_t ngx_http_agnitel_json_money_member(u_char *p, size_t len,
     const char *name, int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
+ngx_int_t ngx_http_agnitel_json_dump(ngx_pool_t *pool, json_t *json,
+    MDB_val *out);
 void ngx_http_agnitel_json_bool(ngx_http_agnitel_json_t *j, ngx_uint_t b);
 
 
