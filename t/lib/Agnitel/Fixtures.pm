@@ -4,6 +4,13 @@ package Agnitel::Fixtures;
 # keys known in advance (their hashes are imported through the admin API),
 # and request builders.  Works with upstream Test::Nginx::Socket and with
 # the subset in t/lib.
+#
+# The LMDB store is "store_temp" under servroot: Test::Nginx owns servroot
+# and, before every nginx start, removes only conf/, html/, logs/, cache/,
+# *_cache and *_temp; anything else there makes it bail out ("Can't remove
+# t/servroot (not empty?)").  A *_temp directory is wiped with the rest, so
+# every block starts on an empty store under both runners.  Blocks with
+# their own http_config say "agnitel_store store_temp;" too.
 
 use strict;
 use warnings;
@@ -52,7 +59,7 @@ sub twilio_config {
     my $extra = $opt{extra} || '';
 
     return <<"_EOC_";
-    agnitel_store store;
+    agnitel_store store_temp;
     agnitel_secret_key_file \$TEST_NGINX_KEY_FILE;
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     $voice
@@ -116,7 +123,7 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
     my $key2 = key(2);
 
     $block->set_value('http_config', <<'_EOC_') unless $block->http_config;
-    agnitel_store store;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
 _EOC_

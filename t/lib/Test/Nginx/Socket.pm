@@ -19,7 +19,6 @@ use POSIX qw(SIGQUIT SIGTERM SIGKILL WNOHANG EAGAIN EINTR);
 use Time::HiRes qw(sleep time);
 use File::Path qw(make_path remove_tree);
 use File::Spec ();
-use Cwd qw(cwd);
 use List::Util qw(shuffle);
 use IO::Socket::INET ();
 use IO::Select ();
@@ -263,17 +262,15 @@ sub stop_nginx ($) {
     unlink $PidFile if -f $PidFile && !is_running($pid);
 }
 
+# As upstream: only what Test::Nginx itself makes or nginx keeps per run
+# (conf/, html/, logs/, cache/, *_cache, *_temp) is removed; anything else
+# left in servroot is somebody's data, and the run bails out.
 sub setup_server_root () {
-    if (-d $ServRoot && !$NoClean) {
-        my $cwd = cwd();
-        my $home = $ENV{HOME} // '';
-        my $canon = File::Spec->canonpath($ServRoot);
-        if ($canon eq '/' || $canon eq $cwd || $canon eq $home
-            || $canon !~ m{^/[^/]+/})
-        {
-            bail_out("Refusing to remove suspicious servroot $ServRoot");
-        }
-        remove_tree($ServRoot);
+    if (-d $ServRoot) {
+        remove_tree($ConfDir, glob("$ServRoot/*_cache"), glob("$ServRoot/*_temp"),
+                    "$ServRoot/cache", $HtmlDir, $LogDir);
+        rmdir $ServRoot
+            or bail_out("Can't remove $ServRoot (not empty?): $!");
     }
     for my $d ($ServRoot, $ConfDir, $LogDir, $HtmlDir) {
         next if -d $d;
