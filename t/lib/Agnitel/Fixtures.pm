@@ -38,7 +38,10 @@ $ENV{TEST_NGINX_KEY_FILE} = "$dir/secret.key";
 our $SID   = 'AC' . ('0123456789abcdef' x 2);
 our $TOKEN = 'f00dfacef00dfacef00dfacef00dface';
 
-$ENV{TEST_NGINX_TWILIO_PORT} ||= ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 1;
+# the fake carrier listens on the port after Test::Nginx's (upstream sets
+# TEST_NGINX_SERVER_PORT only once run_tests starts)
+$ENV{TEST_NGINX_TWILIO_PORT} ||=
+    ($ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984) + 1;
 
 sub key { sprintf 'agn_%032d', $_[0] || 1 }
 
