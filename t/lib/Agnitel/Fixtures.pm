@@ -21,7 +21,7 @@ use File::Temp qw(tempdir);
 use Test::Nginx::Socket ();
 
 our @EXPORT = qw(key workspace import_number chunked twilio_config
-                 connect_twilio $SIP $SID $TOKEN);
+                 connect_twilio prepare $SIP $SID $TOKEN);
 
 our $SIP = 'sip:68uajga988j.sip.livekit.cloud';
 
@@ -81,6 +81,28 @@ $fake
 _EOC_
 }
 
+
+# requests made by a block's --- init, before its own, in the same format
+# and with the same default headers (workspace 1's key, JSON); dies, and
+# so bails out, unless each answers 2xx.  For a block whose --- error_log
+# line comes from a request that needs others first: Test::Nginx checks
+# --- error_log after every request, so that request must be the first.
+sub prepare {
+    require HTTP::Tiny;
+    my $http = HTTP::Tiny->new(keep_alive => 0, timeout => 30);
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+
+    for my $req (@_) {
+        my ($line, $body) = split /\n/, $req, 2;
+        my ($method, $path) = split ' ', $line;
+        my $res = $http->request($method, "http://127.0.0.1:$port$path", {
+            headers => { 'X-Api-Key' => key(1),
+                         'Content-Type' => 'application/json' },
+            defined $body ? (content => $body) : () });
+        die "prepare: $line: $res->{status} $res->{content}\n"
+            unless $res->{success};
+    }
+}
 
 # a request creating workspace $n, whose API key is key($n)
 sub workspace {

@@ -766,13 +766,14 @@ sub line_matches ($$) {
     return ref $pat ? $line =~ /$pat/ : index($line, $pat) >= 0;
 }
 
-# --- error_log is checked once the block's last request is answered (a
-# line a later request causes is not there after the first); --- no_error_log
-# after every request.
-sub check_error_log ($$$) {
-    my ($block, $rep, $final) = @_;
+# As upstream, --- error_log and --- no_error_log are checked after every
+# request of a block: a line --- error_log names must be there once the
+# first request is answered (a block whose line comes from a later request
+# makes the earlier ones with --- init).
+sub check_error_log ($$) {
+    my ($block, $rep) = @_;
     my $name = $block->name;
-    my $want = $final ? to_patterns($block->error_log) : [];
+    my $want = to_patterns($block->error_log);
     my $deny = to_patterns($block->no_error_log);
 
     # Give nginx a moment (log phase etc.); for --- error_log keep polling
@@ -792,7 +793,7 @@ sub check_error_log ($$$) {
         push @$lines, @{ error_log_data() };
     }
 
-    if ($final && defined $block->error_log) {
+    if (defined $block->error_log) {
         for my $pat (@$want) {
             if (grep { line_matches($_, $pat) } @$lines) {
                 pass("$name - pattern \"$pat\" matches a line in error.log (req $rep)");
@@ -897,6 +898,12 @@ sub run_block ($$) {
         return;
     }
 
+    # as upstream: Perl code run once nginx is up, before the requests
+    if (defined $block->init) {
+        eval $block->init;
+        bail_out("$name - init failed: $@") if $@;
+    }
+
     my $reqs = eval { requests_of($block) };
     if ($@) {
         chomp(my $e = $@);
@@ -926,11 +933,11 @@ sub run_block ($$) {
         }
         if ($idx < $#$reqs) {
             sleep parse_time($block->wait) if $block->wait;
-            check_error_log($block, $rep, 0);
+            check_error_log($block, $rep);
         }
     }
     sleep parse_time($block->wait) if $block->wait;
-    check_error_log($block, $rep, 1);
+    check_error_log($block, $rep);
 
     if ($UseValgrind) {
         stop_nginx($name);
