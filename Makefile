@@ -4,6 +4,7 @@
 #   make deps    install the Debian packages below (as root)
 #   make run     build, then nginx in the foreground on 127.0.0.1:8080
 #   make test    the Test::Nginx suites (installs what they need)
+#   make test-upstream   the same suites under the real Test::Nginx
 
 SHELL := /bin/bash
 
@@ -28,7 +29,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) \
            TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(CURDIR)/$(SANDBOX) $(ECHO_MODULE)"
 
-.PHONY: all deps run test test-valgrind test-contract bench clean
+.PHONY: all deps run test test-upstream test-valgrind test-contract bench clean
 
 all: $(MODULE)
 
@@ -75,6 +76,22 @@ run: deps $(MODULE)
 
 test: deps $(MODULE) node_modules
 	$(TEST_ENV) prove $(PROVE_INC) -r t/
+
+# every suite again under the real Test::Nginx (openresty/test-nginx) in
+# ../shared/test-nginx: the suites must pass unchanged under both runners.
+# Skipped (exit 0) where that checkout is absent.
+UPSTREAM_TEST_NGINX := ../shared/test-nginx
+UPSTREAM_PACKAGES   := libwww-perl liblist-moreutils-perl
+HAVE_UPSTREAM       := $(wildcard $(UPSTREAM_TEST_NGINX)/lib/Test/Nginx/Socket.pm)
+
+test-upstream: $(if $(HAVE_UPSTREAM),deps $(MODULE) node_modules)
+ifeq ($(HAVE_UPSTREAM),)
+	@echo "test-upstream: SKIPPED, the real Test::Nginx is not in" \
+	      "$(UPSTREAM_TEST_NGINX) (openresty/test-nginx)"
+else
+	@$(MAKE) --no-print-directory deps PACKAGES="$(UPSTREAM_PACKAGES)"
+	$(TEST_ENV) prove -I $(UPSTREAM_TEST_NGINX)/lib -r t/
+endif
 
 # the contract suite alone (t/contract, Prism serving Twilio's OpenAPI)
 test-contract: deps $(MODULE) node_modules

@@ -17,7 +17,8 @@ plan skip_all => 'starts its own master and workers; not run under valgrind'
 my $buys = 40;
 my $sid = 'AC' . ('0123456789abcdef' x 2);
 
-my $n = Agnitel::Nginx->new(name => 'nonblocking', port => 1989);
+my $n = Agnitel::Nginx->new(name => 'nonblocking',
+                           port => Agnitel::Nginx::test_port(5));
 $n->write_file('secret.key', 'n' x 32);
 $n->write_config(<<'END', workers => 1);
     agnitel_store store;
@@ -29,7 +30,7 @@ $n->write_config(<<'END', workers => 1);
 
         location /_twilio/ {
             internal;
-            proxy_pass http://127.0.0.1:1990/;
+            proxy_pass http://127.0.0.1:$CARRIER_PORT/;
             proxy_pass_request_headers off;
             proxy_set_header Authorization $agnitel_upstream_authorization;
             proxy_read_timeout 30s;
@@ -45,7 +46,7 @@ $n->write_config(<<'END', workers => 1);
     log_format carrier '$request_method $uri $request_body';
 
     server {
-        listen 127.0.0.1:1990;
+        listen 127.0.0.1:$CARRIER_PORT;
         default_type application/json;
         access_log logs/carrier.log carrier;
 

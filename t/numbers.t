@@ -98,7 +98,7 @@ __DATA__
 
 === TEST 4: without agnitel_sip_termination_uri the URI is required
 --- http_config
-    agnitel_store store;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- request eval
 [

@@ -12,7 +12,8 @@ use Agnitel::Nginx;
 plan skip_all => 'starts its own master and workers; not run under valgrind'
     if $ENV{TEST_NGINX_USE_VALGRIND};
 
-my $n = Agnitel::Nginx->new(name => 'providers', port => 1991);
+my $n = Agnitel::Nginx->new(name => 'providers',
+                           port => Agnitel::Nginx::test_port(7));
 $n->write_file('secret.key', 'p' x 32);
 $n->write_config(<<'END', workers => 1);
     agnitel_store store;
@@ -24,7 +25,7 @@ $n->write_config(<<'END', workers => 1);
 
         location /_twilio/ {
             internal;
-            proxy_pass http://127.0.0.1:1992/;
+            proxy_pass http://127.0.0.1:$CARRIER_PORT/;
             proxy_pass_request_headers off;
             proxy_set_header Authorization $agnitel_upstream_authorization;
             proxy_set_header Content-Type application/x-www-form-urlencoded;
@@ -35,7 +36,7 @@ $n->write_config(<<'END', workers => 1);
     }
 
     server {
-        listen 127.0.0.1:1992;
+        listen 127.0.0.1:$CARRIER_PORT;
         location /2010-04-01/ { agnitel_twilio_sandbox; }
     }
 END

@@ -15,7 +15,8 @@ plan skip_all => 'starts its own master and workers; not run under valgrind'
 
 srand(20261124);
 
-my $n = Agnitel::Nginx->new(name => 'robustness', port => 1993);
+my $n = Agnitel::Nginx->new(name => 'robustness',
+                           port => Agnitel::Nginx::test_port(9));
 $n->write_file('secret.key', 'r' x 32);
 $n->write_config(<<'END', workers => 1);
     agnitel_store store;

@@ -1,7 +1,8 @@
 # agnitel_twilio_sandbox: Twilio's REST API (2010-04-01) as the module
 # calls it, with Twilio's JSON shapes, error bodies and test-credential
-# magic.  Each block has its own store, so blocks do not depend on one
-# another under either Test::Nginx.
+# magic.  Each block starts nginx on an empty store (store_temp, which both
+# Test::Nginx runners wipe before every start), so blocks do not depend on
+# one another.
 
 use Test::Nginx::Socket 'no_plan';
 use FindBin;
@@ -47,14 +48,13 @@ no_shuffle();
 run_tests();
 
 # A bought number by its sid: blocks cannot carry the random sid from one
-# request to the next, so this part drives its own nginx.
+# request to the next, so this part drives its own nginx, on a port of its
+# own: Test::Nginx leaves the last block's nginx running until the end.
 
 if (!$ENV{TEST_NGINX_USE_VALGRIND}) {
     require Agnitel::Nginx;
 
-    my $n = Agnitel::Nginx->new(name => 'sandbox',
-        port => $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT}
-                || 1984);
+    my $n = Agnitel::Nginx->new(name => 'sandbox');
     $n->write_file('secret.key', join '', map { chr(($_ * 11) % 256) } 1 .. 32);
     $n->write_config(<<'END', workers => 1);
     agnitel_store store;
@@ -122,7 +122,7 @@ __DATA__
 
 === TEST 1: no credentials: 401 20003 with Twilio's Basic challenge
 --- http_config
-    agnitel_store sandbox_1;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -143,7 +143,7 @@ agnitel sandbox: authentication failed
 
 === TEST 2: wrong, undecodable and non-Basic credentials are 401 20003
 --- http_config
-    agnitel_store sandbox_2;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -175,7 +175,7 @@ sandbox-auth-token
 
 === TEST 3: the account; another account, unknown paths and methods
 --- http_config
-    agnitel_store sandbox_3;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -224,7 +224,7 @@ sandbox-auth-token
 
 === TEST 4: 405 names the methods a resource takes
 --- http_config
-    agnitel_store sandbox_4;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -242,7 +242,7 @@ Allow: GET, DELETE
 
 === TEST 5: a default US search: +15005550006 first, 20 numbers, Twilio's shape
 --- http_config
-    agnitel_store sandbox_5;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -275,7 +275,7 @@ Allow: GET, DELETE
 
 === TEST 6: AreaCode, Contains with letters and wildcards, regions, capabilities
 --- http_config
-    agnitel_store sandbox_6;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -324,7 +324,7 @@ Allow: GET, DELETE
 
 === TEST 7: toll-free, Canada, Britain, and countries without numbers
 --- http_config
-    agnitel_store sandbox_7;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -369,7 +369,7 @@ Allow: GET, DELETE
 
 === TEST 8: buying: Twilio's shape, magic numbers, a second buy, no longer offered
 --- http_config
-    agnitel_store sandbox_8;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -425,7 +425,7 @@ Allow: GET, DELETE
 
 === TEST 9: the pre-owned +15005550009: fetch, list, delete, buy again
 --- http_config
-    agnitel_store sandbox_9;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -473,7 +473,7 @@ Allow: GET, DELETE
 
 === TEST 10: purchases and releases are logged at info, credentials never
 --- http_config
-    agnitel_store sandbox_10;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -500,7 +500,7 @@ sandbox-auth-token
 
 === TEST 11: the log lines themselves
 --- http_config
-    agnitel_store sandbox_11;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -517,7 +517,7 @@ sandbox-auth-token
 
 === TEST 12: a release is logged
 --- http_config
-    agnitel_store sandbox_12;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ { agnitel_twilio_sandbox; }
@@ -534,7 +534,7 @@ sandbox-auth-token
 
 === TEST 13: account_sid= and auth_token= replace the default account
 --- http_config
-    agnitel_store sandbox_13;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
 --- config
     location /2010-04-01/ {

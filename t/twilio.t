@@ -1,5 +1,7 @@
 # Twilio, own account: connect, search, buy, add and release through a
-# fake Twilio that logs exactly what the module sent.
+# fake Twilio that logs exactly what the module sent.  Test::Nginx checks
+# --- error_log after every request of a block, so a block asserting a line
+# makes the requests it needs first (workspace, account) in --- init.
 
 use Test::Nginx::Socket 'no_plan';
 use FindBin;
@@ -52,18 +54,18 @@ __DATA__
 
 === TEST 1: connecting checks the credentials live and keeps the token secret
 --- http_config eval: ::twilio_config($::ACCOUNT)
+--- init
+::prepare(::workspace(1));
 --- request eval
 [
-    ::workspace(1),
     ::connect_twilio(),
     "GET /api/v1/telephony/providers",
     ::connect_twilio(),
 ]
 --- error_code eval
-[201, 201, 200, 409]
+[201, 200, 409]
 --- response_body_like eval
 [
-    '"success":true',
     '^\{"success":true,"message":"Twilio account connected","data":\{"id":"prv_[0-9a-f]{16}","type":"twilio_own","friendly_name":"Main","account_sid":"AC0123456789abcdef0123456789abcdef","status":"active","created_at":"[^"]+"\}\}$',
     '^\{"success":true,"message":"Telephony providers","data":\[\{"id":"prv_[0-9a-f]{16}","type":"twilio_own",[^\]]*\}\]\}$',
     '"code":"provider_exists"',
@@ -102,6 +104,23 @@ f00dface
 
 
 
+=== TEST 3a: no search before a Twilio account is connected
+--- http_config eval: ::twilio_config($::ACCOUNT)
+--- request eval
+[::workspace(1), "GET /api/v1/phone-numbers/available?iso_country=US"]
+--- error_code eval
+[201, 409]
+--- response_body_like eval
+[
+    '"success":true',
+    '^\{"success":false,"message":"connect a Twilio account first","error":\{"code":"provider_not_configured"\}\}$',
+]
+--- no_error_log
+twilio: GET /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/AvailablePhoneNumbers
+[alert]
+
+
+
 === TEST 3: search: the query Twilio gets, its quirks, the rate card
 --- http_config eval
 ::twilio_config($::ACCOUNT . <<'_EOC_');
@@ -115,11 +134,10 @@ f00dface
             return 400 '{"code":21451,"message":"Invalid area code","status":400}';
         }
 _EOC_
+--- init
+::prepare(::workspace(1), ::connect_twilio());
 --- request eval
 [
-    ::workspace(1),
-    "GET /api/v1/phone-numbers/available?iso_country=US",
-    ::connect_twilio(),
     "GET /api/v1/phone-numbers/available?iso_country=us&area_code=415&contains=**55*&voice_enabled=true&limit=5",
     "GET /api/v1/phone-numbers/available?iso_country=US&type=toll_free",
     "GET /api/v1/phone-numbers/available?iso_country=GB&type=mobile",
@@ -129,12 +147,9 @@ _EOC_
     "GET /api/v1/phone-numbers/available?iso_country=US&area_code=4a5",
 ]
 --- error_code eval
-[201, 409, 201, 200, 200, 422, 400, 400, 400, 400]
+[200, 200, 422, 400, 400, 400, 400]
 --- response_body_like eval
 [
-    '"success":true',
-    '^\{"success":false,"message":"connect a Twilio account first","error":\{"code":"provider_not_configured"\}\}$',
-    '"success":true',
     '^\{"success":true,"message":"Available phone numbers","data":\[\{"phone_number":"\+14155550100","friendly_name":"\(415\) 555-0100","iso_country":"US","region":"CA","locality":"San Francisco","postal_code":"94105","capabilities":\{"voice":true,"sms":true\},"address_requirements":"none","price":1.15,"per_minute_price_inbound":0.0085,"per_minute_price_outbound":0.0945,"currency":"USD"\},\{"phone_number":"\+14155550199","friendly_name":null,"iso_country":"US","region":null,"locality":null,"postal_code":null,"capabilities":\{"voice":true,"sms":false\},"address_requirements":null,"price":1.15,"per_minute_price_inbound":0.0085,"per_minute_price_outbound":0.0945,"currency":"USD"\}\],"meta":\{"total":2\}\}$',
     '"data":\[\],"meta":\{"total":0\}',
     '"code":"invalid_number"',
@@ -183,20 +198,18 @@ _EOC_
 --- http_config eval
 ::twilio_config(::buy_fake($::BOUGHT),
                 voice_url => 'https://agents.example.com/inbound?x=1');
+--- init
+::prepare(::workspace(1), ::connect_twilio());
 --- request eval
 [
-    ::workspace(1),
-    ::connect_twilio(),
     ::buy('+14155550100', ',"friendly_name":"Sales line","per_minute_price_inbound":0.0085'),
     "GET /api/v1/phone-numbers",
     ::buy('+14155550100'),
 ]
 --- error_code eval
-[201, 201, 201, 200, 409]
+[201, 200, 409]
 --- response_body_like eval
 [
-    '"success":true',
-    '"success":true',
     '^\{"success":true,"message":"Phone number bought","data":\{"id":"pn_[0-9a-f]{16}","phone_number":"\+14155550100","friendly_name":"Sales line","provider":"twilio","provider_id":"prv_[0-9a-f]{16}","telephony_id":"PN[0-9a-f]{32}","iso_country":"US","capabilities":\{"voice":true,"sms":true\},"price":1.15,"per_minute_price_inbound":0.0085,"per_minute_price_outbound":0.0945,"currency":"USD","status":"active","is_active":true,"purchased_at":"[^"]+","renews_at":null,"inbound_trunk":null,"created_at":"[^"]+"\}\}$',
     '"meta":\{"total":1,',
     '"code":"number_already_exists"',
@@ -330,10 +343,10 @@ twilio: POST
 ::twilio_config(::buy_fake(q{            echo_sleep 3;
             echo_status 201;
             echo '{"sid":"PN0123456789abcdef0123456789abcdef"}';}));
+--- init
+::prepare(::workspace(1), ::connect_twilio());
 --- request eval
 [
-    ::workspace(1),
-    ::connect_twilio(),
     ::buy('+14155550100'),
     "GET /api/v1/phone-numbers?status=pending",
     "GET /api/v1/phone-numbers/+14155550100",
@@ -341,11 +354,9 @@ twilio: POST
     "DELETE /api/v1/phone-numbers/+14155550100/release",
 ]
 --- error_code eval
-[201, 201, 504, 200, 200, 409, 409]
+[504, 200, 200, 409, 409]
 --- response_body_like eval
 [
-    '"success":true',
-    '"success":true',
     '^\{"success":false,"message":"the carrier did not answer in time","error":\{"code":"upstream_timeout"\}\}$',
     '"phone_number":"\+14155550100".*"status":"pending","is_active":false.*"meta":\{"total":1,',
     '"telephony_id":null.*"status":"pending"',
@@ -411,12 +422,13 @@ the purchase of +14155550100 has no known outcome: it stays pending
     location /api/ { agnitel_api; }
     location /admin/ { agnitel_admin; }
 --- http_config eval: ::twilio_config('')
+--- init
+::prepare(::workspace(1));
 --- request eval
-[::workspace(1), ::connect_twilio()]
---- error_code eval
-[201, 500]
+::connect_twilio()
+--- error_code: 500
 --- response_body_like eval
-['"success":true', '^\{"success":false,"message":"internal error; nothing was saved","error":\{"code":"internal_error"\}\}$']
+'^\{"success":false,"message":"internal error; nothing was saved","error":\{"code":"internal_error"\}\}$'
 --- error_log
 a carrier call needs "agnitel_twilio_api"
 
@@ -487,24 +499,20 @@ a carrier call needs "agnitel_twilio_api"
             return 405;
         }
 });
+--- init
+::prepare(::workspace(1), ::connect_twilio(), ::buy('+14155550100'));
 --- request eval
 [
-    ::workspace(1),
-    ::connect_twilio(),
-    ::buy('+14155550100'),
-    "DELETE /api/v1/telephony/providers/prv_0000000000000000",
     "DELETE /api/v1/phone-numbers/+14155550100/release",
+    "DELETE /api/v1/telephony/providers/prv_0000000000000000",
     "GET /api/v1/phone-numbers?status=released",
 ]
 --- error_code eval
-[201, 201, 201, 404, 200, 200]
+[200, 404, 200]
 --- response_body_like eval
 [
-    '"success":true',
-    '"success":true',
-    '"success":true',
-    '"code":"not_found"',
     '"status":"released"',
+    '"code":"not_found"',
     '"provider":"twilio".*"status":"released".*"meta":\{"total":1,',
 ]
 --- error_log eval

@@ -6,8 +6,9 @@
 #
 # Needs ../shared/twilio-oai/twilio_api_v2010.json (AGNITEL_TWILIO_OAI
 # overrides the path) and Prism from package-lock.json (npm ci, which
-# "make test-contract" runs).  Ports: nginx 1997, Prism 4017
-# (AGNITEL_CONTRACT_NGINX_PORT, AGNITEL_CONTRACT_PRISM_PORT).
+# "make test-contract" runs).  Ports: nginx 1997, Prism 4017, both moved
+# with TEST_NGINX_PORT like the other suites' (Agnitel::Nginx::test_port),
+# or set with AGNITEL_CONTRACT_NGINX_PORT, AGNITEL_CONTRACT_PRISM_PORT.
 
 use strict;
 use warnings;
@@ -28,8 +29,10 @@ my $spec  = $ENV{AGNITEL_TWILIO_OAI}
             // "$FindBin::Bin/../../../shared/twilio-oai/twilio_api_v2010.json";
 my $prism = "$root/node_modules/.bin/prism";
 
-my $NGINX_PORT = $ENV{AGNITEL_CONTRACT_NGINX_PORT} || 1997;
-my $PRISM_PORT = $ENV{AGNITEL_CONTRACT_PRISM_PORT} || 4017;
+my $NGINX_PORT = $ENV{AGNITEL_CONTRACT_NGINX_PORT}
+                 || Agnitel::Nginx::test_port(13);
+my $PRISM_PORT = $ENV{AGNITEL_CONTRACT_PRISM_PORT}
+                 || Agnitel::Nginx::test_port(2033);
 
 plan skip_all => "Twilio's OpenAPI description is not at $spec: "
                . 'the contract suite needs ../shared/twilio-oai'

@@ -4,6 +4,13 @@ package Agnitel::Fixtures;
 # keys known in advance (their hashes are imported through the admin API),
 # and request builders.  Works with upstream Test::Nginx::Socket and with
 # the subset in t/lib.
+#
+# The LMDB store is "store_temp" under servroot: Test::Nginx owns servroot
+# and, before every nginx start, removes only conf/, html/, logs/, cache/,
+# *_cache and *_temp; anything else there makes it bail out ("Can't remove
+# t/servroot (not empty?)").  A *_temp directory is wiped with the rest, so
+# every block starts on an empty store under both runners.  Blocks with
+# their own http_config say "agnitel_store store_temp;" too.
 
 use strict;
 use warnings;
@@ -14,7 +21,7 @@ use File::Temp qw(tempdir);
 use Test::Nginx::Socket ();
 
 our @EXPORT = qw(key workspace import_number chunked twilio_config
-                 connect_twilio $SIP $SID $TOKEN);
+                 connect_twilio prepare $SIP $SID $TOKEN);
 
 our $SIP = 'sip:68uajga988j.sip.livekit.cloud';
 
@@ -31,7 +38,10 @@ $ENV{TEST_NGINX_KEY_FILE} = "$dir/secret.key";
 our $SID   = 'AC' . ('0123456789abcdef' x 2);
 our $TOKEN = 'f00dfacef00dfacef00dfacef00dface';
 
-$ENV{TEST_NGINX_TWILIO_PORT} ||= ($ENV{TEST_NGINX_SERVER_PORT} || 1984) + 1;
+# the fake carrier listens on the port after Test::Nginx's (upstream sets
+# TEST_NGINX_SERVER_PORT only once run_tests starts)
+$ENV{TEST_NGINX_TWILIO_PORT} ||=
+    ($ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984) + 1;
 
 sub key { sprintf 'agn_%032d', $_[0] || 1 }
 
@@ -52,7 +62,7 @@ sub twilio_config {
     my $extra = $opt{extra} || '';
 
     return <<"_EOC_";
-    agnitel_store store;
+    agnitel_store store_temp;
     agnitel_secret_key_file \$TEST_NGINX_KEY_FILE;
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     $voice
@@ -71,6 +81,28 @@ $fake
 _EOC_
 }
 
+
+# requests made by a block's --- init, before its own, in the same format
+# and with the same default headers (workspace 1's key, JSON); dies, and
+# so bails out, unless each answers 2xx.  For a block whose --- error_log
+# line comes from a request that needs others first: Test::Nginx checks
+# --- error_log after every request, so that request must be the first.
+sub prepare {
+    require HTTP::Tiny;
+    my $http = HTTP::Tiny->new(keep_alive => 0, timeout => 30);
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+
+    for my $req (@_) {
+        my ($line, $body) = split /\n/, $req, 2;
+        my ($method, $path) = split ' ', $line;
+        my $res = $http->request($method, "http://127.0.0.1:$port$path", {
+            headers => { 'X-Api-Key' => key(1),
+                         'Content-Type' => 'application/json' },
+            defined $body ? (content => $body) : () });
+        die "prepare: $line: $res->{status} $res->{content}\n"
+            unless $res->{success};
+    }
+}
 
 # a request creating workspace $n, whose API key is key($n)
 sub workspace {
@@ -116,7 +148,7 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
     my $key2 = key(2);
 
     $block->set_value('http_config', <<'_EOC_') unless $block->http_config;
-    agnitel_store store;
+    agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
 _EOC_

@@ -38,12 +38,24 @@ sub api_key {
 
 sub api_key_sha256 { sha256_hex(api_key(@_)) }
 
+# The suites' ports all derive from one base, Test::Nginx's port
+# (TEST_NGINX_SERVER_PORT or TEST_NGINX_PORT, 1984 by default), so that a
+# run can be moved elsewhere as a whole: base is Test::Nginx's nginx, base+1
+# the fake carrier of its suites, base+2 (the default here) and up the
+# suites that start their own nginx.  A suite's fake carrier listens on its
+# port + 1 ($CARRIER_PORT in write_config).
+sub test_port {
+    my ($offset) = @_;
+    return ($ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984)
+         + ($offset || 0);
+}
+
 sub new {
     my ($class, %opt) = @_;
 
     my $self = bless {
         prefix => abs_path('.') . '/t/servroot_' . ($opt{name} || 'agnitel'),
-        port   => $opt{port} || 1986,
+        port   => $opt{port} || test_port(2),
         %opt,
     }, $class;
 
@@ -56,7 +68,8 @@ sub new {
 sub prefix { $_[0]{prefix} }
 sub port   { $_[0]{port} }
 
-# writes conf/nginx.conf: the http block body is given, the rest standard
+# writes conf/nginx.conf: the http block body is given, the rest standard;
+# $PORT is the instance's port, $CARRIER_PORT the one after it
 sub write_config {
     my ($self, $http, %opt) = @_;
 
@@ -70,6 +83,7 @@ sub write_config {
            . "    client_body_temp_path logs;\n"
            . $http . "\n}\n";
 
+    $conf =~ s/\$CARRIER_PORT/$self->{port} + 1/ge;
     $conf =~ s/\$PORT/$self->{port}/g;
     $conf =~ s/\$PREFIX/$self->{prefix}/g;
 

@@ -19,7 +19,6 @@ use POSIX qw(SIGQUIT SIGTERM SIGKILL WNOHANG EAGAIN EINTR);
 use Time::HiRes qw(sleep time);
 use File::Path qw(make_path remove_tree);
 use File::Spec ();
-use Cwd qw(cwd);
 use List::Util qw(shuffle);
 use IO::Socket::INET ();
 use IO::Select ();
@@ -263,17 +262,15 @@ sub stop_nginx ($) {
     unlink $PidFile if -f $PidFile && !is_running($pid);
 }
 
+# As upstream: only what Test::Nginx itself makes or nginx keeps per run
+# (conf/, html/, logs/, cache/, *_cache, *_temp) is removed; anything else
+# left in servroot is somebody's data, and the run bails out.
 sub setup_server_root () {
-    if (-d $ServRoot && !$NoClean) {
-        my $cwd = cwd();
-        my $home = $ENV{HOME} // '';
-        my $canon = File::Spec->canonpath($ServRoot);
-        if ($canon eq '/' || $canon eq $cwd || $canon eq $home
-            || $canon !~ m{^/[^/]+/})
-        {
-            bail_out("Refusing to remove suspicious servroot $ServRoot");
-        }
-        remove_tree($ServRoot);
+    if (-d $ServRoot) {
+        remove_tree($ConfDir, glob("$ServRoot/*_cache"), glob("$ServRoot/*_temp"),
+                    "$ServRoot/cache", $HtmlDir, $LogDir);
+        rmdir $ServRoot
+            or bail_out("Can't remove $ServRoot (not empty?): $!");
     }
     for my $d ($ServRoot, $ConfDir, $LogDir, $HtmlDir) {
         next if -d $d;
@@ -769,13 +766,14 @@ sub line_matches ($$) {
     return ref $pat ? $line =~ /$pat/ : index($line, $pat) >= 0;
 }
 
-# --- error_log is checked once the block's last request is answered (a
-# line a later request causes is not there after the first); --- no_error_log
-# after every request.
-sub check_error_log ($$$) {
-    my ($block, $rep, $final) = @_;
+# As upstream, --- error_log and --- no_error_log are checked after every
+# request of a block: a line --- error_log names must be there once the
+# first request is answered (a block whose line comes from a later request
+# makes the earlier ones with --- init).
+sub check_error_log ($$) {
+    my ($block, $rep) = @_;
     my $name = $block->name;
-    my $want = $final ? to_patterns($block->error_log) : [];
+    my $want = to_patterns($block->error_log);
     my $deny = to_patterns($block->no_error_log);
 
     # Give nginx a moment (log phase etc.); for --- error_log keep polling
@@ -795,7 +793,7 @@ sub check_error_log ($$$) {
         push @$lines, @{ error_log_data() };
     }
 
-    if ($final && defined $block->error_log) {
+    if (defined $block->error_log) {
         for my $pat (@$want) {
             if (grep { line_matches($_, $pat) } @$lines) {
                 pass("$name - pattern \"$pat\" matches a line in error.log (req $rep)");
@@ -900,6 +898,12 @@ sub run_block ($$) {
         return;
     }
 
+    # as upstream: Perl code run once nginx is up, before the requests
+    if (defined $block->init) {
+        eval $block->init;
+        bail_out("$name - init failed: $@") if $@;
+    }
+
     my $reqs = eval { requests_of($block) };
     if ($@) {
         chomp(my $e = $@);
@@ -929,11 +933,11 @@ sub run_block ($$) {
         }
         if ($idx < $#$reqs) {
             sleep parse_time($block->wait) if $block->wait;
-            check_error_log($block, $rep, 0);
+            check_error_log($block, $rep);
         }
     }
     sleep parse_time($block->wait) if $block->wait;
-    check_error_log($block, $rep, 1);
+    check_error_log($block, $rep);
 
     if ($UseValgrind) {
         stop_nginx($name);
@@ -960,7 +964,8 @@ sub run_tests () {
         $block->set_value('name', "$0 " . $block->name);
         run_test($block);
     }
-    stop_nginx('cleanup') if !$NoClean || $UseValgrind;
+    # as upstream, the last block's nginx runs on until the script ends
+    # (END stops it): code after run_tests() must not need its port
 }
 
 # Make Ctrl-C / kill still stop nginx via END.
