@@ -14,7 +14,8 @@ use Agnitel::Nginx;
 plan skip_all => 'starts its own master and workers; not run under valgrind'
     if $ENV{TEST_NGINX_USE_VALGRIND};
 
-my $n = Agnitel::Nginx->new(name => 'commit', port => 1990);
+my $n = Agnitel::Nginx->new(name => 'commit',
+                            port => Agnitel::Nginx::test_port(6));
 $n->write_file('secret.key', 'c' x 32);
 
 # one worker: the requests below reach it in one pass of its event loop

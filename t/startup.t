@@ -20,7 +20,7 @@ plan skip_all => 'needs the users "nobody" and "daemon"'
     unless getpwnam('nobody') && getpwnam('daemon');
 
 my $n = Agnitel::Nginx->new(name => 'startup',
-                            port => $ENV{TEST_NGINX_PORT} || 1986);
+                            port => Agnitel::Nginx::test_port(2));
 $n->write_file('secret.key', join '', map { chr(($_ * 7) % 256) } 1 .. 32);
 
 # File::Temp makes it 0700: open it to everyone, as /tmp is
