@@ -112,6 +112,26 @@ is($answers[33][0], 404, 'a rename of a missing number among them is 404');
 like($body, qr/"meta":\{"total":32,/, 'the store holds the 32 imported');
 like($body, qr/"friendly_name":"Taken"/, 'the taken number is unchanged');
 
+# --- an idle worker is idle: no commit runs without writes to commit
+
+sub cpu_ticks {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my @f = split ' ', (<$fh> =~ s/^.*\) //r);
+    return $f[11] + $f[12];    # utime and stime, every thread of it
+}
+
+SKIP: {
+    skip 'no /proc', 1 unless -r '/proc/self/stat';
+
+    my ($worker) = $n->worker_pids;
+    my $before = cpu_ticks($worker);
+    select undef, undef, undef, 1;      # a window to measure, not a wait
+    my $used = cpu_ticks($worker) - $before;
+
+    cmp_ok($used, '<', 20, "the worker used $used ticks in an idle second");
+}
+
 # --- what was answered is on disk: SIGKILL, no shutdown, and a new start
 
 my @pids = ($n->master_pid, $n->worker_pids);

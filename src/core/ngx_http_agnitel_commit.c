@@ -34,6 +34,8 @@ static ngx_int_t ngx_http_agnitel_commit_thread_post(
     ngx_http_agnitel_store_t *store);
 static void ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log);
 static void ngx_http_agnitel_commit_thread_done(ngx_event_t *ev);
+static ngx_uint_t ngx_http_agnitel_commit_pending(
+    ngx_http_agnitel_store_t *store);
 
 #endif
 
@@ -107,8 +109,8 @@ ngx_http_agnitel_commit_handler(ngx_event_t *ev)
 
     if (store->thread_pool) {
 
-        if (store->committing) {
-            /* the commit under way takes these, or its end posts us again */
+        if (store->committing || !ngx_http_agnitel_commit_pending(store)) {
+            /* the commit under way takes them, or its end posts us again */
             return;
         }
 
@@ -379,9 +381,24 @@ ngx_http_agnitel_commit_thread_done(ngx_event_t *ev)
 
     /* writes that came too late for this commit make the next */
 
-    if (!store->commit.posted) {
+    if (ngx_http_agnitel_commit_pending(store) && !store->commit.posted) {
         ngx_post_event(&store->commit, &ngx_posted_events);
     }
+}
+
+
+/* whether writes are queued: the commit thread may be taking them */
+
+static ngx_uint_t
+ngx_http_agnitel_commit_pending(ngx_http_agnitel_store_t *store)
+{
+    ngx_uint_t  pending;
+
+    (void) ngx_thread_mutex_lock(&store->mutex, ngx_cycle->log);
+    pending = !ngx_queue_empty(&store->writes);
+    (void) ngx_thread_mutex_unlock(&store->mutex, ngx_cycle->log);
+
+    return pending;
 }
 
 #endif
