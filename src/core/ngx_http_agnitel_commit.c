@@ -109,8 +109,10 @@ ngx_http_agnitel_commit_handler(ngx_event_t *ev)
 
     if (store->thread_pool) {
 
-        if (store->committing || !ngx_http_agnitel_commit_pending(store)) {
-            /* the commit under way takes them, or its end posts us again */
+        if (store->committing == NGX_HTTP_AGNITEL_COMMITS
+            || !ngx_http_agnitel_commit_pending(store))
+        {
+            /* a commit under way takes them, or its end posts us again */
             return;
         }
 
@@ -192,7 +194,7 @@ ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store, MDB_txn *txn,
         (void) ngx_http_agnitel_commit_apply(store, txn, batch, 1);
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = ngx_http_agnitel_store_commit(txn);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "agnitel commit: %d", rc);
 
@@ -297,6 +299,8 @@ ngx_http_agnitel_commit_notify(ngx_queue_t *batch)
  * that the event loop goes on reading requests meanwhile.  The thread takes
  * the queued writes only once it holds LMDB's writer lock: while another
  * worker commits, this one's writes pile up and then share one commit.
+ * While one task makes its last sync, outside the lock, a second may take
+ * the lock and the writes that came meanwhile.
  * The transaction begins and ends in that thread, within one task, as LMDB
  * wants of a write transaction; the requests whose writes it holds are
  * blocked, so nothing else touches their pools meanwhile.
@@ -305,10 +309,21 @@ ngx_http_agnitel_commit_notify(ngx_queue_t *batch)
 static ngx_int_t
 ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
 {
+    ngx_uint_t                      i;
     ngx_thread_task_t              *task;
     ngx_http_agnitel_commit_ctx_t  *ctx;
 
-    task = store->task;
+    for (i = 0; i < NGX_HTTP_AGNITEL_COMMITS; i++) {
+        task = store->tasks[i];
+
+        if (task == NULL || !task->event.active) {
+            break;
+        }
+    }
+
+    if (i == NGX_HTTP_AGNITEL_COMMITS) {
+        return NGX_DECLINED;
+    }
 
     if (task == NULL) {
         task = ngx_thread_task_alloc(ngx_cycle->pool,
@@ -325,7 +340,7 @@ ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
         task->event.data = task;
         task->event.log = ngx_cycle->log;
 
-        store->task = task;
+        store->tasks[i] = task;
     }
 
     ctx = task->ctx;
@@ -335,7 +350,7 @@ ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
         return NGX_ERROR;
     }
 
-    store->committing = 1;
+    store->committing++;
 
     return NGX_OK;
 }
@@ -375,7 +390,7 @@ ngx_http_agnitel_commit_thread_done(ngx_event_t *ev)
     ctx = task->ctx;
     store = ctx->store;
 
-    store->committing = 0;
+    store->committing--;
 
     ngx_http_agnitel_commit_notify(&ctx->batch);
 

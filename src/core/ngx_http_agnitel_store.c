@@ -268,7 +268,35 @@ ngx_http_agnitel_store_finish(MDB_txn *txn, int rc)
         return rc;
     }
 
-    return mdb_txn_commit(txn);
+    return ngx_http_agnitel_store_commit(txn);
+}
+
+
+/*
+ * A durable commit.  The environment is opened MDB_NOMETASYNC: the commit
+ * syncs the data pages while it holds LMDB's writer lock, as always, but
+ * writes the meta page without syncing it, and this sync does, once the
+ * lock is released.  So another worker's commit runs while this one's last
+ * sync does, and still nothing is reported committed before it is on disk.
+ * The data pages are synced before the meta page is written, so a crash
+ * at any point leaves a consistent store (LMDB's guarantee for
+ * MDB_NOMETASYNC); it loses only commits nobody has been told of.
+ */
+
+int
+ngx_http_agnitel_store_commit(MDB_txn *txn)
+{
+    int       rc;
+    MDB_env  *env;
+
+    env = mdb_txn_env(txn);
+
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return mdb_env_sync(env, 1);
 }
 
 
@@ -310,7 +338,8 @@ ngx_http_agnitel_env_open(ngx_log_t *log, ngx_http_agnitel_main_conf_t *amcf)
 
     if (rc == 0) {
         /* store_path is NUL-terminated by the directive handler */
-        rc = mdb_env_open(env, (char *) amcf->store_path.data, MDB_NOTLS,
+        rc = mdb_env_open(env, (char *) amcf->store_path.data,
+                          MDB_NOTLS|MDB_NOMETASYNC,
                           0600);
     }
 
@@ -361,7 +390,7 @@ ngx_http_agnitel_dbs_open(ngx_log_t *log, MDB_env *env, MDB_dbi *dbi)
         goto failed;
     }
 
-    rc = mdb_txn_commit(txn);
+    rc = ngx_http_agnitel_store_commit(txn);
     if (rc == 0) {
         return NGX_OK;
     }

@@ -66,6 +66,9 @@ enum {
 
 #define NGX_HTTP_AGNITEL_SHA256_LEN      32
 
+/* commit tasks of a worker under way at once (ngx_http_agnitel_commit.c) */
+#define NGX_HTTP_AGNITEL_COMMITS         2
+
 /* ws "/" E164, the longest composite key we build */
 #define NGX_HTTP_AGNITEL_STORE_KEY_MAX   64
 
@@ -103,9 +106,9 @@ struct ngx_http_agnitel_store_s {
      * "writes" is shared with it, under "mutex".
      */
     ngx_thread_pool_t          *thread_pool;
-    ngx_thread_task_t          *task;
+    ngx_thread_task_t          *tasks[NGX_HTTP_AGNITEL_COMMITS];
     ngx_thread_mutex_t          mutex;
-    unsigned                    committing:1;
+    ngx_uint_t                  committing;
 #endif
 };
 
@@ -124,6 +127,7 @@ void ngx_http_agnitel_store_read_done(ngx_http_agnitel_store_t *store);
 MDB_txn *ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store,
     ngx_log_t *log);
 int ngx_http_agnitel_store_finish(MDB_txn *txn, int rc);
+int ngx_http_agnitel_store_commit(MDB_txn *txn);
 
 size_t ngx_http_agnitel_store_key(u_char *buf, ngx_str_t *a, ngx_str_t *b);
 
