@@ -17,11 +17,12 @@
 
 
 /*
- * Group commit.  A write is queued, not run: every write queued in one
- * pass of a worker's event loop runs in one LMDB write transaction, each
- * in a nested transaction of its own so that its failure undoes only its
- * own changes, and all of them are made durable by one commit (one
- * fsync).  Each hears its outcome only after that commit.
+ * Group commit.  A write is queued, not run: the writes queued in one pass
+ * of a worker's event loop (and, with threads, until the commit holds
+ * LMDB's writer lock) run in one write transaction and are made durable by
+ * one commit.  A write that fails is undone alone (see
+ * ngx_http_agnitel_commit_batch()).  Each hears its outcome only after
+ * that commit is on disk.
  */
 
 /* does the write inside txn: 0, or an LMDB or errno code that undoes it */
