@@ -79,7 +79,6 @@ static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
     json_t *body, ngx_str_t *number, u_char *iso);
 
 
-
 ngx_int_t
 ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
 {
@@ -186,7 +185,6 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
     return ngx_http_agnitel_number_insert(r, &number, &v,
                                            "Phone number imported");
 }
-
 
 
 ngx_int_t
@@ -596,8 +594,6 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
 }
 
 
-
-
 /* NULL, or what is wrong with the query; *field names the argument */
 
 static const char *
@@ -730,7 +726,6 @@ ngx_http_agnitel_uint_arg(ngx_http_request_t *r, const char *name,
 
     return NGX_OK;
 }
-
 
 
 /* iso_country as given (two letters), else derived from the number */

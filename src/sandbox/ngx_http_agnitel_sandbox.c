@@ -129,10 +129,6 @@ static json_t *ngx_http_agnitel_sandbox_owned(ngx_str_t *account);
 static const char *ngx_http_agnitel_sandbox_type(ngx_str_t *number);
 
 
-
-
-
-
 ngx_int_t
 ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 {

@@ -59,7 +59,6 @@ typedef struct {
 } ngx_http_agnitel_sandbox_err_t;
 
 
-
 ngx_int_t ngx_http_agnitel_sandbox_arg(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 ngx_uint_t ngx_http_agnitel_sandbox_flag(ngx_http_request_t *r,
