@@ -1,6 +1,7 @@
 # Group commit, as a client sees it: imports sent together are answered
 # one by one, a taken number among them gets its own 409 while the rest
-# are written, and every answered write is on disk, surviving SIGKILL.
+# are written, a client that hangs up does not undo its write, an idle
+# worker stays idle, and every write made is on disk, surviving SIGKILL.
 
 use strict;
 use warnings;
@@ -112,6 +113,30 @@ is($answers[33][0], 404, 'a rename of a missing number among them is 404');
 like($body, qr/"meta":\{"total":32,/, 'the store holds the 32 imported');
 like($body, qr/"friendly_name":"Taken"/, 'the taken number is unchanged');
 
+# --- clients that hang up once they have sent: their writes still land
+
+for my $i (1 .. 20) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $n->port, Proto => 'tcp')
+        or die "connect: $!";
+    my $body = import_body(sprintf('+1313555%04d', $i), "Gone $i");
+    print $s "POST /api/v1/phone-numbers/import HTTP/1.1\r\n"
+           . "Host: localhost\r\nX-Api-Key: $key\r\n"
+           . "Content-Type: application/json\r\n"
+           . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    close $s;
+}
+
+ok(eval {
+    $n->wait_for(sub {
+        (undef, $body) = $n->api(1, GET => '/api/v1/phone-numbers?limit=1');
+        $body =~ /"total":52,/;
+    }, 'the 20 imports of clients gone');
+}, 'imports whose clients hung up are written all the same');
+
+unlike($n->error_log, qr/\[(alert|crit|emerg)\]|signal 11/,
+       'and no worker complained or crashed');
+
 # --- an idle worker is idle: no commit runs without writes to commit
 
 sub cpu_ticks {
@@ -143,7 +168,7 @@ $n->start;
 
 ($status, $body) = $n->api(1, GET => '/api/v1/phone-numbers?limit=200');
 is($status, 200, 'the store opens after SIGKILL');
-like($body, qr/"meta":\{"total":32,/, 'with every answered import');
+like($body, qr/"meta":\{"total":52,/, 'with every import written before it');
 like($body, qr/"friendly_name":"Line 17"/, 'as it was answered');
 
 $n->stop;
