@@ -109,14 +109,13 @@ ngx_http_agnitel_commit_handler(ngx_event_t *ev)
 
     if (store->thread_pool) {
 
-        if (store->committing == NGX_HTTP_AGNITEL_COMMITS
-            || !ngx_http_agnitel_commit_pending(store))
-        {
-            /* a commit under way takes them, or its end posts us again */
+        if (!ngx_http_agnitel_commit_pending(store)) {
             return;
         }
 
-        if (ngx_http_agnitel_commit_thread_post(store) == NGX_OK) {
+        /* NGX_DECLINED: the commits under way take them, or post us again */
+
+        if (ngx_http_agnitel_commit_thread_post(store) != NGX_ERROR) {
             return;
         }
     }
@@ -350,8 +349,6 @@ ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
         return NGX_ERROR;
     }
 
-    store->committing++;
-
     return NGX_OK;
 }
 
@@ -389,8 +386,6 @@ ngx_http_agnitel_commit_thread_done(ngx_event_t *ev)
 
     ctx = task->ctx;
     store = ctx->store;
-
-    store->committing--;
 
     ngx_http_agnitel_commit_notify(&ctx->batch);
 

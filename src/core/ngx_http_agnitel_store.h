@@ -108,7 +108,6 @@ struct ngx_http_agnitel_store_s {
     ngx_thread_pool_t          *thread_pool;
     ngx_thread_task_t          *tasks[NGX_HTTP_AGNITEL_COMMITS];
     ngx_thread_mutex_t          mutex;
-    ngx_uint_t                  committing;
 #endif
 };
 
