@@ -3,7 +3,8 @@
  * Copyright (C) agnitel
  *
  * One number of a workspace, as the handlers of numbers.c and purchase.c
- * share it: its path argument, its insertion, its release here, its view.
+ * share it: its path argument, its insertion, its rename, its release here,
+ * its view.
  */
 
 
@@ -28,6 +29,7 @@ typedef struct {
     u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     MDB_val                         k;
     MDB_val                         v;
+    ngx_str_t                       name;
     const char                     *message;
     time_t                          now;
 } ngx_http_agnitel_number_write_t;
@@ -37,6 +39,9 @@ static ngx_http_agnitel_number_write_t *ngx_http_agnitel_number_write(
     ngx_http_request_t *r, ngx_str_t *number);
 static int ngx_http_agnitel_insert_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_insert_written(ngx_http_request_t *r,
+    void *data, int rc);
+static int ngx_http_agnitel_rename_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_rename_written(ngx_http_request_t *r,
     void *data, int rc);
 static int ngx_http_agnitel_release_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_release_written(ngx_http_request_t *r,
@@ -90,6 +95,78 @@ ngx_http_agnitel_insert_written(ngx_http_request_t *r, void *data, int rc)
     return ngx_http_agnitel_send(r, NGX_HTTP_CREATED,
                                  ngx_http_agnitel_reply_view(r, nw->message,
                                                              &nw->v));
+}
+
+
+/* a new friendly name for the number at key, the path's, checked */
+
+ngx_int_t
+ngx_http_agnitel_number_rename(ngx_http_request_t *r, u_char *key,
+    size_t key_len, ngx_str_t *name)
+{
+    ngx_http_agnitel_ctx_t           *ctx;
+    ngx_http_agnitel_number_write_t  *nw;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    nw = ngx_http_agnitel_number_write(r, &ctx->params[0]);
+    if (nw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(nw->key, key, key_len);
+    nw->k.mv_size = key_len;
+    nw->name = *name;
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_rename_apply,
+                                  ngx_http_agnitel_rename_written, nw);
+}
+
+
+static int
+ngx_http_agnitel_rename_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_number_write_t  *nw = data;
+
+    int      rc;
+    json_t  *rec;
+
+    rc = ngx_http_agnitel_record_load(nw->request->pool, txn, nw->store,
+                                      &nw->k, &rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (json_object_set_new(rec, "friendly_name",
+                            json_stringn((char *) nw->name.data,
+                                         nw->name.len))
+        != 0
+        || ngx_http_agnitel_record_encode(nw->request->pool, rec, &nw->v)
+           != NGX_OK)
+    {
+        return ENOMEM;
+    }
+
+    return ngx_http_agnitel_record_put(txn, nw->store, &nw->k, &nw->v, 0);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_rename_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_number_write_t  *nw = data;
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_number_not_found(r);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK,
+                                 ngx_http_agnitel_reply_view(r,
+                                     "Phone number updated", &nw->v));
 }
 
 

@@ -20,6 +20,8 @@ ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
     size_t *key_len);
 ngx_int_t ngx_http_agnitel_number_insert(ngx_http_request_t *r,
     ngx_str_t *number, MDB_val *val, const char *message);
+ngx_int_t ngx_http_agnitel_number_rename(ngx_http_request_t *r, u_char *key,
+    size_t key_len, ngx_str_t *name);
 ngx_int_t ngx_http_agnitel_number_release_local(ngx_http_request_t *r);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
     const char *message, MDB_val *val);

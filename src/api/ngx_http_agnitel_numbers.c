@@ -10,7 +10,6 @@
 
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_number.h"
-#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
@@ -36,17 +35,6 @@ typedef struct {
 } ngx_http_agnitel_filter_t;
 
 
-/* a rename being written */
-typedef struct {
-    ngx_http_request_t             *request;
-    ngx_http_agnitel_store_t       *store;
-    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    MDB_val                         k;
-    MDB_val                         v;
-    ngx_str_t                       name;
-} ngx_http_agnitel_patch_t;
-
-
 /* a list being answered */
 typedef struct {
     ngx_http_agnitel_filter_t       filter;
@@ -70,9 +58,6 @@ static ngx_uint_t ngx_http_agnitel_list_take(ngx_http_agnitel_list_t *l,
     ngx_http_agnitel_record_hdr_t *hdr);
 static int ngx_http_agnitel_list_add(ngx_http_agnitel_list_t *l,
     MDB_val *val);
-static int ngx_http_agnitel_patch_apply(MDB_txn *txn, void *data);
-static ngx_int_t ngx_http_agnitel_patch_written(ngx_http_request_t *r,
-    void *data, int rc);
 static ngx_int_t ngx_http_agnitel_uint_arg(ngx_http_request_t *r,
     const char *name, ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n);
 static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
@@ -447,79 +432,21 @@ ngx_http_agnitel_numbers_get(ngx_http_request_t *r, json_t *body)
 ngx_int_t
 ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
 {
-    const char                    *msg;
-    ngx_http_agnitel_patch_t      *p;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    u_char       key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    size_t       key_len;
+    ngx_str_t    name;
+    const char  *msg;
 
-    p = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_patch_t));
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_agnitel_path_number(r, p->key, &p->k.mv_size) != NGX_OK) {
+    if (ngx_http_agnitel_path_number(r, key, &key_len) != NGX_OK) {
         return ngx_http_agnitel_bad_path_number(r);
     }
 
-    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1,
-                                &p->name);
+    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1, &name);
     if (msg) {
         return ngx_http_agnitel_invalid(r, "friendly_name", msg);
     }
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-
-    p->request = r;
-    p->store = amcf->store;
-    p->k.mv_data = p->key;
-
-    return ngx_http_agnitel_write(r, ngx_http_agnitel_patch_apply,
-                                  ngx_http_agnitel_patch_written, p);
-}
-
-
-static int
-ngx_http_agnitel_patch_apply(MDB_txn *txn, void *data)
-{
-    ngx_http_agnitel_patch_t  *p = data;
-
-    int      rc;
-    json_t  *rec;
-
-    rc = ngx_http_agnitel_record_load(p->request->pool, txn, p->store, &p->k,
-                                      &rec);
-    if (rc != 0) {
-        return rc;
-    }
-
-    if (json_object_set_new(rec, "friendly_name",
-                            json_stringn((char *) p->name.data, p->name.len))
-        != 0
-        || ngx_http_agnitel_record_encode(p->request->pool, rec, &p->v)
-           != NGX_OK)
-    {
-        return ENOMEM;
-    }
-
-    return ngx_http_agnitel_record_put(txn, p->store, &p->k, &p->v, 0);
-}
-
-
-static ngx_int_t
-ngx_http_agnitel_patch_written(ngx_http_request_t *r, void *data, int rc)
-{
-    ngx_http_agnitel_patch_t  *p = data;
-
-    if (rc == MDB_NOTFOUND) {
-        return ngx_http_agnitel_number_not_found(r);
-    }
-
-    if (rc != 0) {
-        return ngx_http_agnitel_store_error(r, rc);
-    }
-
-    return ngx_http_agnitel_send(r, NGX_HTTP_OK,
-                                 ngx_http_agnitel_reply_view(r,
-                                     "Phone number updated", &p->v));
+    return ngx_http_agnitel_number_rename(r, key, key_len, &name);
 }
 
 
