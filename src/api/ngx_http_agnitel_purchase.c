@@ -776,11 +776,13 @@ ngx_http_agnitel_active_written(ngx_http_request_t *r, void *data, int rc)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
 
-    if (rc != 0) {
+    if (rc != 0 && rc != NGX_HTTP_AGNITEL_UNSYNCED) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "agnitel: bought %V (%s) but could not record it: "
                       "it stays pending", &o->number, o->sid);
+    }
 
+    if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);
     }
 

@@ -198,8 +198,12 @@ ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store, MDB_txn *txn,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "agnitel commit: %d", rc);
 
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "agnitel_store: a commit failed: %s", mdb_strerror(rc));
+        if (rc != NGX_HTTP_AGNITEL_UNSYNCED) {
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "agnitel_store: a commit failed: %s",
+                          mdb_strerror(rc));
+        }
+
         ngx_http_agnitel_commit_fail(batch, rc);
     }
 }

@@ -10,6 +10,7 @@
 #include <lmdb.h>
 
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_store.h"
 #include "ngx_http_agnitel_auth.h"
 
 
@@ -788,6 +789,13 @@ ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc)
         return ngx_http_agnitel_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
                                       "storage_full", NULL,
                                       "the store is full; nothing was saved");
+    }
+
+    if (rc == NGX_HTTP_AGNITEL_UNSYNCED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "internal_error", NULL,
+                                      "the store took the change but could "
+                                      "not confirm it is on disk");
     }
 
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,

@@ -296,7 +296,15 @@ ngx_http_agnitel_store_commit(MDB_txn *txn)
         return rc;
     }
 
-    return mdb_env_sync(env, 1);
+    rc = mdb_env_sync(env, 1);
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "agnitel_store: committed but not synced: %s",
+                      mdb_strerror(rc));
+        return NGX_HTTP_AGNITEL_UNSYNCED;
+    }
+
+    return 0;
 }
 
 

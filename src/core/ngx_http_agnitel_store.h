@@ -128,6 +128,14 @@ MDB_txn *ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store,
 int ngx_http_agnitel_store_finish(MDB_txn *txn, int rc);
 int ngx_http_agnitel_store_commit(MDB_txn *txn);
 
+
+/*
+ * What ngx_http_agnitel_store_commit() returns when the commit went in but
+ * its last sync failed: the write is in the store, its durability unknown.
+ * Outside LMDB's error codes.
+ */
+#define NGX_HTTP_AGNITEL_UNSYNCED        (MDB_KEYEXIST + 1000)
+
 size_t ngx_http_agnitel_store_key(u_char *buf, ngx_str_t *a, ngx_str_t *b);
 
 
