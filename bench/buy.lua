@@ -5,26 +5,10 @@
 --
 --   wrk -t2 -c200 -d10s --latency -s bench/buy.lua URL -- KEY [BASE]
 
-dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "statuses.lua")
-
-function init(args)
-    key = args[1]
-    base = tonumber(args[2] or "0")
-    counter = 0
-    statuses = {}
-    path = "/api/v1/phone-numbers/buy"
-    headers = {
-        ["X-Api-Key"] = key,
-        ["Content-Type"] = "application/json",
-    }
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk.lua")
 
 function request()
-    counter = counter + 1
-    if counter >= 1000000 then
-        error("more than a million buys in one thread")
-    end
-    local n = base + id * 1000000 + counter
+    local n = fresh()
     local body = string.format('{"phone_number":"+1415%07d","price":1.15}', n)
-    return wrk.format("POST", path, headers, body)
+    return wrk.format("POST", "/api/v1/phone-numbers/buy", headers, body)
 end

@@ -6,25 +6,10 @@
 --
 --   wrk -t2 -c32 -d10s -s bench/import.lua URL -- KEY [BASE]
 
-dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "statuses.lua")
-
-function init(args)
-    key = args[1]
-    base = tonumber(args[2] or "0")
-    counter = 0
-    statuses = {}
-    headers = {
-        ["X-Api-Key"] = key,
-        ["Content-Type"] = "application/json",
-    }
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "wrk.lua")
 
 function request()
-    counter = counter + 1
-    if counter >= 1000000 then
-        error("more than a million imports in one thread")
-    end
-    local n = base + id * 1000000 + counter
+    local n = fresh()
     local body = string.format('{"phone_number":"+1212%07d",'
                                .. '"friendly_name":"Line %d",'
                                .. '"sip_username":"trunk-%d",'
