@@ -110,10 +110,45 @@ ngx_http_agnitel_crypto_load_key(ngx_conf_t *cf, ngx_str_t *path, u_char *key)
 }
 
 
+/*
+ * Random bytes come from OpenSSL a block at a time: each RAND_bytes() call
+ * checks for a fork with getpid(), a system call, and an import wants two
+ * draws (its id and its nonce).  The block belongs to the process that drew
+ * it: a worker never uses bytes its master drew, or its sibling's nonces
+ * would be its own.  Bytes handed out are wiped from the block.
+ */
+
+#define NGX_HTTP_AGNITEL_RANDOM_BLOCK  4096
+
 ngx_int_t
 ngx_http_agnitel_random(u_char *buf, size_t len)
 {
-    return RAND_bytes(buf, len) == 1 ? NGX_OK : NGX_ERROR;
+    static u_char     block[NGX_HTTP_AGNITEL_RANDOM_BLOCK];
+    static size_t     left;
+    static ngx_pid_t  owner;
+
+    u_char  *p;
+
+    if (len > sizeof(block) / 4) {
+        return RAND_bytes(buf, len) == 1 ? NGX_OK : NGX_ERROR;
+    }
+
+    if (owner != ngx_pid || left < len) {
+        if (RAND_bytes(block, sizeof(block)) != 1) {
+            left = 0;
+            return NGX_ERROR;
+        }
+
+        owner = ngx_pid;
+        left = sizeof(block);
+    }
+
+    p = block + sizeof(block) - left;
+    ngx_memcpy(buf, p, len);
+    ngx_explicit_memzero(p, len);
+    left -= len;
+
+    return NGX_OK;
 }
 
 
