@@ -15,6 +15,7 @@
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_jobs.h"
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_json.h"
 #include "ngx_http_agnitel_rate.h"
@@ -34,6 +35,12 @@ static char *ngx_http_agnitel_store_directive(ngx_conf_t *cf,
 static char *ngx_http_agnitel_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_sip_uri(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agnitel_jobs_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agnitel_ca_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -87,6 +94,27 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
     { ngx_string("agnitel_rate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE6,
       ngx_http_agnitel_rate,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_jobs"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_ANY,
+      ngx_http_agnitel_jobs_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_twilio_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_agnitel_twilio_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_ca_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_agnitel_ca_file,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -164,6 +192,11 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->key_file = { 0, NULL };
      *     amcf->sip_termination_uri = { 0, NULL };
      *     amcf->voice_url = { 0, NULL };
+     *     amcf->jobs_interval = 0;
+     *     amcf->reconcile_after = 0;
+     *     amcf->jobs_timeout = 0;
+     *     amcf->twilio_url = { 0, NULL };
+     *     amcf->ca_file = { 0, NULL };
      *     amcf->handlers = 0;
      *     amcf->store = NULL;
      */
@@ -203,6 +236,24 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
         if (ngx_http_agnitel_rate_add(cf, amcf, defaults[i]) == NGX_ERROR) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (amcf->twilio_url.len == 0) {
+        ngx_str_set(&amcf->twilio_url, "https://api.twilio.com");
+    }
+
+    if (amcf->jobs_interval && amcf->store_path.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "agnitel_jobs needs \"agnitel_store\" in the "
+                           "http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->jobs_interval && amcf->key_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "agnitel_jobs needs \"agnitel_secret_key_file\" "
+                           "in the http block: it opens carrier secrets");
+        return NGX_CONF_ERROR;
     }
 
     if (!amcf->handlers) {
@@ -336,6 +387,151 @@ ngx_http_agnitel_sip_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     amcf->sip_termination_uri = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* agnitel_jobs [interval=30s] [reconcile_after=2m] [timeout=10s]; */
+
+static char *
+ngx_http_agnitel_jobs_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    ngx_str_t    *value, name, s;
+    ngx_msec_t    t, *field;
+    ngx_uint_t    i;
+
+    if (amcf->jobs_interval) {
+        return "is duplicate";
+    }
+
+    amcf->jobs_interval = 30000;
+    amcf->reconcile_after = 120000;
+    amcf->jobs_timeout = 10000;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        s.data = ngx_strlchr(value[i].data, value[i].data + value[i].len,
+                             '=');
+        if (s.data == NULL) {
+            goto invalid;
+        }
+
+        name.data = value[i].data;
+        name.len = s.data - name.data;
+        s.data++;
+        s.len = value[i].data + value[i].len - s.data;
+
+        if (name.len == 8 && ngx_strncmp(name.data, "interval", 8) == 0) {
+            field = &amcf->jobs_interval;
+
+        } else if (name.len == 15
+                   && ngx_strncmp(name.data, "reconcile_after", 15) == 0)
+        {
+            field = &amcf->reconcile_after;
+
+        } else if (name.len == 7 && ngx_strncmp(name.data, "timeout", 7) == 0)
+        {
+            field = &amcf->jobs_timeout;
+
+        } else {
+            goto invalid;
+        }
+
+        /* whole seconds: the lease and the records count in them */
+
+        t = ngx_parse_time(&s, 0);
+
+        if (t == (ngx_msec_t) NGX_ERROR || t < 1000 || t % 1000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid %V \"%V\": a time of whole seconds, "
+                               "at least 1s, such as 30s or 2m", &name, &s);
+            return NGX_CONF_ERROR;
+        }
+
+        *field = t;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\": interval=, "
+                       "reconcile_after= or timeout=", &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/* agnitel_twilio_url URL; the base of background calls */
+
+static char *
+ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    ngx_str_t  *value, url;
+
+    if (amcf->twilio_url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    url = value[1];
+
+    while (url.len && url.data[url.len - 1] == '/') {
+        url.len--;
+    }
+
+    if (!((url.len > 7 && ngx_strncasecmp(url.data, (u_char *) "http://", 7)
+                          == 0)
+          || (url.len > 8 && ngx_strncasecmp(url.data,
+                                             (u_char *) "https://", 8) == 0)))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\": http:// or https:// and a "
+                           "host, such as https://api.twilio.com", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->twilio_url = url;
+
+    return NGX_CONF_OK;
+}
+
+
+/* agnitel_ca_file PATH; instead of the system's CA bundle */
+
+static char *
+ngx_http_agnitel_ca_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    ngx_str_t        *value;
+    ngx_file_info_t   fi;
+
+    if (amcf->ca_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    amcf->ca_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &amcf->ca_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_file_info(amcf->ca_file.data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "agnitel_ca_file \"%V\" cannot be read",
+                           &amcf->ca_file);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -629,6 +825,10 @@ ngx_http_agnitel_init_process(ngx_cycle_t *cycle)
     amcf->store->thread_pool = amcf->thread_pool;
 #endif
 
+    if (amcf->jobs_interval) {
+        return ngx_http_agnitel_jobs_init(cycle, amcf);
+    }
+
     return NGX_OK;
 }
 
@@ -640,9 +840,14 @@ ngx_http_agnitel_exit_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_agnitel_cycle_conf(cycle);
 
-    if (amcf) {
-        ngx_http_agnitel_store_close(amcf);
+    if (amcf == NULL || amcf->store == NULL) {
+        return;
     }
+
+    /* the jobs give the lease back in the store, so they go first */
+
+    ngx_http_agnitel_jobs_exit(cycle);
+    ngx_http_agnitel_store_close(amcf);
 }
 
 

@@ -15,6 +15,7 @@
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_jobs.h"
 #include "ngx_http_agnitel_store.h"
 
 
@@ -39,6 +40,10 @@ typedef struct {
 } ngx_http_agnitel_revoke_t;
 
 
+static int ngx_http_agnitel_jobs_record(ngx_http_request_t *r, MDB_txn *txn,
+    const char *name, json_t **rec);
+static void ngx_http_agnitel_jobs_view(ngx_http_agnitel_json_t *j,
+    const char *name, json_t *run);
 static int ngx_http_agnitel_workspace_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_workspace_written(ngx_http_request_t *r,
     void *data, int rc);
@@ -621,4 +626,151 @@ ngx_http_agnitel_bad_key_hash(ngx_http_request_t *r)
     return ngx_http_agnitel_invalid(r, "api_key_sha256",
                                     "api_key_sha256 must be 64 hex "
                                     "characters");
+}
+
+
+/*
+ * GET /admin/v1/jobs: who leads, and each job's last run, as the leader
+ * stored them (any worker may answer).
+ */
+
+ngx_int_t
+ngx_http_agnitel_jobs_list(ngx_http_request_t *r, json_t *body)
+{
+    int                            rc;
+    u_char                         key[64];
+    json_t                        *lease;
+    MDB_txn                       *txn;
+    ngx_uint_t                     i;
+    ngx_http_agnitel_json_t       *j;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    j = ngx_http_agnitel_reply(r, 1024, "Jobs");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "enabled");
+    ngx_http_agnitel_json_bool(j, amcf->jobs_interval != 0);
+    ngx_http_agnitel_json_key(j, "interval");
+    ngx_http_agnitel_json_int(j, amcf->jobs_interval / 1000);
+    ngx_http_agnitel_json_key(j, "reconcile_after");
+    ngx_http_agnitel_json_int(j, amcf->reconcile_after / 1000);
+
+    rc = ngx_http_agnitel_jobs_record(r, txn, NGX_HTTP_AGNITEL_JOBS_LEASE,
+                                      &lease);
+
+    ngx_http_agnitel_json_key(j, "leader");
+
+    if (rc == 0 && lease
+        && json_integer_value(json_object_get(lease, "expires"))
+           > (json_int_t) ngx_time() * 1000)
+    {
+        ngx_http_agnitel_json_lit(j, "{");
+        ngx_http_agnitel_json_key(j, "pid");
+        ngx_http_agnitel_json_int(j,
+                             json_integer_value(json_object_get(lease, "pid")));
+        ngx_http_agnitel_json_key(j, "expires_at");
+        ngx_http_agnitel_json_time(j,
+                    json_integer_value(json_object_get(lease, "expires"))
+                    / 1000);
+        ngx_http_agnitel_json_lit(j, "}");
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
+
+    ngx_http_agnitel_json_key(j, "jobs");
+    ngx_http_agnitel_json_lit(j, "[");
+
+    for (i = 0; rc == 0 && ngx_http_agnitel_job_names[i]; i++) {
+        ngx_sprintf(key, "%s%s%Z", NGX_HTTP_AGNITEL_JOBS_PREFIX,
+                    ngx_http_agnitel_job_names[i]);
+
+        rc = ngx_http_agnitel_jobs_record(r, txn, (char *) key, &lease);
+
+        if (i) {
+            ngx_http_agnitel_json_lit(j, ",");
+        }
+
+        ngx_http_agnitel_jobs_view(j, ngx_http_agnitel_job_names[i], lease);
+    }
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_http_agnitel_json_lit(j, "]}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/* a "meta" record of the jobs: 0 and *rec (NULL if absent), or an error */
+
+static int
+ngx_http_agnitel_jobs_record(ngx_http_request_t *r, MDB_txn *txn,
+    const char *name, json_t **rec)
+{
+    int                            rc;
+    MDB_val                        k, v;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    *rec = NULL;
+
+    k.mv_data = (void *) name;
+    k.mv_size = ngx_strlen(name);
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_META], &k, &v);
+    if (rc != 0) {
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+    return (ngx_http_agnitel_json_own(r->pool, *rec) == NGX_OK)
+           ? 0 : MDB_CORRUPTED;
+}
+
+
+static void
+ngx_http_agnitel_jobs_view(ngx_http_agnitel_json_t *j, const char *name,
+    json_t *run)
+{
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "name");
+    ngx_http_agnitel_json_str(j, (u_char *) name, ngx_strlen(name));
+
+    ngx_http_agnitel_json_key(j, "last_run_at");
+    ngx_http_agnitel_json_time(j,
+                         json_integer_value(json_object_get(run, "last_run_at")));
+
+    ngx_http_agnitel_json_member(j, "last_result",
+                                 json_object_get(run, "last_result"));
+    ngx_http_agnitel_json_key(j, "items");
+    ngx_http_agnitel_json_int(j,
+                         json_integer_value(json_object_get(run, "items")));
+    ngx_http_agnitel_json_key(j, "failures");
+    ngx_http_agnitel_json_int(j,
+                         json_integer_value(json_object_get(run, "failures")));
+    ngx_http_agnitel_json_member(j, "last_error",
+                                 json_object_get(run, "last_error"));
+
+    ngx_http_agnitel_json_key(j, "next_run_at");
+    ngx_http_agnitel_json_time(j,
+                         json_integer_value(json_object_get(run, "next_run_at")));
+
+    ngx_http_agnitel_json_lit(j, "}");
 }

@@ -22,6 +22,7 @@ ngx_int_t ngx_http_agnitel_api_key_create(ngx_http_request_t *r,
     json_t *body);
 ngx_int_t ngx_http_agnitel_api_key_revoke(ngx_http_request_t *r,
     json_t *body);
+ngx_int_t ngx_http_agnitel_jobs_list(ngx_http_request_t *r, json_t *body);
 
 
 #endif /* _NGX_HTTP_AGNITEL_ADMIN_H_INCLUDED_ */

@@ -40,6 +40,13 @@ int ngx_http_agnitel_idem_claim(ngx_http_request_t *r, MDB_txn *txn,
     ngx_str_t *text);
 int ngx_http_agnitel_idem_keep(ngx_http_request_t *r, MDB_txn *txn,
     ngx_http_agnitel_idem_t *idem, ngx_uint_t status, ngx_str_t *text);
+ngx_int_t ngx_http_agnitel_idem_note(ngx_pool_t *pool,
+    ngx_http_agnitel_idem_t *idem, json_t *rec);
+int ngx_http_agnitel_idem_settle(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, json_t *rec, ngx_uint_t status,
+    ngx_str_t *answer);
+int ngx_http_agnitel_idem_purge(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    time_t now, ngx_uint_t max, ngx_uint_t *purged);
 
 
 #endif /* _NGX_HTTP_AGNITEL_IDEMPOTENCY_H_INCLUDED_ */

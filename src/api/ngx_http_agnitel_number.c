@@ -18,6 +18,7 @@
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_record.h"
 #include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
 
 
 /* a number being written */
@@ -356,6 +357,14 @@ ngx_http_agnitel_json_t *
 ngx_http_agnitel_reply_view(ngx_http_request_t *r, const char *message,
     MDB_val *val)
 {
+    return ngx_http_agnitel_view_envelope(r->pool, message, val);
+}
+
+
+ngx_http_agnitel_json_t *
+ngx_http_agnitel_view_envelope(ngx_pool_t *pool, const char *message,
+    MDB_val *val)
+{
     ngx_str_t                       view;
     ngx_http_agnitel_json_t        *j;
     ngx_http_agnitel_record_hdr_t   hdr;
@@ -364,7 +373,7 @@ ngx_http_agnitel_reply_view(ngx_http_request_t *r, const char *message,
         return NULL;
     }
 
-    j = ngx_http_agnitel_reply(r, view.len, message);
+    j = ngx_http_agnitel_envelope(pool, view.len, message);
 
     if (j) {
         ngx_http_agnitel_json_raw(j, view.data, view.len);
@@ -395,4 +404,34 @@ ngx_http_agnitel_number_taken(ngx_http_request_t *r)
     return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
                                   "number_already_exists", "phone_number",
                                   "this phone number is already in use");
+}
+
+
+/*
+ * A pending number the carrier has bought becomes active with its SID, at
+ * the end of a purchase or when reconciliation finds it; encoded into val.
+ * No request here: reconciliation calls it from a commit thread.
+ */
+
+ngx_int_t
+ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
+    const char *sid, json_t *caps, MDB_val *val)
+{
+    if (json_object_set_new(rec, "status", json_string("active")) != 0
+        || json_object_set_new(rec, "telephony_id", json_string(sid)) != 0
+        || json_object_set_new(rec, "purchased_at", json_integer(ngx_time()))
+           != 0
+        || json_object_set_new(rec, "capabilities",
+               json_pack("{s:b,s:b}",
+                   "voice",
+                   (int) ngx_http_agnitel_twilio_capability(caps, "voice"),
+                   "sms",
+                   (int) ngx_http_agnitel_twilio_capability(caps, "sms")))
+           != 0
+        || ngx_http_agnitel_record_encode(pool, rec, val) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

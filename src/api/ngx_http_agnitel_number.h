@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <jansson.h>
 #include <lmdb.h>
 
 #include "ngx_http_agnitel_json.h"
@@ -25,6 +26,10 @@ ngx_int_t ngx_http_agnitel_number_rename(ngx_http_request_t *r, u_char *key,
 ngx_int_t ngx_http_agnitel_number_release_local(ngx_http_request_t *r);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
     const char *message, MDB_val *val);
+ngx_http_agnitel_json_t *ngx_http_agnitel_view_envelope(ngx_pool_t *pool,
+    const char *message, MDB_val *val);
+ngx_int_t ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
+    const char *sid, json_t *caps, MDB_val *val);
 ngx_int_t ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri);
 
 ngx_int_t ngx_http_agnitel_number_taken(ngx_http_request_t *r);

@@ -508,10 +508,8 @@ ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
     ngx_http_agnitel_twilio_account_t *account)
 {
     int                            rc;
-    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     json_t                        *prv;
     MDB_txn                       *txn;
-    ngx_str_t                      sealed, token, aad;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_main_conf_t  *amcf;
 
@@ -535,6 +533,25 @@ ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    return ngx_http_agnitel_twilio_credentials(r->pool, r->connection->log,
+                                               amcf->key, &ctx->workspace,
+                                               prv, account);
+}
+
+
+/*
+ * The account of provider record prv of workspace ws, its token opened
+ * with the secret key: no request needed, background jobs use it too.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_credentials(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *secret, ngx_str_t *ws, json_t *prv,
+    ngx_http_agnitel_twilio_account_t *account)
+{
+    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    ngx_str_t  sealed, token, aad;
+
     account->id.data = (u_char *) ngx_http_agnitel_twilio_str(prv, "id");
     account->account_sid.data =
                 (u_char *) ngx_http_agnitel_twilio_str(prv, "account_sid");
@@ -551,19 +568,50 @@ ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
     sealed.len = ngx_strlen(sealed.data);
 
     aad.data = key;
-    aad.len = ngx_http_agnitel_store_key(key, &ctx->workspace, &account->id);
+    aad.len = ngx_http_agnitel_store_key(key, ws, &account->id);
 
-    if (ngx_http_agnitel_open(r->pool, amcf->key, &aad, &sealed, &token)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+    if (ngx_http_agnitel_open(pool, secret, &aad, &sealed, &token) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "agnitel: the auth token of provider %V does not open: "
                       "was agnitel_secret_key_file changed?", &account->id);
         return NGX_ERROR;
     }
 
-    return ngx_http_agnitel_twilio_basic(r->pool, &account->account_sid,
+    return ngx_http_agnitel_twilio_basic(pool, &account->account_sid,
                                          &token, &account->authorization);
+}
+
+
+/* provider "id" of workspace ws inside txn: 0 and *prv, or an LMDB code */
+
+int
+ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,
+    json_t **prv)
+{
+    int      rc;
+    u_char   key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val  k, v;
+
+    if (ws->len + 1 + id->len > sizeof(key)) {
+        return MDB_NOTFOUND;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, ws, id);
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *prv = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+    if (ngx_http_agnitel_json_own(pool, *prv) != NGX_OK) {
+        return MDB_CORRUPTED;
+    }
+
+    return 0;
 }
 
 

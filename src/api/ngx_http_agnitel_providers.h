@@ -12,6 +12,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include <jansson.h>
+#include <lmdb.h>
+
+#include "ngx_http_agnitel_store.h"
 
 
 /* the workspace's Twilio account, its token opened for one call */
@@ -31,6 +34,12 @@ ngx_int_t ngx_http_agnitel_providers_delete(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
     ngx_http_agnitel_twilio_account_t *account);
+ngx_int_t ngx_http_agnitel_twilio_credentials(ngx_pool_t *pool,
+    ngx_log_t *log, u_char *secret, ngx_str_t *ws, json_t *prv,
+    ngx_http_agnitel_twilio_account_t *account);
+int ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,
+    json_t **prv);
 
 
 #endif /* _NGX_HTTP_AGNITEL_PROVIDERS_H_INCLUDED_ */

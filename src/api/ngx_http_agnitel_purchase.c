@@ -548,6 +548,7 @@ ngx_http_agnitel_buy_record(ngx_http_request_t *r,
         || json_object_set_new(rec, "currency",
                                json_stringn((char *) o->rate->currency, 3))
            != 0
+        || ngx_http_agnitel_idem_note(r->pool, &o->idem, rec) != NGX_OK
         || ngx_http_agnitel_record_encode(r->pool, rec, &o->v) != NGX_OK)
     {
         return NGX_ERROR;
@@ -737,18 +738,8 @@ ngx_http_agnitel_active_apply(MDB_txn *txn, void *data)
 
     caps = json_object_get(o->carrier, "capabilities");
 
-    if (json_object_set_new(rec, "status", json_string("active")) != 0
-        || json_object_set_new(rec, "telephony_id", json_string(o->sid)) != 0
-        || json_object_set_new(rec, "purchased_at", json_integer(ngx_time()))
-           != 0
-        || json_object_set_new(rec, "capabilities",
-               json_pack("{s:b,s:b}",
-                   "voice",
-                   (int) ngx_http_agnitel_twilio_capability(caps, "voice"),
-                   "sms",
-                   (int) ngx_http_agnitel_twilio_capability(caps, "sms")))
-           != 0
-        || ngx_http_agnitel_record_encode(r->pool, rec, &o->v) != NGX_OK
+    if (ngx_http_agnitel_number_activate(r->pool, rec, o->sid, caps, &o->v)
+        != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,
                                       "Phone number bought", &o->v), &o->text)
            != NGX_OK)

@@ -71,6 +71,9 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_admin_routes[] = {
     { NGX_HTTP_DELETE, "workspaces/:/api-keys/:",
       ngx_http_agnitel_api_key_revoke, NGX_HTTP_AGNITEL_BODY_NONE },
 
+    { NGX_HTTP_GET, "jobs",
+      ngx_http_agnitel_jobs_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
     { 0, NULL, NULL, 0 }
 };
 

@@ -152,6 +152,59 @@ ngx_http_agnitel_twilio_path(ngx_pool_t *pool, ngx_str_t *out,
 
 
 /*
+ * GET .../IncomingPhoneNumbers.json?PhoneNumber=N: whether the account
+ * owns N, asked when a purchase's outcome is unknown.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_str_t *number, ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_param_t  query;
+
+    query.key = "PhoneNumber";
+    query.value = *number;
+
+    call->method = NGX_HTTP_GET;
+    ngx_str_null(&call->body);
+
+    if (ngx_http_agnitel_twilio_encode(pool, &query, 1, &call->args)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_twilio_path(pool, &call->path, sid,
+                                        "/IncomingPhoneNumbers.json");
+}
+
+
+/* the entry for number in a page of incoming numbers, or NULL */
+
+json_t *
+ngx_http_agnitel_twilio_listed(json_t *page, ngx_str_t *number)
+{
+    size_t       i;
+    json_t      *entry;
+    const char  *n;
+
+    json_array_foreach(json_object_get(page, "incoming_phone_numbers"),
+                       i, entry)
+    {
+        n = ngx_http_agnitel_twilio_str(entry, "phone_number");
+
+        if (n && ngx_strlen(n) == number->len
+            && ngx_strncmp(n, number->data, number->len) == 0)
+        {
+            return entry;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * Classifies the answer to a call, following DESIGN's carrier table.
  * NGX_OK: the carrier did it (*json is its answer, NULL for no body, or
  * for a search that found nothing).  NGX_DECLINED: *err says what to

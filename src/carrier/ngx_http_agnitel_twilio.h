@@ -26,6 +26,7 @@
 #define NGX_HTTP_AGNITEL_TWILIO_BUY       3
 #define NGX_HTTP_AGNITEL_TWILIO_FETCH     4
 #define NGX_HTTP_AGNITEL_TWILIO_RELEASE   5
+#define NGX_HTTP_AGNITEL_TWILIO_LOOKUP    6
 
 
 typedef struct {
@@ -52,6 +53,10 @@ ngx_int_t ngx_http_agnitel_twilio_basic(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *token, ngx_str_t *out);
 ngx_int_t ngx_http_agnitel_twilio_path(ngx_pool_t *pool, ngx_str_t *out,
     ngx_str_t *sid, const char *fmt, ...);
+
+ngx_int_t ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_str_t *number, ngx_http_agnitel_call_t *call);
+json_t *ngx_http_agnitel_twilio_listed(json_t *page, ngx_str_t *number);
 
 ngx_int_t ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,

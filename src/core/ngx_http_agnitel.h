@@ -56,6 +56,15 @@ typedef struct {
     /* ngx_http_agnitel_rate_t: the built-in rows, then agnitel_rate's */
     ngx_array_t                *rates;
 
+    /* agnitel_jobs: interval 0 when jobs are off */
+    ngx_msec_t                  jobs_interval;
+    ngx_msec_t                  reconcile_after;
+    ngx_msec_t                  jobs_timeout;
+
+    /* where background calls go (libcurl), and the CAs they trust */
+    ngx_str_t                   twilio_url;
+    ngx_str_t                   ca_file;
+
     /* set when a location uses agnitel_api or agnitel_admin */
     unsigned                    handlers:1;
 

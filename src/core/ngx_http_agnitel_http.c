@@ -526,14 +526,23 @@ ngx_http_agnitel_json_t *
 ngx_http_agnitel_reply(ngx_http_request_t *r, size_t size,
     const char *message)
 {
+    return ngx_http_agnitel_envelope(r->pool, size, message);
+}
+
+
+/* the same, outside a request: an answer kept for a later replay */
+
+ngx_http_agnitel_json_t *
+ngx_http_agnitel_envelope(ngx_pool_t *pool, size_t size, const char *message)
+{
     ngx_http_agnitel_json_t  *j;
 
-    j = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_json_t));
+    j = ngx_palloc(pool, sizeof(ngx_http_agnitel_json_t));
     if (j == NULL) {
         return NULL;
     }
 
-    ngx_http_agnitel_json_init(j, r->pool, size + 128);
+    ngx_http_agnitel_json_init(j, pool, size + 128);
     ngx_http_agnitel_json_lit(j, "{\"success\":true");
     ngx_http_agnitel_json_key(j, "message");
     ngx_http_agnitel_json_str(j, (u_char *) message, ngx_strlen(message));

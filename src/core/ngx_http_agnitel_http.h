@@ -85,6 +85,8 @@ ngx_int_t ngx_http_agnitel_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_agnitel_done(ngx_http_request_t *r, ngx_int_t rc);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
     size_t size, const char *message);
+ngx_http_agnitel_json_t *ngx_http_agnitel_envelope(ngx_pool_t *pool,
+    size_t size, const char *message);
 ngx_int_t ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_agnitel_json_t *j);
 ngx_int_t ngx_http_agnitel_close(ngx_http_agnitel_json_t *j,

@@ -56,6 +56,12 @@
 #define NGX_HTTP_AGNITEL_SANDBOX_UNAVAILABLE  "+15005550000"
 #define NGX_HTTP_AGNITEL_SANDBOX_INVALID      "+15005550001"
 
+/*
+ * Bought, but answered with a 500 as if the carrier failed on the way
+ * back: the purchase stays pending until reconciliation finds it
+ */
+#define NGX_HTTP_AGNITEL_SANDBOX_LOST         "+15005550008"
+
 /* the number the account owns from the start */
 #define NGX_HTTP_AGNITEL_SANDBOX_OWNED        "+15005550009"
 #define NGX_HTTP_AGNITEL_SANDBOX_OWNED_SID    \
@@ -933,6 +939,12 @@ ngx_http_agnitel_sandbox_buy(ngx_http_request_t *r)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "agnitel sandbox: bought %V as %*s", &buy.phone_number,
                   sizeof(sid), sid);
+
+    if (ngx_http_agnitel_sandbox_eq(&buy.phone_number,
+                                    NGX_HTTP_AGNITEL_SANDBOX_LOST))
+    {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
 
     return ngx_http_agnitel_sandbox_send(r, NGX_HTTP_CREATED, s.data, s.len);
 }

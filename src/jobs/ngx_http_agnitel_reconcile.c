@@ -1,0 +1,569 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * The reconcile job.  A purchase is written "pending" before the carrier
+ * is asked; when the answer never came (a timeout, a 5xx, a worker killed
+ * mid-call) it stays so.  Past reconcile_after, the carrier is asked
+ * whether the account owns the number: if it does, the number becomes
+ * active with the carrier's SID; if not, the pending record goes.  Either
+ * way an Idempotency-Key of the purchase is settled with it.  When the
+ * carrier cannot be asked, the number waits for the next run.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_http.h>
+
+#include "ngx_http_agnitel_jobs.h"
+#include "ngx_http_agnitel_commit.h"
+#include "ngx_http_agnitel_curl.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_idempotency.h"
+#include "ngx_http_agnitel_number.h"
+#include "ngx_http_agnitel_providers.h"
+#include "ngx_http_agnitel_record.h"
+#include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
+
+
+/* carrier calls of a run under way at once */
+#define NGX_HTTP_AGNITEL_RECONCILE_CALLS   50
+
+/* numbers looked at per run; more wait for the next */
+#define NGX_HTTP_AGNITEL_RECONCILE_MAX     10000
+
+
+/* what a settling write found and did */
+#define NGX_HTTP_AGNITEL_SETTLED_NONE      0
+#define NGX_HTTP_AGNITEL_SETTLED_ACTIVE    1
+#define NGX_HTTP_AGNITEL_SETTLED_REMOVED   2
+
+
+typedef struct ngx_http_agnitel_reconcile_s  ngx_http_agnitel_reconcile_t;
+
+/* a pending number: its carrier call, then its settling write */
+typedef struct {
+    ngx_http_agnitel_fetch_t        fetch;
+    ngx_http_agnitel_write_t        w;
+    ngx_http_agnitel_reconcile_t   *run;
+
+    /* the item's own: the commit thread may use it while others run */
+    ngx_pool_t                     *pool;
+
+    ngx_str_t                       workspace;
+    ngx_str_t                       number;
+    ngx_str_t                       id;
+    ngx_str_t                       provider_id;
+
+    /* the carrier's entry for the number; sid NULL if it has none */
+    const char                     *sid;
+    json_t                         *caps;
+    ngx_uint_t                      settled;
+} ngx_http_agnitel_pending_t;
+
+
+struct ngx_http_agnitel_reconcile_s {
+    ngx_http_agnitel_job_t         *job;
+    ngx_array_t                     items;
+    ngx_uint_t                      next;
+    ngx_uint_t                      busy;
+};
+
+
+static int ngx_http_agnitel_reconcile_collect(
+    ngx_http_agnitel_reconcile_t *run, MDB_txn *txn);
+static ngx_int_t ngx_http_agnitel_reconcile_item(
+    ngx_http_agnitel_reconcile_t *run, MDB_val *k, json_t *rec);
+static void ngx_http_agnitel_reconcile_more(
+    ngx_http_agnitel_reconcile_t *run);
+static ngx_int_t ngx_http_agnitel_reconcile_ask(
+    ngx_http_agnitel_pending_t *item);
+static void ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f);
+static int ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data);
+static void ngx_http_agnitel_settle_committed(ngx_http_agnitel_write_t *w);
+static void ngx_http_agnitel_reconcile_end(ngx_http_agnitel_pending_t *item,
+    const char *error);
+static void ngx_http_agnitel_reconcile_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_agnitel_reconcile(ngx_http_agnitel_job_t *job)
+{
+    int                            rc;
+    MDB_txn                       *txn;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_agnitel_reconcile_t  *run;
+
+    run = ngx_pcalloc(job->pool, sizeof(ngx_http_agnitel_reconcile_t));
+    if (run == NULL) {
+        return NGX_ERROR;
+    }
+
+    run->job = job;
+
+    if (ngx_array_init(&run->items, job->pool, 16,
+                       sizeof(ngx_http_agnitel_pending_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* calls still under way when the worker exits are dropped with it */
+
+    cln = ngx_pool_cleanup_add(job->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_agnitel_reconcile_cleanup;
+    cln->data = run;
+
+    txn = ngx_http_agnitel_store_read(job->amcf->store, job->log);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_agnitel_reconcile_collect(run, txn);
+
+    ngx_http_agnitel_store_read_done(job->amcf->store);
+
+    if (rc != 0) {
+        job->error = mdb_strerror(rc);
+        return NGX_ERROR;
+    }
+
+    ngx_http_agnitel_reconcile_more(run);
+
+    return NGX_OK;
+}
+
+
+/* the Twilio numbers pending for longer than reconcile_after */
+
+static int
+ngx_http_agnitel_reconcile_collect(ngx_http_agnitel_reconcile_t *run,
+    MDB_txn *txn)
+{
+    int                             rc;
+    json_t                         *rec;
+    MDB_val                         k, v;
+    int64_t                         before;
+    ngx_str_t                       view;
+    MDB_cursor                     *cur;
+    ngx_http_agnitel_store_t       *store;
+    ngx_http_agnitel_record_hdr_t   hdr;
+
+    store = run->job->amcf->store;
+
+    before = (int64_t) ngx_time() * 1000
+             - (int64_t) run->job->amcf->reconcile_after;
+
+    rc = mdb_cursor_open(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0 && run->items.nelts < NGX_HTTP_AGNITEL_RECONCILE_MAX;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        /* the header says enough to pass over all but pending purchases */
+
+        if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK
+            || hdr.status != NGX_HTTP_AGNITEL_PENDING
+            || hdr.provider != NGX_HTTP_AGNITEL_TWILIO)
+        {
+            continue;
+        }
+
+        rc = ngx_http_agnitel_record_load(run->job->pool, txn, store, &k,
+                                          &rec);
+        if (rc != 0) {
+            break;
+        }
+
+        if (json_integer_value(json_object_get(rec, "created_at")) * 1000
+            > before)
+        {
+            continue;
+        }
+
+        if (ngx_http_agnitel_reconcile_item(run, &k, rec) != NGX_OK) {
+            rc = ENOMEM;
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_reconcile_item(ngx_http_agnitel_reconcile_t *run,
+    MDB_val *k, json_t *rec)
+{
+    u_char                      *slash;
+    ngx_str_t                    s;
+    ngx_pool_t                  *pool;
+    ngx_http_agnitel_pending_t  *item;
+
+    pool = run->job->pool;
+
+    slash = ngx_strlchr(k->mv_data, (u_char *) k->mv_data + k->mv_size, '/');
+    if (slash == NULL) {
+        return NGX_OK;
+    }
+
+    item = ngx_array_push(&run->items);
+    if (item == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(item, sizeof(ngx_http_agnitel_pending_t));
+
+    item->run = run;
+
+    s.data = k->mv_data;
+    s.len = slash - s.data;
+
+    item->workspace.data = ngx_pstrdup(pool, &s);
+    item->workspace.len = s.len;
+
+    s.data = slash + 1;
+    s.len = (u_char *) k->mv_data + k->mv_size - s.data;
+
+    item->number.data = ngx_pstrdup(pool, &s);
+    item->number.len = s.len;
+
+    if (item->workspace.data == NULL || item->number.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the record is the pool's: its strings live as long as the run */
+
+    item->id.data = (u_char *) json_string_value(json_object_get(rec, "id"));
+    item->provider_id.data = (u_char *) json_string_value(
+                                  json_object_get(rec, "provider_id"));
+
+    if (item->id.data == NULL || item->provider_id.data == NULL) {
+        run->items.nelts--;
+        return NGX_OK;
+    }
+
+    item->id.len = ngx_strlen(item->id.data);
+    item->provider_id.len = ngx_strlen(item->provider_id.data);
+
+    return NGX_OK;
+}
+
+
+/* starts calls until as many as allowed are under way, or none are left */
+
+static void
+ngx_http_agnitel_reconcile_more(ngx_http_agnitel_reconcile_t *run)
+{
+    ngx_http_agnitel_pending_t  *items;
+
+    items = run->items.elts;
+
+    while (run->busy < NGX_HTTP_AGNITEL_RECONCILE_CALLS
+           && run->next < run->items.nelts
+           && !ngx_exiting)
+    {
+        if (ngx_http_agnitel_reconcile_ask(&items[run->next++]) == NGX_OK) {
+            run->busy++;
+
+        } else {
+            run->job->failures++;
+        }
+    }
+
+    if (run->busy == 0) {
+        ngx_http_agnitel_job_done(run->job);
+    }
+}
+
+
+/* GET .../IncomingPhoneNumbers.json?PhoneNumber=N as the owning account */
+
+static ngx_int_t
+ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
+{
+    int                                 rc;
+    json_t                             *prv;
+    MDB_txn                            *txn;
+    ngx_http_agnitel_job_t             *job;
+    ngx_http_agnitel_twilio_account_t   account;
+
+    job = item->run->job;
+
+    item->pool = ngx_create_pool(4096, job->log);
+    if (item->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_read(job->amcf->store, job->log);
+    if (txn == NULL) {
+        goto failed;
+    }
+
+    rc = ngx_http_agnitel_provider_get(item->pool, txn, job->amcf->store,
+                                       &item->workspace, &item->provider_id,
+                                       &prv);
+
+    ngx_http_agnitel_store_read_done(job->amcf->store);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                      "agnitel_jobs: reconcile: %V of workspace %V: its "
+                      "provider %V is gone (%s): it stays pending",
+                      &item->number, &item->workspace, &item->provider_id,
+                      mdb_strerror(rc));
+        job->error = "a pending number's provider is gone";
+        goto failed;
+    }
+
+    if (ngx_http_agnitel_twilio_credentials(item->pool, job->log,
+                                            job->amcf->key, &item->workspace,
+                                            prv, &account)
+        != NGX_OK
+        || ngx_http_agnitel_twilio_lookup(item->pool, &account.account_sid,
+                                          &item->number, &item->fetch.call)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    item->fetch.call.authorization = account.authorization;
+    item->fetch.pool = item->pool;
+    item->fetch.done = ngx_http_agnitel_reconcile_answer;
+    item->fetch.data = item;
+
+    if (ngx_http_agnitel_curl_fetch(&item->fetch) != NGX_OK) {
+        goto failed;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_destroy_pool(item->pool);
+    item->pool = NULL;
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f)
+{
+    ngx_http_agnitel_pending_t  *item = f->data;
+
+    json_t                          *page, *entry;
+    const char                      *error;
+    ngx_http_agnitel_carrier_err_t   err;
+
+    error = NULL;
+
+    if (ngx_http_agnitel_twilio_outcome(item->pool, &f->call,
+                                        NGX_HTTP_AGNITEL_TWILIO_LOOKUP,
+                                        &page, &err)
+        != NGX_OK)
+    {
+        error = err.message;
+
+    } else if (page == NULL) {
+        error = "the carrier's answer is malformed";
+    }
+
+    if (error) {
+        ngx_log_error(NGX_LOG_WARN, item->run->job->log, 0,
+                      "agnitel_jobs: reconcile: %V of workspace %V: "
+                      "the carrier could not be asked (%s): it stays "
+                      "pending", &item->number, &item->workspace, error);
+
+        ngx_http_agnitel_reconcile_end(item, error);
+        return;
+    }
+
+    entry = ngx_http_agnitel_twilio_listed(page, &item->number);
+
+    if (entry) {
+        item->sid = ngx_http_agnitel_twilio_str(entry, "sid");
+        item->caps = json_object_get(entry, "capabilities");
+
+        if (item->sid == NULL || ngx_strncmp(item->sid, "PN", 2) != 0) {
+            ngx_http_agnitel_reconcile_end(item, "the carrier's entry for "
+                                                 "a number has no sid");
+            return;
+        }
+    }
+
+    item->w.apply = ngx_http_agnitel_settle_apply;
+    item->w.data = item;
+    item->w.committed = ngx_http_agnitel_settle_committed;
+
+    ngx_http_agnitel_commit_post(item->run->job->amcf->store, &item->w);
+}
+
+
+/*
+ * In the write transaction, maybe in a commit thread: only the item's own
+ * pool is used.  The number is settled only if it is still the pending
+ * record the run saw: a purchase may have settled it meanwhile.
+ */
+
+static int
+ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_pending_t  *item = data;
+
+    int                        rc;
+    u_char                     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                    *rec;
+    MDB_val                    k, v;
+    ngx_str_t                  answer;
+    const char                *status, *id;
+    ngx_http_agnitel_store_t  *store;
+
+    store = item->run->job->amcf->store;
+    item->settled = NGX_HTTP_AGNITEL_SETTLED_NONE;
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &item->workspace,
+                                           &item->number);
+
+    rc = ngx_http_agnitel_record_load(item->pool, txn, store, &k, &rec);
+    if (rc != 0) {
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    status = json_string_value(json_object_get(rec, "status"));
+    id = json_string_value(json_object_get(rec, "id"));
+
+    if (status == NULL || ngx_strcmp(status, "pending") != 0
+        || id == NULL || ngx_strlen(id) != item->id.len
+        || ngx_strncmp(id, item->id.data, item->id.len) != 0)
+    {
+        return 0;
+    }
+
+    if (item->sid == NULL) {
+        rc = ngx_http_agnitel_record_remove(txn, store, &item->workspace,
+                                            &item->number);
+        if (rc == 0) {
+            rc = ngx_http_agnitel_idem_settle(txn, store, rec, 0, NULL);
+        }
+
+        item->settled = NGX_HTTP_AGNITEL_SETTLED_REMOVED;
+
+        return rc;
+    }
+
+    if (ngx_http_agnitel_number_activate(item->pool, rec, item->sid,
+                                         item->caps, &v)
+        != NGX_OK
+        || ngx_http_agnitel_close(ngx_http_agnitel_view_envelope(item->pool,
+                                      "Phone number bought", &v), &answer)
+           != NGX_OK)
+    {
+        return ENOMEM;
+    }
+
+    rc = ngx_http_agnitel_record_put(txn, store, &k, &v, 0);
+
+    if (rc == 0) {
+        rc = ngx_http_agnitel_idem_settle(txn, store, rec, NGX_HTTP_CREATED,
+                                          &answer);
+    }
+
+    item->settled = NGX_HTTP_AGNITEL_SETTLED_ACTIVE;
+
+    return rc;
+}
+
+
+static void
+ngx_http_agnitel_settle_committed(ngx_http_agnitel_write_t *w)
+{
+    ngx_http_agnitel_pending_t  *item = w->data;
+
+    ngx_log_t  *log;
+
+    log = item->run->job->log;
+
+    if (w->rc != 0) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "agnitel_jobs: reconcile: %V of workspace %V could not "
+                      "be settled: %s", &item->number, &item->workspace,
+                      mdb_strerror(w->rc));
+        ngx_http_agnitel_reconcile_end(item, "a settled number could not "
+                                             "be written");
+        return;
+    }
+
+    switch (item->settled) {
+
+    case NGX_HTTP_AGNITEL_SETTLED_ACTIVE:
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "agnitel_jobs: reconcile: the carrier has %V of "
+                      "workspace %V as %s: it is active",
+                      &item->number, &item->workspace, item->sid);
+        item->run->job->items++;
+        break;
+
+    case NGX_HTTP_AGNITEL_SETTLED_REMOVED:
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "agnitel_jobs: reconcile: the carrier does not have "
+                      "%V of workspace %V: its pending purchase is removed",
+                      &item->number, &item->workspace);
+        item->run->job->items++;
+        break;
+    }
+
+    ngx_http_agnitel_reconcile_end(item, NULL);
+}
+
+
+static void
+ngx_http_agnitel_reconcile_end(ngx_http_agnitel_pending_t *item,
+    const char *error)
+{
+    ngx_http_agnitel_reconcile_t  *run = item->run;
+
+    if (error) {
+        run->job->failures++;
+        run->job->error = error;    /* static text: it outlives the item */
+    }
+
+    ngx_destroy_pool(item->pool);
+    item->pool = NULL;
+
+    run->busy--;
+
+    ngx_http_agnitel_reconcile_more(run);
+}
+
+
+static void
+ngx_http_agnitel_reconcile_cleanup(void *data)
+{
+    ngx_http_agnitel_reconcile_t  *run = data;
+
+    ngx_uint_t                   i;
+    ngx_http_agnitel_pending_t  *items;
+
+    items = run->items.elts;
+
+    for (i = 0; i < run->items.nelts; i++) {
+        if (items[i].pool) {
+            ngx_destroy_pool(items[i].pool);
+            items[i].pool = NULL;
+        }
+    }
+}
