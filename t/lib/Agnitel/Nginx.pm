@@ -9,6 +9,7 @@ use warnings;
 
 use Cwd qw(abs_path);
 use Digest::SHA qw(sha256_hex);
+use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
 use HTTP::Tiny;
 use IO::Socket::INET;
@@ -137,6 +138,47 @@ sub start {
 
     $self->wait_for(sub { $self->_port_open }, 'the port to open');
     $self->wait_for(sub { my @w = $self->worker_pids; @w > 0 }, 'workers');
+}
+
+# one process (master_process off) under valgrind's memcheck, as the
+# Test::Nginx suites run it under TEST_NGINX_USE_VALGRIND; its report goes
+# to logs/valgrind.log
+sub start_valgrind {
+    my ($self) = @_;
+
+    my $supp = abs_path(dirname(__FILE__) . '/../../valgrind.suppress');
+    my @cmd = (qw(valgrind -q --tool=memcheck --leak-check=full
+                  --show-possibly-lost=no --errors-for-leak-kinds=definite
+                  --num-callers=50 --error-exitcode=97),
+               "--suppressions=$supp",
+               "--log-file=$self->{prefix}/logs/valgrind.log",
+               $self->nginx_args, '-g', 'master_process off; daemon off;');
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        exec(@cmd) or POSIX::_exit(127);
+    }
+
+    $self->{valgrind} = $pid;
+    push @started, $self;
+
+    $self->wait_for(sub { $self->_port_open }, 'nginx under valgrind', 60);
+
+    return $pid;
+}
+
+# ends start_valgrind()'s nginx gracefully: (exit status, valgrind's report)
+sub stop_valgrind {
+    my ($self) = @_;
+
+    my $pid = delete $self->{valgrind} or return;
+    kill 'QUIT', $pid;
+    waitpid $pid, 0;
+
+    return ($? >> 8, $self->read_file('logs/valgrind.log'));
 }
 
 sub stop {

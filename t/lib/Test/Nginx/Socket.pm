@@ -380,48 +380,6 @@ sub port_listening () {
     return 1;
 }
 
-# Known, intentional nginx-core "leaks"; stock nginx is not valgrind clean
-# without these.  ngx_set_environment() allocates the new environ once per
-# process; ngx_event_process_init() allocates the connection and event arrays
-# once per process (the only pointer lives in the cycle, freed at exit).  In
-# a stripped binary the static ngx_event_process_init shows up as an
-# anonymous frame of the nginx executable right below
-# ngx_single_process_cycle (modules loaded from a .so are not matched).
-sub write_builtin_supp () {
-    my $f = "$ConfDir/builtin-valgrind.supp";
-    open my $out, '>', $f or return undef;
-    print $out <<'_EOC_';
-{
-   nginx-core-ngx_set_environment
-   Memcheck:Leak
-   match-leak-kinds: definite
-   fun:malloc
-   fun:ngx_alloc
-   fun:ngx_set_environment
-}
-{
-   nginx-core-ngx_event_process_init
-   Memcheck:Leak
-   match-leak-kinds: definite
-   fun:malloc
-   fun:ngx_alloc
-   fun:ngx_event_process_init
-}
-{
-   nginx-core-ngx_event_process_init-stripped
-   Memcheck:Leak
-   match-leak-kinds: definite
-   fun:malloc
-   fun:ngx_alloc
-   obj:*/nginx
-   fun:ngx_single_process_cycle
-   fun:main
-}
-_EOC_
-    close $out;
-    return $f;
-}
-
 # Start nginx; returns undef on success or an error message.
 sub start_nginx ($) {
     my $name = shift;
@@ -441,7 +399,7 @@ sub start_nginx ($) {
             push @vg, split ' ', $UseValgrind;
         }
         for my $supp ($ENV{TEST_NGINX_VALGRIND_SUPP}, 't/valgrind.suppress',
-                      'valgrind.suppress', write_builtin_supp())
+                      'valgrind.suppress')
         {
             push @vg, '--suppressions=' . File::Spec->rel2abs($supp)
                 if defined $supp && -f $supp;
