@@ -173,7 +173,7 @@ $body = jobs();
 like($body, qr/"enabled":true,"interval":1,"reconcile_after":1,/,
      'the jobs endpoint shows the settings');
 like($body, qr/"name":"reconcile","last_run_at":"[^"]+","last_result":"ok",
-              "items":0,"failures":0,"last_error":null,"next_run_at":"/x,
+              "duration_ms":\d+,"items":0,"failures":0,"last_error":null,"next_run_at":"/x,
      'and the last reconcile run');
 like($body, qr/"name":"purge","last_run_at":"[^"]+","last_result":"ok"/,
      'and the last purge');

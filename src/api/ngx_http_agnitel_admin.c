@@ -642,6 +642,7 @@ ngx_http_agnitel_jobs_list(ngx_http_request_t *r, json_t *body)
     json_t                        *lease;
     MDB_txn                       *txn;
     ngx_uint_t                     i;
+    const char                    *name;
     ngx_http_agnitel_json_t       *j;
     ngx_http_agnitel_main_conf_t  *amcf;
 
@@ -691,9 +692,8 @@ ngx_http_agnitel_jobs_list(ngx_http_request_t *r, json_t *body)
     ngx_http_agnitel_json_key(j, "jobs");
     ngx_http_agnitel_json_lit(j, "[");
 
-    for (i = 0; rc == 0 && ngx_http_agnitel_job_names[i]; i++) {
-        ngx_sprintf(key, "%s%s%Z", NGX_HTTP_AGNITEL_JOBS_PREFIX,
-                    ngx_http_agnitel_job_names[i]);
+    for (i = 0; rc == 0 && (name = ngx_http_agnitel_job_name(i)); i++) {
+        ngx_sprintf(key, "%s%s%Z", NGX_HTTP_AGNITEL_JOBS_PREFIX, name);
 
         rc = ngx_http_agnitel_jobs_record(r, txn, (char *) key, &lease);
 
@@ -701,7 +701,7 @@ ngx_http_agnitel_jobs_list(ngx_http_request_t *r, json_t *body)
             ngx_http_agnitel_json_lit(j, ",");
         }
 
-        ngx_http_agnitel_jobs_view(j, ngx_http_agnitel_job_names[i], lease);
+        ngx_http_agnitel_jobs_view(j, name, lease);
     }
 
     ngx_http_agnitel_store_read_done(amcf->store);
@@ -759,6 +759,9 @@ ngx_http_agnitel_jobs_view(ngx_http_agnitel_json_t *j, const char *name,
 
     ngx_http_agnitel_json_member(j, "last_result",
                                  json_object_get(run, "last_result"));
+    ngx_http_agnitel_json_key(j, "duration_ms");
+    ngx_http_agnitel_json_int(j,
+                      json_integer_value(json_object_get(run, "duration_ms")));
     ngx_http_agnitel_json_key(j, "items");
     ngx_http_agnitel_json_int(j,
                          json_integer_value(json_object_get(run, "items")));

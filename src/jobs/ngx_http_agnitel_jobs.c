@@ -58,12 +58,11 @@ static void ngx_http_agnitel_job_status_committed(
 static int64_t ngx_http_agnitel_jobs_now(void);
 
 
-const char  *ngx_http_agnitel_job_names[] = { "reconcile", "purge", NULL };
-
 static ngx_http_agnitel_job_t  ngx_http_agnitel_job_table[] = {
-    { "reconcile", ngx_http_agnitel_reconcile, NULL, NULL, NULL, 0, 0, 0,
+    { "reconcile", ngx_http_agnitel_reconcile, NULL, NULL, NULL, 0, 0, 0, 0,
       NULL, 0 },
-    { "purge", ngx_http_agnitel_purge, NULL, NULL, NULL, 0, 0, 0, NULL, 0 },
+    { "purge", ngx_http_agnitel_purge, NULL, NULL, NULL, 0, 0, 0, 0, NULL,
+      0 },
 };
 
 #define NGX_HTTP_AGNITEL_JOBS_N                                              \
@@ -263,6 +262,7 @@ ngx_http_agnitel_jobs_start(ngx_http_agnitel_job_t *job)
     }
 
     job->started = ngx_time();
+    job->start = ngx_current_msec;
     job->items = 0;
     job->failures = 0;
     job->error = NULL;
@@ -290,8 +290,9 @@ ngx_http_agnitel_job_done(ngx_http_agnitel_job_t *job)
     level = job->error ? NGX_LOG_WARN : NGX_LOG_INFO;
 
     ngx_log_error(level, job->log, 0,
-                  "agnitel_jobs: %s: %ui settled, %ui failed%s%s",
+                  "agnitel_jobs: %s: %ui settled, %ui failed in %M ms%s%s",
                   job->name, job->items, job->failures,
+                  ngx_current_msec - job->start,
                   job->error ? ": " : "", job->error ? job->error : "");
 
     st = ngx_pcalloc(job->pool, sizeof(ngx_http_agnitel_job_status_t));
@@ -309,8 +310,10 @@ ngx_http_agnitel_job_done(ngx_http_agnitel_job_t *job)
                                 NGX_HTTP_AGNITEL_JOBS_PREFIX, job->name)
                     - (u_char *) st->k.mv_data;
 
-    status = json_pack("{s:I,s:s,s:I,s:I,s:s?,s:I}",
+    status = json_pack("{s:I,s:I,s:s,s:I,s:I,s:s?,s:I}",
                        "last_run_at", (json_int_t) job->started,
+                       "duration_ms",
+                       (json_int_t) (ngx_current_msec - job->start),
                        "last_result", job->error ? "failed" : "ok",
                        "items", (json_int_t) job->items,
                        "failures", (json_int_t) job->failures,
@@ -429,6 +432,16 @@ ngx_http_agnitel_jobs_exit(ngx_cycle_t *cycle)
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                       "agnitel_jobs: the leader lease is given back");
     }
+}
+
+
+/* the jobs' names, in order, for GET /admin/v1/jobs: NULL past the last */
+
+const char *
+ngx_http_agnitel_job_name(ngx_uint_t i)
+{
+    return (i < NGX_HTTP_AGNITEL_JOBS_N) ? ngx_http_agnitel_job_table[i].name
+                                        : NULL;
 }
 
 

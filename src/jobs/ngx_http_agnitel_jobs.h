@@ -43,6 +43,7 @@ struct ngx_http_agnitel_job_s {
     ngx_http_agnitel_main_conf_t   *amcf;
     ngx_log_t                      *log;
     time_t                          started;
+    ngx_msec_t                      start;     /* ngx_current_msec */
     ngx_uint_t                      items;
     ngx_uint_t                      failures;
     const char                     *error;
@@ -50,14 +51,11 @@ struct ngx_http_agnitel_job_s {
 };
 
 
-/* the names GET /admin/v1/jobs lists, in order */
-extern const char  *ngx_http_agnitel_job_names[];
-
-
 ngx_int_t ngx_http_agnitel_jobs_init(ngx_cycle_t *cycle,
     ngx_http_agnitel_main_conf_t *amcf);
 void ngx_http_agnitel_jobs_exit(ngx_cycle_t *cycle);
 void ngx_http_agnitel_job_done(ngx_http_agnitel_job_t *job);
+const char *ngx_http_agnitel_job_name(ngx_uint_t i);
 
 ngx_int_t ngx_http_agnitel_reconcile(ngx_http_agnitel_job_t *job);
 ngx_int_t ngx_http_agnitel_purge(ngx_http_agnitel_job_t *job);
