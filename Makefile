@@ -108,6 +108,7 @@ bench: deps $(MODULE)
 	$(TEST_ENV) perl bench/list.pl
 	$(TEST_ENV) perl bench/import.pl
 	$(TEST_ENV) perl bench/buy.pl
+	$(TEST_ENV) perl bench/reconcile.pl
 
 clean:
 	rm -rf $(BUILD) t/servroot*
