@@ -239,6 +239,38 @@ $n->wait_for(sub { number('+15005550010') eq 'gone' },
              'reconciliation once the carrier is back', $patience);
 pass('once the carrier is back the number is settled');
 
+# --- an account with many pending numbers is read a page at a time
+
+# made while the carrier is down, so that one run finds them all
+$n->write_file('html/down', '', 0644);
+
+my @many = ('+15005550009', map { sprintf '+1212555%04d', $_ } 1 .. 54);
+
+for my $e164 (@many) {
+    ($status) = buy($lost, $e164);
+    $status == 502 or die "buy $e164: $status\n";
+}
+
+$n->wait_for(sub { jobs() =~ /"name":"reconcile"[^}]*"failures":(\d+)/
+                   && $1 == @many }, 'a run that finds them all', $patience);
+
+my $before = length $n->read_file('logs/carrier.log');
+unlink $n->prefix . '/html/down';
+
+$n->wait_for(sub { number('+12125550054') eq 'gone' },
+             'the many pending numbers to be settled', $patience);
+
+my $calls = substr $n->read_file('logs/carrier.log'), $before;
+like($calls, qr{^GET /2010-04-01/Accounts/$ACCOUNT/IncomingPhoneNumbers\.json\?PageSize=1000 \Q$basic\E$}m,
+     '55 pending numbers of one account: its list is read');
+unlike($calls, qr/PhoneNumber=/, 'instead of one call per number');
+is(number('+15005550009'), 'active', 'the number the account has is active');
+like(($n->api(1, GET => '/api/v1/phone-numbers/+15005550009'))[1],
+     qr/"telephony_id":"PN00000000000000000000000000000009"/,
+     'with its SID from the list');
+is(scalar(grep { number($_) eq 'gone' } @many[1 .. $#many]), 54,
+   'the 54 the account does not have are gone');
+
 if ($vg) {
     my ($status, $report) = $n->stop_valgrind;
     is($status, 0, 'valgrind: nginx exits cleanly, libcurl\'s handles freed');

@@ -179,6 +179,63 @@ ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
 }
 
 
+/*
+ * GET .../IncomingPhoneNumbers.json?PageSize=1000, the account's numbers a
+ * page at a time: "next" is the last page's next_page_uri, NULL for the
+ * first.  NGX_DECLINED: "next" is not a page of the same list.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_list(ngx_pool_t *pool, ngx_str_t *sid,
+    const char *next, ngx_http_agnitel_call_t *call)
+{
+    u_char     *q;
+    size_t      len;
+    ngx_str_t   first;
+
+    call->method = NGX_HTTP_GET;
+    ngx_str_null(&call->body);
+
+    if (ngx_http_agnitel_twilio_path(pool, &first, sid,
+                                     "/IncomingPhoneNumbers.json")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (next == NULL) {
+        call->path = first;
+        ngx_str_set(&call->args, "PageSize=1000");
+        return NGX_OK;
+    }
+
+    len = ngx_strlen(next);
+
+    if (len < 1 + first.len || next[0] != '/'
+        || ngx_strncmp(next + 1, first.data, first.len) != 0
+        || (len > 1 + first.len && next[1 + first.len] != '?'))
+    {
+        return NGX_DECLINED;
+    }
+
+    call->path = first;
+
+    q = (u_char *) next + 1 + first.len;
+    call->args.len = (len > 1 + first.len) ? len - 1 - first.len - 1 : 0;
+    call->args.data = ngx_pnalloc(pool, call->args.len + 1);
+
+    if (call->args.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (call->args.len) {
+        ngx_memcpy(call->args.data, q + 1, call->args.len);
+    }
+
+    return NGX_OK;
+}
+
+
 /* the entry for number in a page of incoming numbers, or NULL */
 
 json_t *

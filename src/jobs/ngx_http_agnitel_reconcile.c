@@ -9,6 +9,12 @@
  * active with the carrier's SID; if not, the pending record goes.  Either
  * way an Idempotency-Key of the purchase is settled with it.  When the
  * carrier cannot be asked, the number waits for the next run.
+ *
+ * One call per number, at most 50 at once, is right for the few numbers a
+ * failed purchase leaves.  An account with more pending numbers than that
+ * (a carrier outage during a buying spree) is read instead a page of 1000
+ * numbers at a time, for no more pages than the rounds of single calls it
+ * replaces; numbers on no page read by then are asked about one by one.
  */
 
 
@@ -34,6 +40,9 @@
 
 /* numbers looked at per run; more wait for the next */
 #define NGX_HTTP_AGNITEL_RECONCILE_MAX     10000
+
+/* numbers on a page of the account's list */
+#define NGX_HTTP_AGNITEL_RECONCILE_PAGE    1000
 
 
 /* what a settling write found and did */
@@ -62,13 +71,40 @@ typedef struct {
     const char                     *sid;
     json_t                         *caps;
     ngx_uint_t                      settled;
+
+    /* found on a page of its account's list */
+    unsigned                        listed:1;
 } ngx_http_agnitel_pending_t;
+
+
+/* an account's list read a page at a time, for its many pending numbers */
+typedef struct {
+    ngx_http_agnitel_fetch_t        fetch;
+    ngx_http_agnitel_reconcile_t   *run;
+    ngx_pool_t                     *pool;
+
+    /* the account's pending numbers, sorted by number */
+    ngx_http_agnitel_pending_t     *items;
+    ngx_uint_t                      n;
+
+    ngx_str_t                       account_sid;
+    ngx_str_t                       authorization;
+    ngx_uint_t                      pages;
+    ngx_uint_t                      max_pages;
+} ngx_http_agnitel_listing_t;
 
 
 struct ngx_http_agnitel_reconcile_s {
     ngx_http_agnitel_job_t         *job;
     ngx_array_t                     items;
-    ngx_uint_t                      next;
+
+    /* what is still to start: listings, then single calls */
+    ngx_array_t                     listings;   /* of listing_t */
+    ngx_array_t                     lookups;    /* of pending_t * */
+    ngx_uint_t                      next_listing;
+    ngx_uint_t                      next_lookup;
+
+    /* calls and writes under way */
     ngx_uint_t                      busy;
 };
 
@@ -77,8 +113,27 @@ static int ngx_http_agnitel_reconcile_collect(
     ngx_http_agnitel_reconcile_t *run, MDB_txn *txn);
 static ngx_int_t ngx_http_agnitel_reconcile_item(
     ngx_http_agnitel_reconcile_t *run, MDB_val *k, json_t *rec);
+static ngx_int_t ngx_http_agnitel_reconcile_plan(
+    ngx_http_agnitel_reconcile_t *run);
+static int ngx_cdecl ngx_http_agnitel_pending_cmp(const void *a,
+    const void *b);
+static ngx_uint_t ngx_http_agnitel_same_account(ngx_http_agnitel_pending_t *a,
+    ngx_http_agnitel_pending_t *b);
 static void ngx_http_agnitel_reconcile_more(
     ngx_http_agnitel_reconcile_t *run);
+static ngx_int_t ngx_http_agnitel_reconcile_account(
+    ngx_http_agnitel_reconcile_t *run, ngx_pool_t *pool,
+    ngx_http_agnitel_pending_t *item,
+    ngx_http_agnitel_twilio_account_t *account);
+static ngx_int_t ngx_http_agnitel_listing_start(
+    ngx_http_agnitel_listing_t *ls);
+static void ngx_http_agnitel_listing_page(ngx_http_agnitel_fetch_t *f);
+static void ngx_http_agnitel_listing_found(ngx_http_agnitel_listing_t *ls,
+    json_t *entry);
+static void ngx_http_agnitel_listing_end(ngx_http_agnitel_listing_t *ls,
+    ngx_uint_t last, const char *error);
+static void ngx_http_agnitel_reconcile_settle(
+    ngx_http_agnitel_pending_t *item);
 static ngx_int_t ngx_http_agnitel_reconcile_ask(
     ngx_http_agnitel_pending_t *item);
 static void ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f);
@@ -132,6 +187,10 @@ ngx_http_agnitel_reconcile(ngx_http_agnitel_job_t *job)
 
     if (rc != 0) {
         job->error = mdb_strerror(rc);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_agnitel_reconcile_plan(run) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -262,25 +321,141 @@ ngx_http_agnitel_reconcile_item(ngx_http_agnitel_reconcile_t *run,
 }
 
 
+/*
+ * Accounts with more pending numbers than the calls allowed at once are
+ * listed; the other numbers are asked about one by one.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_reconcile_plan(ngx_http_agnitel_reconcile_t *run)
+{
+    ngx_uint_t                    i, j, n;
+    ngx_pool_t                   *pool;
+    ngx_http_agnitel_listing_t   *ls;
+    ngx_http_agnitel_pending_t   *items, **lookup;
+
+    pool = run->job->pool;
+    items = run->items.elts;
+    n = run->items.nelts;
+
+    if (ngx_array_init(&run->listings, pool, 1,
+                       sizeof(ngx_http_agnitel_listing_t)) != NGX_OK
+        || ngx_array_init(&run->lookups, pool, n ? n : 1,
+                          sizeof(ngx_http_agnitel_pending_t *)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_qsort(items, n, sizeof(ngx_http_agnitel_pending_t),
+              ngx_http_agnitel_pending_cmp);
+
+    for (i = 0; i < n; i = j) {
+
+        for (j = i + 1;
+             j < n && ngx_http_agnitel_same_account(&items[i], &items[j]);
+             j++)
+        { /* void */ }
+
+        if (j - i > NGX_HTTP_AGNITEL_RECONCILE_CALLS) {
+            ls = ngx_array_push(&run->listings);
+            if (ls == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(ls, sizeof(ngx_http_agnitel_listing_t));
+            ls->run = run;
+            ls->items = &items[i];
+            ls->n = j - i;
+            ls->max_pages = (j - i) / NGX_HTTP_AGNITEL_RECONCILE_CALLS;
+            continue;
+        }
+
+        for ( /* void */ ; i < j; i++) {
+            lookup = ngx_array_push(&run->lookups);
+            if (lookup == NULL) {
+                return NGX_ERROR;
+            }
+
+            *lookup = &items[i];
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* by workspace, provider, then number: an account's numbers together */
+
+static int ngx_cdecl
+ngx_http_agnitel_pending_cmp(const void *a, const void *b)
+{
+    const ngx_http_agnitel_pending_t  *x = a, *y = b;
+
+    ngx_int_t  rc;
+
+    rc = ngx_memn2cmp(x->workspace.data, y->workspace.data,
+                      x->workspace.len, y->workspace.len);
+    if (rc) {
+        return rc;
+    }
+
+    rc = ngx_memn2cmp(x->provider_id.data, y->provider_id.data,
+                      x->provider_id.len, y->provider_id.len);
+    if (rc) {
+        return rc;
+    }
+
+    return ngx_memn2cmp(x->number.data, y->number.data, x->number.len,
+                        y->number.len);
+}
+
+
+static ngx_uint_t
+ngx_http_agnitel_same_account(ngx_http_agnitel_pending_t *a,
+    ngx_http_agnitel_pending_t *b)
+{
+    return a->workspace.len == b->workspace.len
+           && a->provider_id.len == b->provider_id.len
+           && ngx_memcmp(a->workspace.data, b->workspace.data,
+                         a->workspace.len) == 0
+           && ngx_memcmp(a->provider_id.data, b->provider_id.data,
+                         a->provider_id.len) == 0;
+}
+
+
 /* starts calls until as many as allowed are under way, or none are left */
 
 static void
 ngx_http_agnitel_reconcile_more(ngx_http_agnitel_reconcile_t *run)
 {
-    ngx_http_agnitel_pending_t  *items;
+    ngx_uint_t                    failed;
+    ngx_http_agnitel_listing_t   *listings;
+    ngx_http_agnitel_pending_t  **lookups;
 
-    items = run->items.elts;
+    listings = run->listings.elts;
 
     while (run->busy < NGX_HTTP_AGNITEL_RECONCILE_CALLS
-           && run->next < run->items.nelts
+           && run->next_listing < run->listings.nelts
            && !ngx_exiting)
     {
-        if (ngx_http_agnitel_reconcile_ask(&items[run->next++]) == NGX_OK) {
+        if (ngx_http_agnitel_listing_start(&listings[run->next_listing++])
+            == NGX_OK)
+        {
             run->busy++;
-
-        } else {
-            run->job->failures++;
         }
+    }
+
+    lookups = run->lookups.elts;
+
+    while (run->busy < NGX_HTTP_AGNITEL_RECONCILE_CALLS
+           && run->next_lookup < run->lookups.nelts
+           && !ngx_exiting)
+    {
+        failed = (ngx_http_agnitel_reconcile_ask(lookups[run->next_lookup++])
+                  != NGX_OK);
+
+        run->busy += !failed;
+        run->job->failures += failed;
     }
 
     if (run->busy == 0) {
@@ -289,30 +464,26 @@ ngx_http_agnitel_reconcile_more(ngx_http_agnitel_reconcile_t *run)
 }
 
 
-/* GET .../IncomingPhoneNumbers.json?PhoneNumber=N as the owning account */
+/* the credentials of the account that bought item, opened into pool */
 
 static ngx_int_t
-ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
+ngx_http_agnitel_reconcile_account(ngx_http_agnitel_reconcile_t *run,
+    ngx_pool_t *pool, ngx_http_agnitel_pending_t *item,
+    ngx_http_agnitel_twilio_account_t *account)
 {
-    int                                 rc;
-    json_t                             *prv;
-    MDB_txn                            *txn;
-    ngx_http_agnitel_job_t             *job;
-    ngx_http_agnitel_twilio_account_t   account;
+    int                      rc;
+    json_t                  *prv;
+    MDB_txn                 *txn;
+    ngx_http_agnitel_job_t  *job;
 
-    job = item->run->job;
-
-    item->pool = ngx_create_pool(4096, job->log);
-    if (item->pool == NULL) {
-        return NGX_ERROR;
-    }
+    job = run->job;
 
     txn = ngx_http_agnitel_store_read(job->amcf->store, job->log);
     if (txn == NULL) {
-        goto failed;
+        return NGX_ERROR;
     }
 
-    rc = ngx_http_agnitel_provider_get(item->pool, txn, job->amcf->store,
+    rc = ngx_http_agnitel_provider_get(pool, txn, job->amcf->store,
                                        &item->workspace, &item->provider_id,
                                        &prv);
 
@@ -325,12 +496,33 @@ ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
                       &item->number, &item->workspace, &item->provider_id,
                       mdb_strerror(rc));
         job->error = "a pending number's provider is gone";
-        goto failed;
+        return NGX_ERROR;
     }
 
-    if (ngx_http_agnitel_twilio_credentials(item->pool, job->log,
-                                            job->amcf->key, &item->workspace,
-                                            prv, &account)
+    return ngx_http_agnitel_twilio_credentials(pool, job->log,
+                                               job->amcf->key,
+                                               &item->workspace, prv,
+                                               account);
+}
+
+
+/* GET .../IncomingPhoneNumbers.json?PhoneNumber=N as the owning account */
+
+static ngx_int_t
+ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
+{
+    ngx_http_agnitel_job_t             *job;
+    ngx_http_agnitel_twilio_account_t   account;
+
+    job = item->run->job;
+
+    item->pool = ngx_create_pool(4096, job->log);
+    if (item->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_agnitel_reconcile_account(item->run, item->pool, item,
+                                           &account)
         != NGX_OK
         || ngx_http_agnitel_twilio_lookup(item->pool, &account.account_sid,
                                           &item->number, &item->fetch.call)
@@ -356,6 +548,260 @@ failed:
     item->pool = NULL;
 
     return NGX_ERROR;
+}
+
+
+/* the first page of an account's list */
+
+static ngx_int_t
+ngx_http_agnitel_listing_start(ngx_http_agnitel_listing_t *ls)
+{
+    ngx_http_agnitel_job_t             *job;
+    ngx_http_agnitel_twilio_account_t   account;
+
+    job = ls->run->job;
+
+    ls->pool = ngx_create_pool(4096, job->log);
+    if (ls->pool == NULL) {
+        goto failed;
+    }
+
+    if (ngx_http_agnitel_reconcile_account(ls->run, ls->pool, &ls->items[0],
+                                           &account)
+        != NGX_OK
+        || ngx_http_agnitel_twilio_list(ls->pool, &account.account_sid, NULL,
+                                        &ls->fetch.call)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    ls->account_sid = account.account_sid;
+    ls->fetch.call.authorization = account.authorization;
+    ls->fetch.pool = ls->pool;
+    ls->fetch.done = ngx_http_agnitel_listing_page;
+    ls->fetch.data = ls;
+
+    if (ngx_http_agnitel_curl_fetch(&ls->fetch) != NGX_OK) {
+        goto failed;
+    }
+
+    ls->pages = 1;
+
+    return NGX_OK;
+
+failed:
+
+    if (ls->pool) {
+        ngx_destroy_pool(ls->pool);
+        ls->pool = NULL;
+    }
+
+    job->failures += ls->n;
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_agnitel_listing_page(ngx_http_agnitel_fetch_t *f)
+{
+    ngx_http_agnitel_listing_t  *ls = f->data;
+
+    size_t                           i;
+    json_t                          *page, *entry;
+    ngx_int_t                        rc;
+    const char                      *next;
+    ngx_http_agnitel_carrier_err_t   err;
+
+    if (ngx_http_agnitel_twilio_outcome(ls->pool, &f->call,
+                                        NGX_HTTP_AGNITEL_TWILIO_LOOKUP,
+                                        &page, &err)
+        != NGX_OK)
+    {
+        ngx_http_agnitel_listing_end(ls, 0, err.message);
+        return;
+    }
+
+    if (page == NULL) {
+        ngx_http_agnitel_listing_end(ls, 0, "the carrier's answer is "
+                                            "malformed");
+        return;
+    }
+
+    json_array_foreach(json_object_get(page, "incoming_phone_numbers"),
+                       i, entry)
+    {
+        ngx_http_agnitel_listing_found(ls, entry);
+    }
+
+    next = ngx_http_agnitel_twilio_str(page, "next_page_uri");
+
+    if (next == NULL) {
+        ngx_http_agnitel_listing_end(ls, 1, NULL);
+        return;
+    }
+
+    if (ls->pages == ls->max_pages) {
+        ngx_http_agnitel_listing_end(ls, 0, NULL);
+        return;
+    }
+
+    rc = ngx_http_agnitel_twilio_list(ls->pool, &ls->account_sid, next,
+                                      &f->call);
+
+    if (rc != NGX_OK || ngx_http_agnitel_curl_fetch(f) != NGX_OK) {
+        ngx_http_agnitel_listing_end(ls, 0, rc == NGX_DECLINED
+                                            ? "the carrier's next page is "
+                                              "not of the same list"
+                                            : "the next page could not be "
+                                              "asked for");
+        return;
+    }
+
+    ls->pages++;
+}
+
+
+/* an entry of the account's list: is it one of the pending numbers? */
+
+static void
+ngx_http_agnitel_listing_found(ngx_http_agnitel_listing_t *ls, json_t *entry)
+{
+    size_t                       len;
+    u_char                      *sid;
+    const char                  *number, *s;
+    ngx_uint_t                   lo, hi, mid;
+    ngx_int_t                    rc;
+    ngx_http_agnitel_pending_t  *item;
+
+    number = ngx_http_agnitel_twilio_str(entry, "phone_number");
+    s = ngx_http_agnitel_twilio_str(entry, "sid");
+
+    if (number == NULL || s == NULL || ngx_strncmp(s, "PN", 2) != 0) {
+        return;
+    }
+
+    len = ngx_strlen(number);
+    lo = 0;
+    hi = ls->n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        item = &ls->items[mid];
+
+        rc = ngx_memn2cmp(item->number.data, (u_char *) number,
+                          item->number.len, len);
+
+        if (rc == 0) {
+            break;
+        }
+
+        if (rc < 0) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    if (lo >= hi || item->listed) {
+        return;
+    }
+
+    /* what the settling write needs, in the item's own pool */
+
+    item->pool = ngx_create_pool(1024, ls->run->job->log);
+    if (item->pool == NULL) {
+        return;
+    }
+
+    sid = ngx_pnalloc(item->pool, ngx_strlen(s) + 1);
+    if (sid == NULL) {
+        ngx_destroy_pool(item->pool);
+        item->pool = NULL;
+        return;
+    }
+
+    ngx_cpystrn(sid, (u_char *) s, ngx_strlen(s) + 1);
+
+    item->sid = (const char *) sid;
+    item->caps = json_object_get(entry, "capabilities");
+
+    if (item->caps) {
+        json_incref(item->caps);
+
+        if (ngx_http_agnitel_json_own(item->pool, item->caps) != NGX_OK) {
+            item->caps = NULL;
+        }
+    }
+
+    item->listed = 1;
+
+    ngx_http_agnitel_reconcile_settle(item);
+}
+
+
+/*
+ * The list is read: after its last page, the numbers not on it were never
+ * bought; after the last page allowed, they are asked about one by one.
+ * An error leaves them pending for the next run.
+ */
+
+static void
+ngx_http_agnitel_listing_end(ngx_http_agnitel_listing_t *ls, ngx_uint_t last,
+    const char *error)
+{
+    ngx_uint_t                     i;
+    ngx_http_agnitel_pending_t    *item, **lookup;
+    ngx_http_agnitel_reconcile_t  *run;
+
+    run = ls->run;
+
+    for (i = 0; i < ls->n; i++) {
+        item = &ls->items[i];
+
+        if (item->listed) {
+            continue;
+        }
+
+        if (error) {
+            run->job->failures++;
+            continue;
+        }
+
+        if (!last) {
+            lookup = ngx_array_push(&run->lookups);
+            if (lookup) {
+                *lookup = item;
+            }
+
+            continue;
+        }
+
+        item->pool = ngx_create_pool(1024, run->job->log);
+        if (item->pool == NULL) {
+            run->job->failures++;
+            continue;
+        }
+
+        ngx_http_agnitel_reconcile_settle(item);
+    }
+
+    if (error) {
+        ngx_log_error(NGX_LOG_WARN, run->job->log, 0,
+                      "agnitel_jobs: reconcile: the numbers of account %V "
+                      "could not be listed (%s): they stay pending",
+                      &ls->account_sid, error);
+        run->job->error = error;
+    }
+
+    ngx_destroy_pool(ls->pool);
+    ls->pool = NULL;
+
+    run->busy--;
+
+    ngx_http_agnitel_reconcile_more(run);
 }
 
 
@@ -404,9 +850,24 @@ ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f)
         }
     }
 
+    /* the call is over; its write takes its place among those under way */
+
+    item->run->busy--;
+
+    ngx_http_agnitel_reconcile_settle(item);
+}
+
+
+/* active with item->sid, or removed without; item->pool is the write's */
+
+static void
+ngx_http_agnitel_reconcile_settle(ngx_http_agnitel_pending_t *item)
+{
     item->w.apply = ngx_http_agnitel_settle_apply;
     item->w.data = item;
     item->w.committed = ngx_http_agnitel_settle_committed;
+
+    item->run->busy++;
 
     ngx_http_agnitel_commit_post(item->run->job->amcf->store, &item->w);
 }
@@ -558,12 +1019,23 @@ ngx_http_agnitel_reconcile_cleanup(void *data)
     ngx_uint_t                   i;
     ngx_http_agnitel_pending_t  *items;
 
+    ngx_http_agnitel_listing_t  *listings;
+
     items = run->items.elts;
 
     for (i = 0; i < run->items.nelts; i++) {
         if (items[i].pool) {
             ngx_destroy_pool(items[i].pool);
             items[i].pool = NULL;
+        }
+    }
+
+    listings = run->listings.elts;
+
+    for (i = 0; i < run->listings.nelts; i++) {
+        if (listings[i].pool) {
+            ngx_destroy_pool(listings[i].pool);
+            listings[i].pool = NULL;
         }
     }
 }
