@@ -65,6 +65,8 @@ run: deps $(MODULE)
 	mkdir -p var/logs var/store
 	@test -f var/secret.key || \
 	    (umask 077 && head -c 32 /dev/urandom > var/secret.key)
+	@test -f var/sandbox.token || \
+	    (umask 077 && echo sandbox-auth-token > var/sandbox.token)
 	@echo
 	@echo "agnitel on http://127.0.0.1:8080 (Ctrl-C stops it). Try:"
 	@echo "  curl -s -XPOST localhost:8080/admin/v1/workspaces \\"

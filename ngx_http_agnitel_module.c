@@ -21,6 +21,7 @@
 #include "ngx_http_agnitel_rate.h"
 #include "ngx_http_agnitel_routes.h"
 #include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
 #include "ngx_http_agnitel_upstream.h"
 
 
@@ -41,6 +42,10 @@ static char *ngx_http_agnitel_jobs_directive(ngx_conf_t *cf,
 static char *ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_ca_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agnitel_billing(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -115,6 +120,20 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
     { ngx_string("agnitel_ca_file"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_agnitel_ca_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_twilio_managed"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      ngx_http_agnitel_managed,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_billing"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_ANY,
+      ngx_http_agnitel_billing,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -196,6 +215,12 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->reconcile_after = 0;
      *     amcf->jobs_timeout = 0;
      *     amcf->twilio_url = { 0, NULL };
+     *     amcf->managed_sid = { 0, NULL };
+     *     amcf->managed_authorization = { 0, NULL };
+     *     amcf->terms_version = { 0, NULL };
+     *     amcf->billing_cycle = 0;
+     *     amcf->billing_renewal = 0;
+     *     amcf->billing_window = 0;
      *     amcf->ca_file = { 0, NULL };
      *     amcf->handlers = 0;
      *     amcf->store = NULL;
@@ -240,6 +265,18 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (amcf->twilio_url.len == 0) {
         ngx_str_set(&amcf->twilio_url, "https://api.twilio.com");
+    }
+
+    if (amcf->terms_version.len == 0) {
+        ngx_str_set(&amcf->terms_version, "1");
+    }
+
+    /* the seed's periods: 28-day cycles and renewals, a 48-hour window */
+
+    if (amcf->billing_cycle == 0) {
+        amcf->billing_cycle = 28 * 86400;
+        amcf->billing_renewal = 28 * 86400;
+        amcf->billing_window = 48 * 3600;
     }
 
     if (amcf->jobs_interval && amcf->store_path.len == 0) {
@@ -465,6 +502,168 @@ invalid:
                        "invalid parameter \"%V\": interval=, "
                        "reconcile_after= or timeout=", &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * agnitel_twilio_managed account_sid=AC... auth_token_file=PATH
+ *     [terms_version=V];
+ */
+
+static char *
+ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    u_char       buf[130];
+    size_t       len;
+    ngx_str_t   *value, sid, file, token;
+    ngx_uint_t   i;
+
+    if (amcf->managed_sid.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ngx_str_null(&sid);
+    ngx_str_null(&file);
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "account_sid=", 12) == 0) {
+            sid.data = value[i].data + 12;
+            sid.len = value[i].len - 12;
+
+        } else if (ngx_strncmp(value[i].data, "auth_token_file=", 16) == 0) {
+            file.data = value[i].data + 16;
+            file.len = value[i].len - 16;
+
+        } else if (ngx_strncmp(value[i].data, "terms_version=", 14) == 0
+                   && value[i].len > 14 && value[i].len <= 14 + 64)
+        {
+            amcf->terms_version.data = value[i].data + 14;
+            amcf->terms_version.len = value[i].len - 14;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": account_sid=, "
+                               "auth_token_file= or terms_version= (1 to 64 "
+                               "characters)", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_agnitel_twilio_sid_valid(&sid, "AC") != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid account_sid \"%V\": AC and 32 hex "
+                           "characters", &sid);
+        return NGX_CONF_ERROR;
+    }
+
+    if (file.len == 0) {
+        return "needs auth_token_file=";
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &file, 0) != NGX_OK
+        || ngx_http_agnitel_secret_file(cf, "auth_token_file", &file, buf,
+                                        sizeof(buf), &len)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'
+                   || buf[len - 1] == ' '))
+    {
+        len--;
+    }
+
+    if (len == 0 || len > 128) {
+        ngx_explicit_memzero(buf, sizeof(buf));
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "auth_token_file \"%V\" must hold the auth "
+                           "token, 1 to 128 characters", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    token.data = buf;
+    token.len = len;
+
+    amcf->managed_sid = sid;
+
+    /* kept only as the Authorization value the platform's calls carry */
+
+    if (ngx_http_agnitel_twilio_basic(cf->pool, &sid, &token,
+                                      &amcf->managed_authorization)
+        != NGX_OK)
+    {
+        ngx_explicit_memzero(buf, sizeof(buf));
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_CONF_OK;
+}
+
+
+/* agnitel_billing [cycle=28d] [renewal=28d] [window=48h]; */
+
+static char *
+ngx_http_agnitel_billing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    time_t       t, *field;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (amcf->billing_cycle) {
+        return "is duplicate";
+    }
+
+    amcf->billing_cycle = 28 * 86400;
+    amcf->billing_renewal = 28 * 86400;
+    amcf->billing_window = 48 * 3600;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "cycle=", 6) == 0) {
+            field = &amcf->billing_cycle;
+            s.data = value[i].data + 6;
+
+        } else if (ngx_strncmp(value[i].data, "renewal=", 8) == 0) {
+            field = &amcf->billing_renewal;
+            s.data = value[i].data + 8;
+
+        } else if (ngx_strncmp(value[i].data, "window=", 7) == 0) {
+            field = &amcf->billing_window;
+            s.data = value[i].data + 7;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": cycle=, renewal= "
+                               "or window=", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.len = value[i].data + value[i].len - s.data;
+
+        t = ngx_parse_time(&s, 1);
+
+        if (t == (time_t) NGX_ERROR || t < 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid period \"%V\": a time of at least "
+                               "1s, such as 28d or 48h", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *field = t;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

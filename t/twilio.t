@@ -78,7 +78,7 @@ f00dface
 
 
 
-=== TEST 2: wrong credentials are 422 provider_auth_failed and store nothing
+=== TEST 2: wrong credentials are 422 provider_auth_failed and store nothing; managed without agnitel_twilio_managed is 409
 --- http_config eval: ::twilio_config($::ACCOUNT)
 --- request eval
 [
@@ -92,13 +92,13 @@ f00dface
     . qq({"mode":"own","friendly_name":"Main","account_sid":"AC12","auth_token":"x"}),
 ]
 --- error_code eval
-[201, 422, 200, 400, 400]
+[201, 422, 200, 409, 400]
 --- response_body_like eval
 [
     '"success":true',
     '^\{"success":false,"message":"the carrier refused the credentials","error":\{"code":"provider_auth_failed"\}\}$',
     '"data":\[\]',
-    '"field":"mode"',
+    '"code":"provider_not_configured","field":"mode"',
     '"field":"account_sid"',
 ]
 

@@ -410,13 +410,23 @@ ngx_http_agnitel_number_taken(ngx_http_request_t *r)
 /*
  * A pending number the carrier has bought becomes active with its SID, at
  * the end of a purchase or when reconciliation finds it; encoded into val.
+ * A managed one renews "renewal" seconds later.
  * No request here: reconciliation calls it from a commit thread.
  */
 
 ngx_int_t
 ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
-    const char *sid, json_t *caps, MDB_val *val)
+    const char *sid, json_t *caps, time_t renewal, MDB_val *val)
 {
+    /* a managed number is paid for a renewal period from now */
+
+    if (json_object_get(rec, "auto_renew")
+        && json_object_set_new(rec, "renews_at",
+                               json_integer(ngx_time() + renewal)) != 0)
+    {
+        return NGX_ERROR;
+    }
+
     if (json_object_set_new(rec, "status", json_string("active")) != 0
         || json_object_set_new(rec, "telephony_id", json_string(sid)) != 0
         || json_object_set_new(rec, "purchased_at", json_integer(ngx_time()))

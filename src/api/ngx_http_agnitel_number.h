@@ -29,7 +29,7 @@ ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
 ngx_http_agnitel_json_t *ngx_http_agnitel_view_envelope(ngx_pool_t *pool,
     const char *message, MDB_val *val);
 ngx_int_t ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
-    const char *sid, json_t *caps, MDB_val *val);
+    const char *sid, json_t *caps, time_t renewal, MDB_val *val);
 ngx_int_t ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri);
 
 ngx_int_t ngx_http_agnitel_number_taken(ngx_http_request_t *r);

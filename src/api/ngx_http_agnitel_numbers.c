@@ -18,8 +18,6 @@
 #include "ngx_http_agnitel_store.h"
 
 
-#define NGX_HTTP_AGNITEL_LIST_LIMIT      50
-#define NGX_HTTP_AGNITEL_LIST_MAX        200
 
 /* a generous size for one rendered number */
 #define NGX_HTTP_AGNITEL_VIEW_SIZE       768
@@ -58,8 +56,6 @@ static ngx_uint_t ngx_http_agnitel_list_take(ngx_http_agnitel_list_t *l,
     ngx_http_agnitel_record_hdr_t *hdr);
 static int ngx_http_agnitel_list_add(ngx_http_agnitel_list_t *l,
     MDB_val *val);
-static ngx_int_t ngx_http_agnitel_uint_arg(ngx_http_request_t *r,
-    const char *name, ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n);
 static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
     json_t *body, ngx_str_t *number, u_char *iso);
 
@@ -527,7 +523,6 @@ static const char *
 ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f,
     const char **field)
 {
-    ngx_int_t  rc;
     ngx_str_t  v;
 
     ngx_memzero(f, sizeof(ngx_http_agnitel_filter_t));
@@ -576,26 +571,7 @@ ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f,
         f->iso[1] = ngx_toupper(v.data[1]);
     }
 
-    rc = ngx_http_agnitel_uint_arg(r, "limit", 1, NGX_HTTP_AGNITEL_LIST_MAX,
-                                   &f->limit);
-
-    if (rc == NGX_DECLINED) {
-        f->limit = NGX_HTTP_AGNITEL_LIST_LIMIT;
-
-    } else if (rc != NGX_OK) {
-        *field = "limit";
-        return "limit must be an integer from 1 to 200";
-    }
-
-    rc = ngx_http_agnitel_uint_arg(r, "offset", 0, NGX_MAX_INT32_VALUE,
-                                   &f->offset);
-
-    if (rc != NGX_OK && rc != NGX_DECLINED) {
-        *field = "offset";
-        return "offset must be an integer of 0 or more";
-    }
-
-    return NULL;
+    return ngx_http_agnitel_page(r, &f->limit, &f->offset, field);
 }
 
 
@@ -627,31 +603,6 @@ ngx_http_agnitel_filter_match(ngx_http_agnitel_filter_t *f,
     }
 
     return 1;
-}
-
-
-/* NGX_OK, NGX_DECLINED when absent, NGX_ERROR when not in [min, max] */
-
-static ngx_int_t
-ngx_http_agnitel_uint_arg(ngx_http_request_t *r, const char *name,
-    ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n)
-{
-    ngx_int_t  v;
-    ngx_str_t  s;
-
-    if (ngx_http_agnitel_arg(r, name, &s) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    v = ngx_atoi(s.data, s.len);
-
-    if (v == NGX_ERROR || (ngx_uint_t) v < min || (ngx_uint_t) v > max) {
-        return NGX_ERROR;
-    }
-
-    *n = v;
-
-    return NGX_OK;
 }
 
 

@@ -23,13 +23,43 @@
 
 #define NGX_HTTP_AGNITEL_PRV_ID_LEN  (sizeof("prv_") - 1 + 16)
 
+/* what the removal of a locked managed provider returns: no LMDB code */
+#define NGX_HTTP_AGNITEL_LOCKED      (MDB_KEYEXIST + 1002)
+
+
+/* the seed's summary of the managed telephony terms */
+static const char  *ngx_http_agnitel_terms_clauses[] = {
+    "Service Selection: The Managed Twilio selection is permanent and cannot "
+    "be changed without administrative approval.",
+    "Credit-Based Subscription: Services operate on prepaid credits. Unused "
+    "credits expire at the end of each billing cycle.",
+    "Phone Number Renewal: Phone numbers must be renewed every 28 days. "
+    "Failure to renew within the 48-hour window will result in permanent "
+    "number release.",
+    "Strict No Refund Policy: All purchases are final. No refunds are issued "
+    "for unused credits, missed renewals, service interruptions, or account "
+    "termination.",
+    NULL
+};
+
+
+/* an operator unlocking a workspace's managed provider */
+typedef struct {
+    ngx_http_request_t             *request;
+    ngx_http_agnitel_store_t       *store;
+    ngx_str_t                       workspace;
+    json_t                         *prv;
+} ngx_http_agnitel_unlock_t;
+
 
 /* a Twilio account being connected: checked at Twilio, then written */
 typedef struct {
     ngx_http_agnitel_call_t         call;
+    ngx_str_t                       workspace;
     ngx_str_t                       name;
     ngx_str_t                       sid;
     ngx_str_t                       token;
+    unsigned                        managed:1;
 
     ngx_http_request_t             *request;
     ngx_http_agnitel_store_t       *store;
@@ -60,7 +90,14 @@ static ngx_int_t ngx_http_agnitel_removal_written(ngx_http_request_t *r,
     void *data, int rc);
 static ngx_int_t ngx_http_agnitel_provider_not_found(ngx_http_request_t *r);
 static int ngx_http_agnitel_provider_find(ngx_http_request_t *r,
-    MDB_txn *txn, json_t **prv);
+    MDB_txn *txn, ngx_str_t *ws, json_t **prv);
+static ngx_int_t ngx_http_agnitel_providers_managed(ngx_http_request_t *r,
+    json_t *body, ngx_http_agnitel_connect_t *cn);
+static ngx_int_t ngx_http_agnitel_connect_record(ngx_http_request_t *r,
+    ngx_http_agnitel_connect_t *cn, ngx_str_t *pid, ngx_str_t *sealed);
+static int ngx_http_agnitel_unlock_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_unlock_written(ngx_http_request_t *r,
+    void *data, int rc);
 static void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j,
     json_t *prv);
 static ngx_int_t ngx_http_agnitel_provider_exists(ngx_http_request_t *r);
@@ -157,6 +194,7 @@ ngx_http_agnitel_providers_twilio(ngx_http_request_t *r, json_t *body)
 {
     ngx_str_t                    mode;
     const char                  *msg;
+    ngx_http_agnitel_ctx_t      *ctx;
     ngx_http_agnitel_connect_t  *cn;
 
     cn = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_connect_t));
@@ -164,18 +202,28 @@ ngx_http_agnitel_providers_twilio(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    cn->workspace = ctx->workspace;
+
     msg = ngx_http_agnitel_text(r->pool, body, "mode", 16, 1, &mode);
 
-    if (msg || mode.len != 3 || ngx_strncmp(mode.data, "own", 3) != 0) {
+    if (msg || !((mode.len == 3 && ngx_strncmp(mode.data, "own", 3) == 0)
+                 || (mode.len == 7
+                     && ngx_strncmp(mode.data, "managed", 7) == 0)))
+    {
         return ngx_http_agnitel_invalid(r, "mode",
-                                        "mode must be \"own\": managed "
-                                        "accounts are not available yet");
+                                        "mode must be \"own\" or "
+                                        "\"managed\"");
     }
 
     msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1,
                                 &cn->name);
     if (msg) {
         return ngx_http_agnitel_invalid(r, "friendly_name", msg);
+    }
+
+    if (mode.len == 7) {
+        return ngx_http_agnitel_providers_managed(r, body, cn);
     }
 
     msg = ngx_http_agnitel_text(r->pool, body, "account_sid", 34, 1,
@@ -215,6 +263,79 @@ ngx_http_agnitel_providers_twilio(ngx_http_request_t *r, json_t *body)
 }
 
 
+/*
+ * Connecting a managed account: the terms must be accepted, in their
+ * current version; then the platform's account creates the workspace's
+ * subaccount (POST /Accounts.json), whose credentials are kept.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_providers_managed(ngx_http_request_t *r, json_t *body,
+    ngx_http_agnitel_connect_t *cn)
+{
+    ngx_str_t                      version, name;
+    const char                    *msg;
+    ngx_http_agnitel_param_t       form;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (amcf->managed_sid.len == 0) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
+                                      "provider_not_configured", "mode",
+                                      "managed Twilio accounts are not "
+                                      "offered here");
+    }
+
+    msg = ngx_http_agnitel_text(r->pool, body, "terms_version", 64, 0,
+                                &version);
+
+    if (!json_is_true(json_object_get(body, "accept_terms"))
+        || msg || version.len != amcf->terms_version.len
+        || ngx_strncmp(version.data, amcf->terms_version.data,
+                       version.len) != 0)
+    {
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                      "terms_not_accepted", "accept_terms",
+                                      "accept_terms must be true, with "
+                                      "terms_version the current version "
+                                      "(GET /api/v1/telephony/terms)");
+    }
+
+    if (ngx_http_agnitel_provider_exists(r) != NGX_DECLINED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_exists",
+                                      NULL, "the workspace has a Twilio "
+                                      "provider already");
+    }
+
+    name.len = sizeof("agnitel ") - 1 + cn->workspace.len;
+    name.data = ngx_pnalloc(r->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(name.data, "agnitel %V", &cn->workspace);
+
+    form.key = "FriendlyName";
+    form.value = name;
+
+    cn->managed = 1;
+    cn->call.method = NGX_HTTP_POST;
+    ngx_str_set(&cn->call.path, "2010-04-01/Accounts.json");
+    cn->call.authorization = amcf->managed_authorization;
+    cn->call.resume = ngx_http_agnitel_connect_done;
+    cn->call.data = cn;
+
+    if (ngx_http_agnitel_twilio_encode(r->pool, &form, 1, &cn->call.body)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_call(r, &cn->call);
+}
+
+
 static ngx_int_t
 ngx_http_agnitel_connect_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call)
@@ -222,15 +343,15 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
     ngx_http_agnitel_connect_t  *cn = call->data;
 
     u_char                          id[NGX_HTTP_AGNITEL_PRV_ID_LEN];
-    json_t                         *acct, *prv;
-    ngx_str_t                       sealed, aad, pid;
-    const char                     *sid;
-    ngx_http_agnitel_ctx_t         *ctx;
+    json_t                         *acct;
+    ngx_str_t                       sealed, aad, pid, sid;
     ngx_http_agnitel_carrier_err_t  err;
     ngx_http_agnitel_main_conf_t   *amcf;
 
     if (ngx_http_agnitel_twilio_outcome(r->pool, call,
-                                        NGX_HTTP_AGNITEL_TWILIO_CONNECT,
+                                        cn->managed
+                                        ? NGX_HTTP_AGNITEL_TWILIO_SUBACCOUNT
+                                        : NGX_HTTP_AGNITEL_TWILIO_CONNECT,
                                         &acct, &err)
         != NGX_OK)
     {
@@ -238,10 +359,29 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
                                       err.message);
     }
 
-    sid = ngx_http_agnitel_twilio_str(acct, "sid");
+    sid.data = (u_char *) ngx_http_agnitel_twilio_str(acct, "sid");
+    sid.len = sid.data ? ngx_strlen(sid.data) : 0;
 
-    if (sid == NULL || ngx_strlen(sid) != cn->sid.len
-        || ngx_strncmp(sid, cn->sid.data, cn->sid.len) != 0)
+    if (cn->managed) {
+
+        /* the new subaccount: its credentials are the provider's */
+
+        cn->sid = sid;
+        cn->token.data = (u_char *) ngx_http_agnitel_twilio_str(acct,
+                                                                "auth_token");
+        cn->token.len = cn->token.data ? ngx_strlen(cn->token.data) : 0;
+
+        if (ngx_http_agnitel_twilio_sid_valid(&sid, "AC") != NGX_OK
+            || cn->token.len == 0)
+        {
+            return ngx_http_agnitel_error(r, NGX_HTTP_BAD_GATEWAY,
+                                          "upstream_error", NULL,
+                                          "the carrier's answer is "
+                                          "malformed");
+        }
+
+    } else if (sid.len != cn->sid.len
+               || ngx_strncmp(sid.data, cn->sid.data, sid.len) != 0)
     {
         return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_UNPROCESSABLE,
                                       "provider_auth_failed", NULL,
@@ -249,7 +389,6 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
                                       "account");
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     if (ngx_http_agnitel_make_id(id, "prv_") != NGX_OK) {
@@ -262,39 +401,80 @@ ngx_http_agnitel_connect_done(ngx_http_request_t *r,
     /* the provider's key in the store is what its sealed token is bound to */
 
     aad.data = cn->key;
-    aad.len = ngx_http_agnitel_store_key(cn->key, &ctx->workspace, &pid);
+    aad.len = ngx_http_agnitel_store_key(cn->key, &cn->workspace, &pid);
 
     if (ngx_http_agnitel_seal(r->pool, amcf->key, &aad, &cn->token, &sealed)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_agnitel_connect_record(r, cn, &pid, &sealed) != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    prv = json_pack("{s:s%,s:s,s:s%,s:s%,s:s%,s:s,s:I}",
-                    "id", id, sizeof(id),
-                    "type", "twilio_own",
-                    "friendly_name", cn->name.data, cn->name.len,
-                    "account_sid", cn->sid.data, cn->sid.len,
-                    "auth_token", sealed.data, sealed.len,
-                    "status", "active",
-                    "created_at", (json_int_t) ngx_time());
-
-    if (ngx_http_agnitel_json_own(r->pool, prv) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_agnitel_json_dump(r->pool, prv, &cn->v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     cn->request = r;
     cn->store = amcf->store;
-    cn->prv = prv;
     cn->k.mv_data = cn->key;
     cn->k.mv_size = aad.len;
 
     return ngx_http_agnitel_write(r, ngx_http_agnitel_connect_apply,
                                   ngx_http_agnitel_connect_written, cn);
+}
+
+
+/*
+ * The provider record in cn->prv and cn->v.  A managed one keeps who
+ * accepted which terms, when and from where, and its billing cycle.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_connect_record(ngx_http_request_t *r,
+    ngx_http_agnitel_connect_t *cn, ngx_str_t *pid, ngx_str_t *sealed)
+{
+    json_t                        *prv;
+    time_t                         now;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    now = ngx_time();
+
+    prv = json_pack("{s:s%,s:s,s:s%,s:s%,s:s%,s:s,s:I}",
+                    "id", pid->data, pid->len,
+                    "type", cn->managed ? "twilio_managed" : "twilio_own",
+                    "friendly_name", cn->name.data, cn->name.len,
+                    "account_sid", cn->sid.data, cn->sid.len,
+                    "auth_token", sealed->data, sealed->len,
+                    "status", "active",
+                    "created_at", (json_int_t) now);
+
+    if (ngx_http_agnitel_json_own(r->pool, prv) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (cn->managed
+        && (json_object_set_new(prv, "terms",
+                json_pack("{s:s%,s:I,s:s%,s:s%}",
+                          "version", amcf->terms_version.data,
+                          amcf->terms_version.len,
+                          "accepted_at", (json_int_t) now,
+                          "api_key_id", ctx->key_id,
+                          (size_t) NGX_HTTP_AGNITEL_KEY_ID_LEN,
+                          "client_address",
+                          r->connection->addr_text.data,
+                          r->connection->addr_text.len)) != 0
+            || json_object_set_new(prv, "cycle_start",
+                                   json_integer(now)) != 0
+            || json_object_set_new(prv, "cycle_end",
+                                   json_integer(now + amcf->billing_cycle))
+               != 0))
+    {
+        return NGX_ERROR;
+    }
+
+    cn->prv = prv;
+
+    return ngx_http_agnitel_json_dump(r->pool, prv, &cn->v);
 }
 
 
@@ -307,7 +487,8 @@ ngx_http_agnitel_connect_apply(MDB_txn *txn, void *data)
 
     /* another request may have connected one while this one was checked */
 
-    rc = ngx_http_agnitel_provider_find(cn->request, txn, NULL);
+    rc = ngx_http_agnitel_provider_find(cn->request, txn, &cn->workspace,
+                                         NULL);
 
     if (rc == 0) {
         return MDB_KEYEXIST;
@@ -393,13 +574,26 @@ ngx_http_agnitel_removal_apply(MDB_txn *txn, void *data)
 {
     ngx_http_agnitel_removal_t  *rm = data;
 
-    int      rc;
-    MDB_val  v;
+    int          rc;
+    json_t      *prv;
+    MDB_val      v;
+    ngx_uint_t   locked;
 
     rc = mdb_get(txn, rm->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &rm->k,
                  &v);
     if (rc != 0) {
         return rc;
+    }
+
+    /* the managed choice is permanent, unless an operator unlocked it */
+
+    prv = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+    locked = json_object_get(prv, "terms")
+             && !json_is_true(json_object_get(prv, "unlocked"));
+    json_decref(prv);
+
+    if (locked) {
+        return NGX_HTTP_AGNITEL_LOCKED;
     }
 
     rc = ngx_http_agnitel_provider_unused(txn, rm->store, &rm->workspace);
@@ -427,6 +621,13 @@ ngx_http_agnitel_removal_written(ngx_http_request_t *r, void *data, int rc)
         return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_in_use",
                                       NULL, "release the provider's numbers "
                                       "first");
+    }
+
+    if (rc == NGX_HTTP_AGNITEL_LOCKED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_locked",
+                                      NULL, "the managed Twilio selection is "
+                                      "permanent: an operator must unlock "
+                                      "it first");
     }
 
     if (rc != 0) {
@@ -521,7 +722,7 @@ ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_agnitel_provider_find(r, txn, &prv);
+    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, &prv);
 
     ngx_http_agnitel_store_read_done(amcf->store);
 
@@ -552,6 +753,7 @@ ngx_http_agnitel_twilio_credentials(ngx_pool_t *pool, ngx_log_t *log,
     u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     ngx_str_t  sealed, token, aad;
 
+    account->managed = (json_object_get(prv, "terms") != NULL);
     account->id.data = (u_char *) ngx_http_agnitel_twilio_str(prv, "id");
     account->account_sid.data =
                 (u_char *) ngx_http_agnitel_twilio_str(prv, "account_sid");
@@ -622,7 +824,7 @@ ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
 
 static int
 ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
-    json_t **prv)
+    ngx_str_t *ws, json_t **prv)
 {
     int                            rc;
     u_char                         prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
@@ -631,10 +833,8 @@ ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
     MDB_val                        k, v;
     MDB_cursor                    *cur;
     const char                    *type;
-    ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_main_conf_t  *amcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     rc = mdb_cursor_open(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
@@ -643,7 +843,7 @@ ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
         return rc;
     }
 
-    len = ngx_http_agnitel_store_key(prefix, &ctx->workspace, NULL);
+    len = ngx_http_agnitel_store_key(prefix, ws, NULL);
 
     k.mv_data = prefix;
     k.mv_size = len;
@@ -688,8 +888,10 @@ ngx_http_agnitel_provider_exists(ngx_http_request_t *r)
 {
     int                            rc;
     MDB_txn                       *txn;
+    ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_main_conf_t  *amcf;
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
     txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
@@ -697,7 +899,7 @@ ngx_http_agnitel_provider_exists(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    rc = ngx_http_agnitel_provider_find(r, txn, NULL);
+    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, NULL);
 
     ngx_http_agnitel_store_read_done(amcf->store);
 
@@ -711,6 +913,7 @@ ngx_http_agnitel_provider_exists(ngx_http_request_t *r)
 static void
 ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
 {
+    json_t       *terms;
     const char  **key;
 
     static const char  *keys[] = {
@@ -726,5 +929,192 @@ ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
     ngx_http_agnitel_json_key(j, "created_at");
     ngx_http_agnitel_json_time(j, json_integer_value(json_object_get(prv,
                                                           "created_at")));
+
+    terms = json_object_get(prv, "terms");
+
+    if (terms) {
+        ngx_http_agnitel_json_key(j, "locked");
+        ngx_http_agnitel_json_bool(j,
+                           !json_is_true(json_object_get(prv, "unlocked")));
+        ngx_http_agnitel_json_key(j, "terms");
+        ngx_http_agnitel_json_lit(j, "{");
+        ngx_http_agnitel_json_member(j, "version",
+                                     json_object_get(terms, "version"));
+        ngx_http_agnitel_json_key(j, "accepted_at");
+        ngx_http_agnitel_json_time(j, json_integer_value(
+                                   json_object_get(terms, "accepted_at")));
+        ngx_http_agnitel_json_member(j, "api_key_id",
+                                     json_object_get(terms, "api_key_id"));
+        ngx_http_agnitel_json_member(j, "client_address",
+                                     json_object_get(terms,
+                                                     "client_address"));
+        ngx_http_agnitel_json_lit(j, "}");
+    }
+
     ngx_http_agnitel_json_lit(j, "}");
+}
+
+
+/* GET /api/v1/telephony/terms */
+
+ngx_int_t
+ngx_http_agnitel_providers_terms(ngx_http_request_t *r, json_t *body)
+{
+    const char                    **clause;
+    ngx_http_agnitel_json_t        *j;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    j = ngx_http_agnitel_reply(r, 1024, "Telephony terms");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "version");
+    ngx_http_agnitel_json_str(j, amcf->terms_version.data,
+                              amcf->terms_version.len);
+    ngx_http_agnitel_json_key(j, "clauses");
+    ngx_http_agnitel_json_lit(j, "[");
+
+    for (clause = ngx_http_agnitel_terms_clauses; *clause; clause++) {
+        if (clause != ngx_http_agnitel_terms_clauses) {
+            ngx_http_agnitel_json_lit(j, ",");
+        }
+
+        ngx_http_agnitel_json_str(j, (u_char *) *clause, ngx_strlen(*clause));
+    }
+
+    ngx_http_agnitel_json_lit(j, "]}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/* the workspace's managed Twilio provider inside txn, or MDB_NOTFOUND */
+
+int
+ngx_http_agnitel_provider_managed(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_str_t *ws, json_t **prv)
+{
+    int          rc;
+    const char  *type;
+
+    rc = ngx_http_agnitel_provider_find(r, txn, ws, prv);
+    if (rc != 0) {
+        return rc;
+    }
+
+    type = ngx_http_agnitel_twilio_str(*prv, "type");
+
+    return (type && ngx_strcmp(type, "twilio_managed") == 0) ? 0
+                                                           : MDB_NOTFOUND;
+}
+
+
+/*
+ * POST /admin/v1/workspaces/{id}/provider-unlock: the workspace may then
+ * remove its managed provider.  Who unlocked it, and when, is kept.
+ */
+
+ngx_int_t
+ngx_http_agnitel_provider_unlock(ngx_http_request_t *r, json_t *body)
+{
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_unlock_t      *u;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_id_valid(&ctx->params[0], "ws_") != NGX_OK) {
+        return ngx_http_agnitel_provider_not_found(r);
+    }
+
+    u = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_unlock_t));
+    if (u == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    u->request = r;
+    u->store = amcf->store;
+    u->workspace = ctx->params[0];
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_unlock_apply,
+                                  ngx_http_agnitel_unlock_written, u);
+}
+
+
+static int
+ngx_http_agnitel_unlock_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_unlock_t  *u = data;
+
+    int                  rc;
+    u_char               key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val              k, v;
+    ngx_str_t            id;
+    ngx_http_request_t  *r;
+
+    r = u->request;
+
+    rc = ngx_http_agnitel_provider_managed(r, txn, &u->workspace, &u->prv);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (json_object_set_new(u->prv, "unlocked", json_true()) != 0
+        || json_object_set_new(u->prv, "unlocked_at",
+                               json_integer(ngx_time())) != 0
+        || json_object_set_new(u->prv, "unlocked_by",
+                               json_stringn((char *)
+                                            r->connection->addr_text.data,
+                                            r->connection->addr_text.len))
+           != 0
+        || ngx_http_agnitel_json_dump(r->pool, u->prv, &v) != NGX_OK)
+    {
+        return ENOMEM;
+    }
+
+    id.data = (u_char *) ngx_http_agnitel_twilio_str(u->prv, "id");
+    id.len = id.data ? ngx_strlen(id.data) : 0;
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &u->workspace, &id);
+
+    return mdb_put(txn, u->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v,
+                   0);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_unlock_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_unlock_t  *u = data;
+
+    ngx_http_agnitel_json_t  *j;
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      NULL, "the workspace has no managed "
+                                      "Twilio provider");
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "agnitel: the managed Twilio provider of workspace %V "
+                  "was unlocked", &u->workspace);
+
+    j = ngx_http_agnitel_reply(r, 512, "Provider unlocked");
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_provider_view(j, u->prv);
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
 }

@@ -22,6 +22,9 @@ typedef struct {
     ngx_str_t                       id;
     ngx_str_t                       account_sid;
     ngx_str_t                       authorization;
+
+    /* a subaccount of the platform's: its numbers are paid from credits */
+    unsigned                        managed:1;
 } ngx_http_agnitel_twilio_account_t;
 
 
@@ -37,6 +40,12 @@ ngx_int_t ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
 ngx_int_t ngx_http_agnitel_twilio_credentials(ngx_pool_t *pool,
     ngx_log_t *log, u_char *secret, ngx_str_t *ws, json_t *prv,
     ngx_http_agnitel_twilio_account_t *account);
+ngx_int_t ngx_http_agnitel_providers_terms(ngx_http_request_t *r,
+    json_t *body);
+ngx_int_t ngx_http_agnitel_provider_unlock(ngx_http_request_t *r,
+    json_t *body);
+int ngx_http_agnitel_provider_managed(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_str_t *ws, json_t **prv);
 int ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,
     json_t **prv);

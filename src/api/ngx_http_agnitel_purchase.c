@@ -18,6 +18,7 @@
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_idempotency.h"
+#include "ngx_http_agnitel_ledger.h"
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_rate.h"
@@ -40,6 +41,9 @@ typedef struct {
     ngx_str_t                           number;
     ngx_str_t                           name;
     ngx_http_agnitel_idem_t             idem;
+
+    /* a managed purchase: its debit, or the reversal of it */
+    ngx_http_agnitel_entry_t            entry;
 
     /* a purchase: its record, and what the key and the carrier said */
     MDB_val                             v;
@@ -527,8 +531,9 @@ static ngx_int_t
 ngx_http_agnitel_buy_record(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o)
 {
-    u_char   id[NGX_HTTP_AGNITEL_PN_ID_LEN];
-    json_t  *rec;
+    u_char                   id[NGX_HTTP_AGNITEL_PN_ID_LEN];
+    json_t                  *rec;
+    ngx_http_agnitel_ctx_t  *ctx;
 
     if (ngx_http_agnitel_make_id(id, "pn_") != NGX_OK) {
         return NGX_ERROR;
@@ -548,13 +553,31 @@ ngx_http_agnitel_buy_record(ngx_http_request_t *r,
         || json_object_set_new(rec, "currency",
                                json_stringn((char *) o->rate->currency, 3))
            != 0
-        || ngx_http_agnitel_idem_note(r->pool, &o->idem, rec) != NGX_OK
-        || ngx_http_agnitel_record_encode(r->pool, rec, &o->v) != NGX_OK)
+        || ngx_http_agnitel_idem_note(r->pool, &o->idem, rec) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    /* managed: paid now, from credits, in the write that holds the number */
+
+    if (o->account.managed) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+        if (json_object_set_new(rec, "auto_renew", json_true()) != 0
+            || ngx_http_agnitel_entry_init(&o->entry, &ctx->workspace,
+                                           (char *) o->rate->currency,
+                                           "number_purchase",
+                                           -o->rate->monthly)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        o->entry.phone_number = o->number;
+        o->entry.covered = 1;
+    }
+
+    return ngx_http_agnitel_record_encode(r->pool, rec, &o->v);
 }
 
 
@@ -582,8 +605,14 @@ ngx_http_agnitel_pending_apply(MDB_txn *txn, void *data)
         }
     }
 
-    return ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
-                                          &o->number, &o->v);
+    rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
+                                        &o->number, &o->v);
+
+    if (rc == 0 && o->account.managed) {
+        rc = ngx_http_agnitel_ledger_append(txn, amcf->store, &o->entry);
+    }
+
+    return rc;
 }
 
 
@@ -594,6 +623,14 @@ ngx_http_agnitel_pending_written(ngx_http_request_t *r, void *data, int rc)
 
     if (rc == MDB_KEYEXIST) {
         return ngx_http_agnitel_number_taken(r);
+    }
+
+    if (rc == NGX_HTTP_AGNITEL_NO_CREDITS) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_PAYMENT_REQUIRED,
+                                      "insufficient_credits", NULL,
+                                      "the credit balance does not cover "
+                                      "the number's monthly price: top up "
+                                      "first");
     }
 
     if (rc != 0) {
@@ -738,7 +775,8 @@ ngx_http_agnitel_active_apply(MDB_txn *txn, void *data)
 
     caps = json_object_get(o->carrier, "capabilities");
 
-    if (ngx_http_agnitel_number_activate(r->pool, rec, o->sid, caps, &o->v)
+    if (ngx_http_agnitel_number_activate(r->pool, rec, o->sid, caps,
+                                         amcf->billing_renewal, &o->v)
         != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,
                                       "Phone number bought", &o->v), &o->text)
@@ -803,6 +841,18 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
     o->status = status;
     o->remove = remove;
 
+    /* a purchase surely refused: what it was debited comes back */
+
+    if (remove && o->account.managed) {
+        o->entry.amount = -o->entry.amount;
+        o->entry.type = "reversal";
+        o->entry.covered = 0;
+
+        if (ngx_http_agnitel_make_id(o->entry.id, "le_") != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if (!remove && o->idem.key.len == 0) {
         return ngx_http_agnitel_send_raw(r, status, &o->text);
     }
@@ -827,6 +877,11 @@ ngx_http_agnitel_answer_apply(MDB_txn *txn, void *data)
     if (o->remove) {
         rc = ngx_http_agnitel_record_remove(txn, amcf->store, &ctx->workspace,
                                             &o->number);
+
+        if (rc == 0 && o->account.managed) {
+            rc = ngx_http_agnitel_ledger_append(txn, amcf->store, &o->entry);
+        }
+
         if (rc != 0) {
             return rc;
         }

@@ -13,6 +13,7 @@
 #include "ngx_http_agnitel_routes.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_admin.h"
+#include "ngx_http_agnitel_billing.h"
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_providers.h"
@@ -44,6 +45,15 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
     { NGX_HTTP_DELETE, "phone-numbers/:/release",
       ngx_http_agnitel_numbers_release, NGX_HTTP_AGNITEL_BODY_NONE },
 
+    { NGX_HTTP_GET, "billing",
+      ngx_http_agnitel_billing_get, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_GET, "billing/ledger",
+      ngx_http_agnitel_billing_ledger, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_GET, "telephony/terms",
+      ngx_http_agnitel_providers_terms, NGX_HTTP_AGNITEL_BODY_NONE },
+
     { NGX_HTTP_GET, "telephony/providers",
       ngx_http_agnitel_providers_list, NGX_HTTP_AGNITEL_BODY_NONE },
 
@@ -70,6 +80,12 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_admin_routes[] = {
 
     { NGX_HTTP_DELETE, "workspaces/:/api-keys/:",
       ngx_http_agnitel_api_key_revoke, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "workspaces/:/provider-unlock",
+      ngx_http_agnitel_provider_unlock, NGX_HTTP_AGNITEL_BODY_OPTIONAL },
+
+    { NGX_HTTP_POST, "workspaces/:/credits",
+      ngx_http_agnitel_credits_topup, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { NGX_HTTP_GET, "jobs",
       ngx_http_agnitel_jobs_list, NGX_HTTP_AGNITEL_BODY_NONE },

@@ -331,6 +331,19 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
+    if ((status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN
+         || code == NGX_HTTP_AGNITEL_TWILIO_AUTH)
+        && op == NGX_HTTP_AGNITEL_TWILIO_SUBACCOUNT)
+    {
+        /* the platform's own credentials: nothing the client can fix */
+
+        ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
+                                    "upstream_error",
+                                    "the platform's Twilio account refused "
+                                    "the request", 1);
+        return NGX_DECLINED;
+    }
+
     if (status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN
         || code == NGX_HTTP_AGNITEL_TWILIO_AUTH
         || (status == NGX_HTTP_NOT_FOUND

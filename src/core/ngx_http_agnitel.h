@@ -61,6 +61,19 @@ typedef struct {
     ngx_msec_t                  reconcile_after;
     ngx_msec_t                  jobs_timeout;
 
+    /*
+     * agnitel_twilio_managed: the platform's account, parent of the
+     * managed subaccounts, and its Basic credentials; the terms' version
+     */
+    ngx_str_t                   managed_sid;
+    ngx_str_t                   managed_authorization;
+    ngx_str_t                   terms_version;
+
+    /* agnitel_billing, in seconds */
+    time_t                      billing_cycle;
+    time_t                      billing_renewal;
+    time_t                      billing_window;
+
     /* where background calls go (libcurl), and the CAs they trust */
     ngx_str_t                   twilio_url;
     ngx_str_t                   ca_file;

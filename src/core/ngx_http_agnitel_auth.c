@@ -25,7 +25,7 @@ static ngx_int_t ngx_http_agnitel_auth_key(ngx_http_request_t *r,
  */
 
 ngx_int_t
-ngx_http_agnitel_auth(ngx_http_request_t *r, u_char *ws)
+ngx_http_agnitel_auth(ngx_http_request_t *r, u_char *ws, u_char *key_id)
 {
     int                            rc;
     u_char                         hash[NGX_HTTP_AGNITEL_SHA256_LEN];
@@ -77,6 +77,7 @@ ngx_http_agnitel_auth(ngx_http_request_t *r, u_char *ws)
     }
 
     ngx_memcpy(ws, rec.workspace, NGX_HTTP_AGNITEL_WS_ID_LEN);
+    ngx_memcpy(key_id, rec.id, NGX_HTTP_AGNITEL_KEY_ID_LEN);
 
     return NGX_OK;
 }

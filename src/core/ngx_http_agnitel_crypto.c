@@ -28,6 +28,47 @@ static void ngx_http_agnitel_wipe(void *data);
 static const u_char  ngx_http_agnitel_base62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/*
+ * Reads a file holding a secret, at most size bytes of it, into buf; warns
+ * when group or others may read it.  "name" is the directive, for messages.
+ */
+
+char *
+ngx_http_agnitel_secret_file(ngx_conf_t *cf, const char *name,
+    ngx_str_t *path, u_char *buf, size_t size, size_t *len)
+{
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\" cannot be opened", name, path);
+        return NGX_CONF_ERROR;
+    }
+
+    n = read(fd, buf, size);
+
+    if (ngx_fd_info(fd, &fi) == 0 && (ngx_file_access(&fi) & 077)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "%s \"%V\" is readable by group or others; "
+                           "use mode 0600", name, path);
+    }
+
+    ngx_close_file(fd);
+
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\" cannot be read", name, path);
+        return NGX_CONF_ERROR;
+    }
+
+    *len = n;
+
+    return NGX_CONF_OK;
+}
+
 
 /*
  * The key file holds 32 raw bytes or 64 hex characters (a trailing newline
@@ -37,40 +78,17 @@ static const u_char  ngx_http_agnitel_base62[] =
 char *
 ngx_http_agnitel_crypto_load_key(ngx_conf_t *cf, ngx_str_t *path, u_char *key)
 {
-    u_char           buf[NGX_HTTP_AGNITEL_KEY_LEN * 2 + 3];
-    size_t           len;
-    ssize_t          n;
-    ngx_fd_t         fd;
-    ngx_int_t        v;
-    ngx_uint_t       i;
-    ngx_file_info_t  fi;
+    u_char      buf[NGX_HTTP_AGNITEL_KEY_LEN * 2 + 3];
+    size_t      len;
+    ngx_int_t   v;
+    ngx_uint_t  i;
 
-    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "agnitel_secret_key_file \"%V\" cannot be opened",
-                           path);
+    if (ngx_http_agnitel_secret_file(cf, "agnitel_secret_key_file", path,
+                                     buf, sizeof(buf), &len)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
-
-    n = read(fd, buf, sizeof(buf));
-
-    if (ngx_fd_info(fd, &fi) == 0 && (ngx_file_access(&fi) & 077)) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "agnitel_secret_key_file \"%V\" is readable by "
-                           "group or others; use mode 0600", path);
-    }
-
-    ngx_close_file(fd);
-
-    if (n < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "agnitel_secret_key_file \"%V\" cannot be read",
-                           path);
-        return NGX_CONF_ERROR;
-    }
-
-    len = n;
 
     if (len == NGX_HTTP_AGNITEL_KEY_LEN) {
         ngx_memcpy(key, buf, len);

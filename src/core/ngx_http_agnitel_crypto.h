@@ -16,6 +16,8 @@
 #define NGX_HTTP_AGNITEL_API_KEY_LEN   (sizeof("agn_") - 1 + 32)
 
 
+char *ngx_http_agnitel_secret_file(ngx_conf_t *cf, const char *name,
+    ngx_str_t *path, u_char *buf, size_t size, size_t *len);
 char *ngx_http_agnitel_crypto_load_key(ngx_conf_t *cf, ngx_str_t *path,
     u_char *key);
 

@@ -23,6 +23,8 @@ typedef struct {
 } ngx_http_agnitel_status_t;
 
 
+static ngx_int_t ngx_http_agnitel_uint_arg(ngx_http_request_t *r,
+    const char *name, ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n);
 static ngx_int_t ngx_http_agnitel_handle(ngx_http_request_t *r,
     ngx_http_agnitel_api_t *api);
 static ngx_http_agnitel_route_t *ngx_http_agnitel_route(
@@ -148,7 +150,7 @@ ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
     path.len -= api->prefix.len;
 
     if (api->auth) {
-        rc = ngx_http_agnitel_auth(r, ctx->ws);
+        rc = ngx_http_agnitel_auth(r, ctx->ws, ctx->key_id);
 
         if (rc == NGX_DECLINED) {
             return ngx_http_agnitel_error(r, NGX_HTTP_UNAUTHORIZED,
@@ -852,6 +854,67 @@ ngx_http_agnitel_header(ngx_http_request_t *r, const char *name)
 
 
 /* a query argument, percent-decoded; NGX_DECLINED when absent */
+
+/*
+ * limit (1 to 200, 50 when absent) and offset (0 and up) of a list: NULL,
+ * or what is wrong and *field naming it
+ */
+
+const char *
+ngx_http_agnitel_page(ngx_http_request_t *r, ngx_uint_t *limit,
+    ngx_uint_t *offset, const char **field)
+{
+    ngx_int_t  rc;
+
+    *offset = 0;
+
+    rc = ngx_http_agnitel_uint_arg(r, "limit", 1, NGX_HTTP_AGNITEL_LIST_MAX,
+                                   limit);
+
+    if (rc == NGX_DECLINED) {
+        *limit = NGX_HTTP_AGNITEL_LIST_LIMIT;
+
+    } else if (rc != NGX_OK) {
+        *field = "limit";
+        return "limit must be an integer from 1 to 200";
+    }
+
+    rc = ngx_http_agnitel_uint_arg(r, "offset", 0, NGX_MAX_INT32_VALUE,
+                                   offset);
+
+    if (rc != NGX_OK && rc != NGX_DECLINED) {
+        *field = "offset";
+        return "offset must be an integer of 0 or more";
+    }
+
+    return NULL;
+}
+
+
+/* NGX_OK, NGX_DECLINED when absent, NGX_ERROR when not in [min, max] */
+
+static ngx_int_t
+ngx_http_agnitel_uint_arg(ngx_http_request_t *r, const char *name,
+    ngx_uint_t min, ngx_uint_t max, ngx_uint_t *n)
+{
+    ngx_int_t  v;
+    ngx_str_t  s;
+
+    if (ngx_http_agnitel_arg(r, name, &s) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    v = ngx_atoi(s.data, s.len);
+
+    if (v == NGX_ERROR || (ngx_uint_t) v < min || (ngx_uint_t) v > max) {
+        return NGX_ERROR;
+    }
+
+    *n = v;
+
+    return NGX_OK;
+}
+
 
 ngx_int_t
 ngx_http_agnitel_arg(ngx_http_request_t *r, const char *name,

@@ -21,6 +21,7 @@
 #define NGX_HTTP_AGNITEL_MAX_PARAMS      2
 
 #define NGX_HTTP_AGNITEL_UNPROCESSABLE   422
+#define NGX_HTTP_AGNITEL_PAYMENT_REQUIRED  402
 
 /* what a route does with a request body */
 #define NGX_HTTP_AGNITEL_BODY_NONE       0
@@ -37,6 +38,11 @@ typedef ngx_int_t (*ngx_http_agnitel_handler_pt)(ngx_http_request_t *r,
  * segments separated by "/", ":" captures a segment.  The first pattern that
  * matches a path wins, so literal rows go before captures.
  */
+
+/* lists: items per page by default, and at most */
+#define NGX_HTTP_AGNITEL_LIST_LIMIT      50
+#define NGX_HTTP_AGNITEL_LIST_MAX        200
+
 
 typedef struct {
     ngx_uint_t                      method;
@@ -64,6 +70,9 @@ typedef struct {
     /* the workspace the API key belongs to */
     ngx_str_t                       workspace;
     u_char                          ws[NGX_HTTP_AGNITEL_WS_ID_LEN];
+
+    /* and the id of that key */
+    u_char                          key_id[NGX_HTTP_AGNITEL_KEY_ID_LEN];
 
     /* the request body as received, for what jansson cannot keep exactly */
     ngx_str_t                       body;
@@ -110,6 +119,8 @@ const char *ngx_http_agnitel_money(ngx_http_request_t *r, const char *name,
 ngx_str_t *ngx_http_agnitel_header(ngx_http_request_t *r, const char *name);
 u_char *ngx_http_agnitel_body(ngx_http_request_t *r, size_t max,
     size_t *len);
+const char *ngx_http_agnitel_page(ngx_http_request_t *r, ngx_uint_t *limit,
+    ngx_uint_t *offset, const char **field);
 ngx_int_t ngx_http_agnitel_arg(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 

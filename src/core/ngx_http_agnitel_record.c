@@ -498,6 +498,15 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     ngx_http_agnitel_view_time(j, rec, "purchased_at");
     ngx_http_agnitel_view_time(j, rec, "renews_at");
 
+    /* a managed number: paid from credits, renewed or lost */
+
+    if (json_object_get(rec, "auto_renew")) {
+        ngx_http_agnitel_view_time(j, rec, "grace_ends_at");
+        ngx_http_agnitel_json_key(j, "auto_renew");
+        ngx_http_agnitel_json_bool(j,
+                            json_is_true(json_object_get(rec, "auto_renew")));
+    }
+
     ngx_http_agnitel_json_key(j, "inbound_trunk");
 
     if (uri) {

@@ -58,6 +58,9 @@ static struct {
     { "providers", 0 },
     { "idempotency", 0 },
     { "sandbox", 0 },
+    { "ledger", 0 },
+    { "balances", 0 },
+    { "topups", 0 },
 };
 
 

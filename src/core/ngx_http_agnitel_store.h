@@ -44,6 +44,12 @@
  *   idempotency     ws "/" key          -> the first answer to a buy with
  *                                          that Idempotency-Key (24 hours)
  *   sandbox         sid or "+E164"      -> agnitel_twilio_sandbox's numbers
+ *   ledger          ws "/" CUR "/" seq  -> a credits ledger entry (seq: 8
+ *                                          bytes, big-endian, from 1)
+ *   balances        ws "/" CUR          -> {balance, seq}: the sum of the
+ *                                          ledger's amounts, and its last
+ *                                          entry
+ *   topups          ws "/" reference    -> the ledger id of that top-up
  *
  * Money is stored as integer micro-units (1e-6) inside the records.
  */
@@ -60,6 +66,9 @@ enum {
     NGX_HTTP_AGNITEL_DB_PROVIDERS,
     NGX_HTTP_AGNITEL_DB_IDEMPOTENCY,
     NGX_HTTP_AGNITEL_DB_SANDBOX,
+    NGX_HTTP_AGNITEL_DB_LEDGER,
+    NGX_HTTP_AGNITEL_DB_BALANCES,
+    NGX_HTTP_AGNITEL_DB_TOPUPS,
     NGX_HTTP_AGNITEL_DB_N
 };
 

@@ -28,6 +28,7 @@
 #include "ngx_http_agnitel_curl.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_idempotency.h"
+#include "ngx_http_agnitel_ledger.h"
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_record.h"
@@ -71,6 +72,10 @@ typedef struct {
     const char                     *sid;
     json_t                         *caps;
     ngx_uint_t                      settled;
+
+    /* a managed purchase: what comes back if the carrier did not buy it */
+    ngx_http_agnitel_entry_t        reversal;
+    unsigned                        managed:1;
 
     /* found on a page of its account's list */
     unsigned                        listed:1;
@@ -269,6 +274,7 @@ ngx_http_agnitel_reconcile_item(ngx_http_agnitel_reconcile_t *run,
     u_char                      *slash;
     ngx_str_t                    s;
     ngx_pool_t                  *pool;
+    const char                  *currency;
     ngx_http_agnitel_pending_t  *item;
 
     pool = run->job->pool;
@@ -316,6 +322,27 @@ ngx_http_agnitel_reconcile_item(ngx_http_agnitel_reconcile_t *run,
 
     item->id.len = ngx_strlen(item->id.data);
     item->provider_id.len = ngx_strlen(item->provider_id.data);
+
+    /* the reversal's id is drawn here, in the worker, should it be needed */
+
+    currency = json_string_value(json_object_get(rec, "currency"));
+
+    if (json_object_get(rec, "auto_renew") && currency
+        && ngx_strlen(currency) == 3)
+    {
+        item->managed = 1;
+
+        if (ngx_http_agnitel_entry_init(&item->reversal, &item->workspace,
+                                        currency, "reversal",
+                                        json_integer_value(
+                                            json_object_get(rec, "price")))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        item->reversal.phone_number = item->number;
+    }
 
     return NGX_OK;
 }
@@ -921,13 +948,21 @@ ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data)
             rc = ngx_http_agnitel_idem_settle(txn, store, rec, 0, NULL);
         }
 
+        /* no refund policy or not, what was never bought is not paid for */
+
+        if (rc == 0 && item->managed) {
+            rc = ngx_http_agnitel_ledger_append(txn, store, &item->reversal);
+        }
+
         item->settled = NGX_HTTP_AGNITEL_SETTLED_REMOVED;
 
         return rc;
     }
 
     if (ngx_http_agnitel_number_activate(item->pool, rec, item->sid,
-                                         item->caps, &v)
+                                         item->caps,
+                                         item->run->job->amcf->billing_renewal,
+                                         &v)
         != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_view_envelope(item->pool,
                                       "Phone number bought", &v), &answer)

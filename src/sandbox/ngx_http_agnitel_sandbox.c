@@ -14,6 +14,7 @@
  *   GET    .../{AccountSid}/IncomingPhoneNumbers.json
  *   POST   .../{AccountSid}/IncomingPhoneNumbers.json
  *   GET    .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
+ *   POST   /2010-04-01/Accounts.json (subaccounts: ..._accounts.c)
  *   DELETE .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
  *
  * The number search is in ngx_http_agnitel_sandbox_search.c.
@@ -44,6 +45,7 @@
 
 
 #define NGX_HTTP_AGNITEL_SANDBOX_PREFIX    "/2010-04-01/Accounts/"
+#define NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS  "/2010-04-01/Accounts.json"
 #define NGX_HTTP_AGNITEL_SANDBOX_SID_LEN   34
 
 #define NGX_HTTP_AGNITEL_SANDBOX_LIST      50
@@ -95,7 +97,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
-    ngx_http_agnitel_sandbox_loc_conf_t *slcf);
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf, ngx_str_t *account);
 static ngx_int_t ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_path_t *path);
 static const char *ngx_http_agnitel_sandbox_allowed(ngx_uint_t resource,
@@ -139,6 +141,7 @@ ngx_int_t
 ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 {
     ngx_int_t                         rc;
+    ngx_str_t                         account;
     ngx_uint_t                        methods;
     const char                       *allow;
     ngx_http_agnitel_sandbox_loc_conf_t  *slcf;
@@ -146,7 +149,7 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_sandbox_module);
 
-    rc = ngx_http_agnitel_sandbox_auth(r, slcf);
+    rc = ngx_http_agnitel_sandbox_auth(r, slcf, &account);
 
     if (rc == NGX_ERROR) {
         return ngx_http_agnitel_sandbox_internal(r);
@@ -158,11 +161,28 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
         return ngx_http_agnitel_sandbox_unauthorized(r);
     }
 
+    if (r->uri.len == sizeof(NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS) - 1
+        && ngx_strncmp(r->uri.data, NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS,
+                       r->uri.len) == 0)
+    {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_http_agnitel_sandbox_not_allowed(r, "POST");
+        }
+
+        if (account.data != slcf->sid.data) {
+            return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_FORBIDDEN,
+                                                  20005, "Subaccounts "
+                                                  "cannot create accounts");
+        }
+
+        return ngx_http_agnitel_sandbox_subaccount_create(r, &account);
+    }
+
     /* another account's resources do not exist for this one, as Twilio */
 
     if (ngx_http_agnitel_sandbox_parse(r, &path) != NGX_OK
-        || path.account.len != slcf->sid.len
-        || ngx_strncmp(path.account.data, slcf->sid.data,
+        || path.account.len != account.len
+        || ngx_strncmp(path.account.data, account.data,
                        path.account.len) != 0)
     {
         return ngx_http_agnitel_sandbox_not_found(r);
@@ -218,7 +238,7 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
-    ngx_http_agnitel_sandbox_loc_conf_t *slcf)
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf, ngx_str_t *account)
 {
     ngx_int_t   rc;
     ngx_str_t  *user, *pass;
@@ -232,18 +252,26 @@ ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
     user = &r->headers_in.user;
     pass = &r->headers_in.passwd;
 
+    /* a subaccount's credentials are good for its own resources */
+
+    *account = *user;
+
     if (user->len != slcf->sid.len
         || pass->len != slcf->token.len)
     {
-        return NGX_DECLINED;
+        return ngx_http_agnitel_sandbox_subaccount(r, user, pass);
     }
 
     if ((CRYPTO_memcmp(user->data, slcf->sid.data, user->len)
          | CRYPTO_memcmp(pass->data, slcf->token.data, pass->len))
         != 0)
     {
-        return NGX_DECLINED;
+        return ngx_http_agnitel_sandbox_subaccount(r, user, pass);
     }
+
+    /* the sandbox account itself: the one that may create subaccounts */
+
+    *account = slcf->sid;
 
     return NGX_OK;
 }
@@ -846,12 +874,17 @@ ngx_http_agnitel_sandbox_buy(ngx_http_request_t *r)
     ngx_int_t                       check;
     ngx_str_t                       account, s;
     ngx_http_agnitel_store_t       *store;
-    ngx_http_agnitel_sandbox_loc_conf_t *slcf;
     ngx_http_agnitel_sandbox_buy_t  buy;
+    ngx_http_agnitel_sandbox_path_t  path;
     ngx_http_agnitel_sandbox_err_t  err;
 
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_sandbox_module);
-    account = slcf->sid;
+    /* the path's account, which the handler checked: maybe a subaccount */
+
+    if (ngx_http_agnitel_sandbox_parse(r, &path) != NGX_OK) {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    account = path.account;
 
     check = ngx_http_agnitel_sandbox_buy_form(r, &buy);
 

@@ -25,6 +25,10 @@ typedef struct {
 
 
 ngx_int_t ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r,
+    ngx_str_t *user, ngx_str_t *pass);
+ngx_int_t ngx_http_agnitel_sandbox_subaccount_create(ngx_http_request_t *r,
+    ngx_str_t *owner);
 
 
 extern ngx_module_t  ngx_http_agnitel_sandbox_module;

@@ -1,0 +1,149 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * The sandbox's subaccounts, as managed Twilio uses them:
+ *
+ *   POST /2010-04-01/Accounts.json   (as the sandbox account only)
+ *
+ * creates one, with a sid and an auth token of its own, kept in the
+ * store's "sandbox" database under its sid; its credentials are then good
+ * for its own resources, as Twilio's are.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <lmdb.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "ngx_http_agnitel_sandbox.h"
+#include "ngx_http_agnitel_sandbox_request.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
+
+
+/* whether user and pass are a subaccount's sid and auth token */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r, ngx_str_t *user,
+    ngx_str_t *pass)
+{
+    int                        rc;
+    json_t                    *acct;
+    MDB_val                    k, v;
+    MDB_txn                   *txn;
+    ngx_int_t                  ok;
+    const char                *token;
+    ngx_http_agnitel_store_t  *store;
+
+    if (ngx_http_agnitel_twilio_sid_valid(user, "AC") != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    store = ngx_http_agnitel_sandbox_store(r);
+    if (store == NULL) {
+        return NGX_ERROR;
+    }
+
+    txn = ngx_http_agnitel_store_read(store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    k.mv_data = user->data;
+    k.mv_size = user->len;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &k, &v);
+
+    acct = (rc == 0) ? json_loadb(v.mv_data, v.mv_size, 0, NULL) : NULL;
+
+    ngx_http_agnitel_store_read_done(store);
+
+    token = json_string_value(json_object_get(acct, "auth_token"));
+
+    ok = token && ngx_strlen(token) == pass->len
+         && CRYPTO_memcmp(token, pass->data, pass->len) == 0;
+
+    json_decref(acct);
+
+    return ok ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* POST /2010-04-01/Accounts.json: 201 and the new subaccount */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_subaccount_create(ngx_http_request_t *r,
+    ngx_str_t *owner)
+{
+    int                        rc;
+    u_char                     raw[32];
+    u_char                     sid[34], token[32];
+    char                      *text;
+    json_t                    *acct;
+    MDB_val                    k, v;
+    MDB_txn                   *txn;
+    ngx_http_agnitel_store_t  *store;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK
+        || ngx_http_agnitel_random(raw, sizeof(raw)) != NGX_OK)
+    {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    sid[0] = 'A';
+    sid[1] = 'C';
+    ngx_hex_dump(sid + 2, raw, 16);
+    ngx_hex_dump(token, raw + 16, 16);
+
+    acct = json_pack("{s:s%,s:s%,s:s,s:s%,s:s,s:s}",
+                     "sid", sid, sizeof(sid),
+                     "auth_token", token, sizeof(token),
+                     "friendly_name", "agnitel sandbox subaccount",
+                     "owner_account_sid", owner->data, owner->len,
+                     "status", "active",
+                     "type", "Full");
+
+    text = acct ? json_dumps(acct, JSON_COMPACT) : NULL;
+
+    if (text == NULL) {
+        json_decref(acct);
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    store = ngx_http_agnitel_sandbox_store(r);
+    txn = store ? ngx_http_agnitel_store_write(store, r->connection->log)
+                : NULL;
+
+    if (txn == NULL) {
+        free(text);
+        json_decref(acct);
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    k.mv_data = sid;
+    k.mv_size = sizeof(sid);
+    v.mv_data = text;
+    v.mv_size = ngx_strlen(text);
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &k, &v,
+                 MDB_NOOVERWRITE);
+    free(text);
+
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc != 0) {
+        json_decref(acct);
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "agnitel sandbox: created subaccount %*s",
+                  sizeof(sid), sid);
+
+    return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_CREATED, acct);
+}

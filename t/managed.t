@@ -1,0 +1,375 @@
+# Twilio managed accounts and prepaid credits, as a client and an operator
+# see them: the terms, connecting (a subaccount created by the platform's
+# account), the permanent choice and its unlock, top-ups, the balance and
+# the ledger, purchases paid from credits (402 when short, a reversal when
+# refused or never bought), and the balance always the ledger's sum.
+#
+# One nginx, two workers.  Carrier calls go through a logging front to the
+# sandbox, whose account is the platform's; "lost" is the same API whose
+# carrier calls cannot connect.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64 decode_base64);
+use Agnitel::Nginx;
+
+plan skip_all => 'starts its own master and workers; not run under valgrind'
+    if $ENV{TEST_NGINX_USE_VALGRIND};
+
+my $PLATFORM = 'AC00000000000000000000000000000000';
+my $TOKEN = 'sandbox-auth-token';
+
+my $port = Agnitel::Nginx::test_port(15);
+my $sandbox = $port + 2;
+my $lost = $port + 3;
+
+my $n = Agnitel::Nginx->new(name => 'managed', port => $port);
+$n->write_file('secret.key', 'm' x 32);
+$n->write_file('platform.token', "$TOKEN\n");
+
+my $twilio = <<'END';
+        location /_twilio/ {
+            internal;
+            proxy_pass http://127.0.0.1:TARGET/;
+            proxy_pass_request_headers off;
+            proxy_set_header Authorization $agnitel_upstream_authorization;
+            proxy_set_header Content-Type application/x-www-form-urlencoded;
+            proxy_set_header Accept-Encoding "";
+        }
+END
+
+(my $to_front = $twilio) =~ s/TARGET/$port + 1/e;
+(my $to_nowhere = $twilio) =~ s/TARGET/1/;
+
+$n->write_config(<<"END");
+    agnitel_store store;
+    agnitel_secret_key_file secret.key;
+    agnitel_sip_termination_uri sip:trunk.example.com;
+    agnitel_twilio_managed account_sid=$PLATFORM
+                           auth_token_file=platform.token
+                           terms_version=2026-11;
+    agnitel_billing cycle=60s renewal=60s window=20s;
+    agnitel_jobs interval=1s reconcile_after=1s timeout=2s;
+    agnitel_twilio_url http://127.0.0.1:\$CARRIER_PORT;
+
+    log_format carrier '\$request_method \$request_uri \$http_authorization';
+
+    server {
+        listen 127.0.0.1:\$PORT;
+        agnitel_twilio_api /_twilio/;
+$to_front
+        location /api/ { agnitel_api; }
+        location /admin/ { agnitel_admin; }
+    }
+
+    server {
+        listen 127.0.0.1:\$CARRIER_PORT;
+        access_log logs/carrier.log carrier;
+        location / { proxy_pass http://127.0.0.1:$sandbox; }
+    }
+
+    server {
+        listen 127.0.0.1:$sandbox;
+        location /2010-04-01/ { agnitel_twilio_sandbox; }
+    }
+
+    server {
+        listen 127.0.0.1:$lost;
+        agnitel_twilio_api /_twilio/;
+$to_nowhere
+        location /api/ { agnitel_api; }
+    }
+END
+$n->start;
+
+my $ws = $n->workspace(1);
+my $other = $n->workspace(2);
+
+my $json = JSON::PP->new;
+
+sub call {
+    my ($p, $method, $path, $body) = @_;
+    my $http = HTTP::Tiny->new(keep_alive => 0, timeout => 10);
+    my $res = $http->request($method, "http://127.0.0.1:$p$path",
+        { headers => { 'X-Api-Key' => Agnitel::Nginx::api_key(1),
+                       'Content-Type' => 'application/json' },
+          defined $body ? (content => $body) : () });
+    return ($res->{status}, eval { $json->decode($res->{content}) }
+                            // $res->{content});
+}
+
+sub api { call($port, @_) }
+
+sub admin {
+    my ($status, $body) = $n->request(@_);
+    return ($status, eval { $json->decode($body) } // $body);
+}
+
+# exact decimals to integer micro-units, as the module counts them
+sub micros {
+    my ($s) = @_;
+    my ($sign, $int, $frac) = $s =~ /^(-?)(\d+)(?:\.(\d{1,6}))?$/
+        or die "not money: $s";
+    $frac = substr(($frac // '') . '000000', 0, 6);
+    my $m = $int * 1_000_000 + $frac;
+    return $sign ? -$m : $m;
+}
+
+sub balance { micros((api(GET => '/api/v1/billing'))[1]{data}{balance}) }
+
+sub ledger {
+    my ($status, $body) = api(GET => '/api/v1/billing/ledger?limit=200');
+    return @{$body->{data}};
+}
+
+sub carrier_log { $n->read_file('logs/carrier.log') }
+
+# after every scenario: the balance is the sum of the ledger
+sub adds_up {
+    my ($what) = @_;
+    my $sum = 0;
+    $sum += micros($_->{amount}) for ledger();
+    is(balance(), $sum, "$what: the balance is the ledger's sum");
+}
+
+my ($status, $body);
+
+# --- the terms
+
+($status, $body) = api(GET => '/api/v1/telephony/terms');
+is($status, 200, 'the terms are published');
+is($body->{data}{version}, '2026-11', 'in the configured version');
+is(scalar @{$body->{data}{clauses}}, 4, 'with four clauses');
+like($body->{data}{clauses}[$_->[0]], $_->[1], "clause: $_->[1]")
+    for [0, qr/^Service Selection: .*permanent/],
+        [1, qr/^Credit-Based Subscription: .*expire at the end of each billing cycle/],
+        [2, qr/^Phone Number Renewal: .*28 days.*48-hour window/],
+        [3, qr/^Strict No Refund Policy:/];
+
+# --- connecting needs the terms, accepted in their version
+
+for my $case (['{"mode":"managed","friendly_name":"M"}', 'not accepted'],
+              ['{"mode":"managed","friendly_name":"M","accept_terms":false,"terms_version":"2026-11"}', 'refused'],
+              ['{"mode":"managed","friendly_name":"M","accept_terms":true,"terms_version":"2026-10"}', 'an old version'],
+              ['{"mode":"managed","friendly_name":"M","accept_terms":"yes","terms_version":"2026-11"}', 'not a boolean'])
+{
+    ($status, $body) = api(POST => '/api/v1/telephony/providers/twilio',
+                           $case->[0]);
+    is($status, 422, "terms $case->[1]: 422");
+    is($body->{error}{code}, 'terms_not_accepted', 'terms_not_accepted');
+}
+
+unlike(carrier_log(), qr/Accounts\.json/, 'and nothing was created at Twilio');
+
+($status, $body) = api(POST => '/api/v1/telephony/providers/twilio',
+    '{"mode":"managed","friendly_name":"Managed","accept_terms":true,'
+  . '"terms_version":"2026-11"}');
+is($status, 201, 'terms accepted: the managed account is connected');
+
+my $prv = $body->{data};
+is($prv->{type}, 'twilio_managed', 'as twilio_managed');
+like($prv->{account_sid}, qr/^AC[0-9a-f]{32}$/, 'with an account of its own');
+isnt($prv->{account_sid}, $PLATFORM, 'not the platform\'s');
+is($prv->{locked}, JSON::PP::true, 'locked');
+is($prv->{terms}{version}, '2026-11', 'the acceptance keeps the version');
+like($prv->{terms}{accepted_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+     'the time');
+is($prv->{terms}{client_address}, '127.0.0.1', 'the client\'s address');
+
+like($prv->{terms}{api_key_id}, qr/^key_[0-9a-f]{16}$/, 'and the API key id');
+unlike(encode_json($prv), qr/auth_token|sandbox-auth/, 'no secret shown');
+
+my $platform_basic = 'Basic ' . encode_base64("$PLATFORM:$TOKEN", '');
+like(carrier_log(),
+     qr{^POST /2010-04-01/Accounts\.json \Q$platform_basic\E$}m,
+     'the subaccount was created with the platform\'s credentials');
+
+for my $mode ('"mode":"own","account_sid":"' . $PLATFORM . '","auth_token":"' . $TOKEN . '"',
+              '"mode":"managed","accept_terms":true,"terms_version":"2026-11"')
+{
+    ($status, $body) = api(POST => '/api/v1/telephony/providers/twilio',
+                           qq({"friendly_name":"Again",$mode}));
+    is($status, 409, 'a second Twilio provider: 409');
+    is($body->{error}{code}, 'provider_exists', 'provider_exists');
+}
+
+($status, $body) = api(DELETE => "/api/v1/telephony/providers/$prv->{id}");
+is($status, 409, 'the managed choice cannot be removed');
+is($body->{error}{code}, 'provider_locked', 'provider_locked');
+
+# --- the billing cycle and an empty balance
+
+($status, $body) = api(GET => '/api/v1/billing');
+is($status, 200, 'billing');
+is($body->{data}{balance}, 0, 'no credits yet');
+is($body->{data}{currency}, 'USD', 'in USD');
+ok(defined $body->{data}{cycle_start} && defined $body->{data}{cycle_end},
+   'the cycle of the managed account');
+
+# --- top-ups
+
+for my $bad (['{"amount":1.1234567,"reference":"r"}', 'amount'],
+             ['{"amount":0,"reference":"r"}', 'amount'],
+             ['{"amount":-5,"reference":"r"}', 'amount'],
+             ['{"amount":"5","reference":"r"}', 'amount'],
+             ['{"amount":5}', 'reference'],
+             ['{"amount":5,"reference":"r","currency":"usd"}', 'currency'])
+{
+    ($status, $body) = admin(POST => "/admin/v1/workspaces/$ws/credits",
+                             $bad->[0]);
+    is($status, 400, "top-up $bad->[0]: 400");
+    is($body->{error}{field}, $bad->[1], "naming $bad->[1]");
+}
+
+($status) = admin(POST => '/admin/v1/workspaces/ws_0000000000000000/credits',
+                  '{"amount":5,"reference":"r"}');
+is($status, 404, 'a top-up for no workspace: 404');
+
+is(scalar(ledger()), 0, 'no bad top-up reached the ledger');
+
+# --- short of credits: 402 and nothing written
+
+($status, $body) = api(POST => '/api/v1/phone-numbers/buy',
+                       '{"phone_number":"+15005550006","price":1.15}');
+is($status, 402, 'a purchase without credits: 402');
+is($body->{error}{code}, 'insufficient_credits', 'insufficient_credits');
+is((api(GET => '/api/v1/phone-numbers/+15005550006'))[0], 404,
+   'the number was not written');
+unlike(carrier_log(), qr{IncomingPhoneNumbers\.json}, 'nor asked for');
+
+($status, $body) = admin(POST => "/admin/v1/workspaces/$ws/credits",
+                         '{"amount":5,"reference":"payment-1"}');
+is($status, 201, 'a top-up of 5 USD');
+my $topup = $body->{data};
+is($topup->{type}, 'topup', 'recorded as a topup');
+is($topup->{amount}, 5, 'of 5');
+is($topup->{reference}, 'payment-1', 'with its reference');
+
+($status, $body) = admin(POST => "/admin/v1/workspaces/$ws/credits",
+                         '{"amount":5,"reference":"payment-1"}');
+is($status, 200, 'the same reference again: 200');
+is($body->{data}{id}, $topup->{id}, 'the same top-up');
+is(balance(), micros('5'), 'the balance counts it once');
+
+($status) = admin(POST => "/admin/v1/workspaces/$other/credits",
+                  '{"amount":7,"reference":"payment-1"}');
+is($status, 201, 'another workspace may use the same reference');
+is(balance(), micros('5'), 'without touching this one');
+adds_up('top-ups');
+
+# --- a purchase paid from credits
+
+($status, $body) = api(POST => '/api/v1/phone-numbers/buy',
+                       '{"phone_number":"+15005550006","price":1.15}');
+is($status, 201, 'a managed purchase');
+my $number = $body->{data};
+is($number->{status}, 'active', 'active');
+is($number->{auto_renew}, JSON::PP::true, 'renewing by itself');
+ok($number->{renews_at} gt $number->{purchased_at},
+   'renews_at after purchased_at');
+
+my ($basic) = carrier_log()
+    =~ m{^POST /2010-04-01/Accounts/$prv->{account_sid}/IncomingPhoneNumbers\.json Basic (\S+)$}m;
+like(decode_base64($basic // ''), qr/^\Q$prv->{account_sid}\E:[0-9a-f]{32}$/,
+     'bought through the subaccount, with its own credentials');
+
+my @ledger = ledger();
+is($ledger[0]{type}, 'number_purchase', 'the ledger has the purchase');
+is($ledger[0]{amount}, -1.15, 'debited at the monthly price');
+is($ledger[0]{phone_number}, '+15005550006', 'for the number');
+is(balance(), micros('3.85'), 'the balance is 3.85');
+adds_up('a purchase');
+
+# --- refused by the carrier: the debit comes back
+
+($status, $body) = api(POST => '/api/v1/phone-numbers/buy',
+                       '{"phone_number":"+15005550000","price":1.15}');
+is($status, 409, 'a number the carrier will not sell: 409');
+@ledger = ledger();
+is($ledger[0]{type}, 'reversal', 'a reversal');
+is($ledger[0]{amount}, 1.15, 'of the price');
+is($ledger[1]{type}, 'number_purchase', 'after the debit');
+is(balance(), micros('3.85'), 'the balance is as before');
+adds_up('a refused purchase');
+
+# --- two purchases at once that together exceed the balance
+
+($status) = admin(POST => "/admin/v1/workspaces/$ws/credits",
+                  '{"amount":0.15,"reference":"payment-2"}');
+is(balance(), micros('4'), 'a balance of 4: three numbers and a bit');
+
+my @socks;
+
+for my $i (1 .. 4) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp') or die "connect: $!";
+    my $body = sprintf '{"phone_number":"+1500555002%d","price":1.15}', $i;
+    print $s "POST /api/v1/phone-numbers/buy HTTP/1.1\r\nHost: x\r\n"
+           . "X-Api-Key: " . Agnitel::Nginx::api_key(1) . "\r\n"
+           . "Content-Type: application/json\r\n"
+           . "Content-Length: " . length($body) . "\r\n"
+           . "Connection: close\r\n\r\n$body";
+    push @socks, $s;
+}
+
+my @statuses;
+
+for my $s (@socks) {
+    local $/;
+    IO::Select->new($s)->can_read(10) or die "no answer\n";
+    my $raw = <$s>;
+    push @statuses, $raw =~ m{^HTTP/1\.1 (\d+)};
+}
+
+is(join(' ', sort @statuses), '201 201 201 402',
+   'four purchases at once with credits for three: exactly one is 402');
+is(balance(), micros('0.55'), 'the balance never went below zero');
+adds_up('purchases at once');
+
+# --- never bought (the carrier unreachable): reconciled, and reversed
+
+admin(POST => "/admin/v1/workspaces/$ws/credits",
+      '{"amount":2,"reference":"payment-3"}');
+
+($status) = call($lost, POST => '/api/v1/phone-numbers/buy',
+                 '{"phone_number":"+15005550030","price":1.15}');
+is($status, 502, 'a purchase whose outcome is unknown: 502');
+is(balance(), micros('1.4'), 'paid for while pending');
+
+$n->wait_for(sub { (api(GET => '/api/v1/phone-numbers/+15005550030'))[0]
+                   == 404 }, 'reconciliation');
+
+@ledger = ledger();
+is($ledger[0]{type}, 'reversal', 'the carrier never bought it: a reversal');
+is($ledger[0]{phone_number}, '+15005550030', 'for that number');
+is(balance(), micros('2.55'), 'the balance is back');
+adds_up('a reconciled purchase');
+
+# --- the operator unlocks the choice
+
+($status, $body) = admin(POST => "/admin/v1/workspaces/$ws/provider-unlock");
+is($status, 200, 'an operator unlocks the managed provider');
+is($body->{data}{locked}, JSON::PP::false, 'no longer locked');
+
+($status, $body) = api(DELETE => "/api/v1/telephony/providers/$prv->{id}");
+is($status, 409, 'it still holds numbers');
+is($body->{error}{code}, 'provider_in_use', 'provider_in_use');
+
+($status) = admin(POST => "/admin/v1/workspaces/$other/provider-unlock");
+is($status, 404, 'a workspace without a managed provider: 404');
+
+like($n->error_log, qr/managed Twilio provider of workspace \Q$ws\E was unlocked/,
+     'the unlock is logged');
+unlike($n->read_file('store/data.mdb'), qr/\Q$TOKEN\E/,
+       'the platform\'s token is not in the store');
+unlike($n->error_log, qr/\[(?:alert|crit|emerg)\]/, 'no alert in the log');
+
+$n->stop;
+
+done_testing;
