@@ -16,6 +16,8 @@
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_ledger.h"
+#include "ngx_http_agnitel_number.h"
+#include "ngx_http_agnitel_record.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_store.h"
 
@@ -36,7 +38,26 @@ typedef struct {
 } ngx_http_agnitel_topup_t;
 
 
+/* a managed number renewed from its grace */
+typedef struct {
+    ngx_http_agnitel_entry_t        entry;
+    ngx_http_request_t             *request;
+    ngx_http_agnitel_store_t       *store;
+    time_t                          renewal;
+    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val                         k;
+    MDB_val                         v;
+} ngx_http_agnitel_renewal_t;
+
+
+/* what renewing a number out of its grace period returns: no LMDB code */
+#define NGX_HTTP_AGNITEL_NOT_IN_GRACE   (MDB_KEYEXIST + 1004)
+
+
 static int ngx_http_agnitel_topup_apply(MDB_txn *txn, void *data);
+static int ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_renewal_written(ngx_http_request_t *r,
+    void *data, int rc);
 static ngx_int_t ngx_http_agnitel_topup_written(ngx_http_request_t *r,
     void *data, int rc);
 static const char *ngx_http_agnitel_currency(ngx_http_request_t *r,
@@ -446,4 +467,145 @@ ngx_http_agnitel_entry_get(ngx_http_request_t *r, MDB_txn *txn, MDB_val *k,
 
     return (ngx_http_agnitel_json_own(r->pool, *entry) == NGX_OK)
            ? 0 : MDB_CORRUPTED;
+}
+
+
+/*
+ * POST /api/v1/phone-numbers/{n}/renew: a managed number in its grace
+ * period is paid for again (402 if the credits are short) and active; its
+ * renewal period goes on from the missed date.
+ */
+
+ngx_int_t
+ngx_http_agnitel_number_renew(ngx_http_request_t *r, json_t *body)
+{
+    ngx_http_agnitel_ctx_t         *ctx;
+    ngx_http_agnitel_renewal_t     *rn;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    rn = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_renewal_t));
+    if (rn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_agnitel_path_number(r, rn->key, &rn->k.mv_size) != NGX_OK) {
+        return ngx_http_agnitel_bad_path_number(r);
+    }
+
+    /* the amount and currency are the number's, read in the transaction */
+
+    if (ngx_http_agnitel_entry_init(&rn->entry, &ctx->workspace, "USD",
+                                    "number_renewal", 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rn->entry.phone_number = ctx->params[0];
+    rn->entry.covered = 1;
+    rn->request = r;
+    rn->store = amcf->store;
+    rn->renewal = amcf->billing_renewal;
+    rn->k.mv_data = rn->key;
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_renewal_apply,
+                                  ngx_http_agnitel_renewal_written, rn);
+}
+
+
+static int
+ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_renewal_t  *rn = data;
+
+    int          rc;
+    json_t      *rec;
+    const char  *status, *currency;
+
+    rc = ngx_http_agnitel_record_load(rn->request->pool, txn, rn->store,
+                                      &rn->k, &rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    status = json_string_value(json_object_get(rec, "status"));
+    currency = json_string_value(json_object_get(rec, "currency"));
+
+    if (json_object_get(rec, "auto_renew") == NULL || currency == NULL
+        || ngx_strlen(currency) != 3)
+    {
+        return NGX_HTTP_AGNITEL_NOT_MANAGED;
+    }
+
+    if (status == NULL || ngx_strcmp(status, "grace") != 0) {
+        return NGX_HTTP_AGNITEL_NOT_IN_GRACE;
+    }
+
+    ngx_memcpy(rn->entry.currency, currency, 3);
+    rn->entry.amount = -json_integer_value(json_object_get(rec, "price"));
+    rn->entry.phone_number.data = (u_char *) json_string_value(
+                                       json_object_get(rec, "phone_number"));
+    rn->entry.phone_number.len = ngx_strlen(rn->entry.phone_number.data);
+
+    rc = ngx_http_agnitel_ledger_append(txn, rn->store, &rn->entry);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (json_object_set_new(rec, "status", json_string("active")) != 0
+        || json_object_set_new(rec, "renews_at",
+               json_integer(json_integer_value(json_object_get(rec,
+                                                               "renews_at"))
+                            + rn->renewal)) != 0
+        || json_object_del(rec, "grace_ends_at") != 0
+        || ngx_http_agnitel_record_encode(rn->request->pool, rec, &rn->v)
+           != NGX_OK)
+    {
+        return ENOMEM;
+    }
+
+    return ngx_http_agnitel_record_put(txn, rn->store, &rn->k, &rn->v, 0);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_renewal_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_renewal_t  *rn = data;
+
+    switch (rc) {
+
+    case 0:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "agnitel: workspace %V renewed %V from grace",
+                      &rn->entry.workspace, &rn->entry.phone_number);
+
+        return ngx_http_agnitel_send(r, NGX_HTTP_OK,
+                                     ngx_http_agnitel_reply_view(r,
+                                         "Phone number renewed", &rn->v));
+
+    case MDB_NOTFOUND:
+        return ngx_http_agnitel_number_not_found(r);
+
+    case NGX_HTTP_AGNITEL_NOT_MANAGED:
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
+                                      NULL, "only numbers of a managed "
+                                      "Twilio account are renewed");
+
+    case NGX_HTTP_AGNITEL_NOT_IN_GRACE:
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
+                                      NULL, "the number is not in its grace "
+                                      "period: it renews by itself");
+
+    case NGX_HTTP_AGNITEL_NO_CREDITS:
+        return ngx_http_agnitel_error(r, NGX_HTTP_AGNITEL_PAYMENT_REQUIRED,
+                                      "insufficient_credits", NULL,
+                                      "the credit balance does not cover "
+                                      "the renewal: top up first");
+    }
+
+    return ngx_http_agnitel_store_error(r, rc);
 }

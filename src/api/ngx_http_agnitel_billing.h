@@ -21,6 +21,8 @@ ngx_int_t ngx_http_agnitel_credits_topup(ngx_http_request_t *r,
 ngx_int_t ngx_http_agnitel_billing_get(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_billing_ledger(ngx_http_request_t *r,
     json_t *body);
+ngx_int_t ngx_http_agnitel_number_renew(ngx_http_request_t *r,
+    json_t *body);
 void ngx_http_agnitel_entry_view(ngx_http_agnitel_json_t *j, json_t *entry);
 
 

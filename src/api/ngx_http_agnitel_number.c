@@ -31,6 +31,7 @@ typedef struct {
     MDB_val                         k;
     MDB_val                         v;
     ngx_str_t                       name;
+    ngx_int_t                       auto_renew;   /* -1: unchanged */
     const char                     *message;
     time_t                          now;
 } ngx_http_agnitel_number_write_t;
@@ -103,7 +104,7 @@ ngx_http_agnitel_insert_written(ngx_http_request_t *r, void *data, int rc)
 
 ngx_int_t
 ngx_http_agnitel_number_rename(ngx_http_request_t *r, u_char *key,
-    size_t key_len, ngx_str_t *name)
+    size_t key_len, ngx_str_t *name, ngx_int_t auto_renew)
 {
     ngx_http_agnitel_ctx_t           *ctx;
     ngx_http_agnitel_number_write_t  *nw;
@@ -118,6 +119,7 @@ ngx_http_agnitel_number_rename(ngx_http_request_t *r, u_char *key,
     ngx_memcpy(nw->key, key, key_len);
     nw->k.mv_size = key_len;
     nw->name = *name;
+    nw->auto_renew = auto_renew;
 
     return ngx_http_agnitel_write(r, ngx_http_agnitel_rename_apply,
                                   ngx_http_agnitel_rename_written, nw);
@@ -138,10 +140,20 @@ ngx_http_agnitel_rename_apply(MDB_txn *txn, void *data)
         return rc;
     }
 
-    if (json_object_set_new(rec, "friendly_name",
-                            json_stringn((char *) nw->name.data,
-                                         nw->name.len))
-        != 0
+    /* only a managed number renews, or not, by itself */
+
+    if (nw->auto_renew != -1 && json_object_get(rec, "auto_renew") == NULL) {
+        return NGX_HTTP_AGNITEL_NOT_MANAGED;
+    }
+
+    if ((nw->name.len
+         && json_object_set_new(rec, "friendly_name",
+                                json_stringn((char *) nw->name.data,
+                                             nw->name.len))
+            != 0)
+        || (nw->auto_renew != -1
+            && json_object_set_new(rec, "auto_renew",
+                                   json_boolean(nw->auto_renew)) != 0)
         || ngx_http_agnitel_record_encode(nw->request->pool, rec, &nw->v)
            != NGX_OK)
     {
@@ -159,6 +171,12 @@ ngx_http_agnitel_rename_written(ngx_http_request_t *r, void *data, int rc)
 
     if (rc == MDB_NOTFOUND) {
         return ngx_http_agnitel_number_not_found(r);
+    }
+
+    if (rc == NGX_HTTP_AGNITEL_NOT_MANAGED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
+                                      "auto_renew", "only numbers of a "
+                                      "managed Twilio account renew");
     }
 
     if (rc != 0) {
@@ -205,11 +223,8 @@ ngx_http_agnitel_release_apply(MDB_txn *txn, void *data)
 {
     ngx_http_agnitel_number_write_t  *nw = data;
 
-    int        rc;
-    u_char     hkey[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    json_t    *rec;
-    MDB_val    hk;
-    ngx_str_t  id;
+    int      rc;
+    json_t  *rec;
 
     rc = ngx_http_agnitel_record_load(nw->request->pool, txn, nw->store,
                                       &nw->k, &rec);
@@ -217,10 +232,34 @@ ngx_http_agnitel_release_apply(MDB_txn *txn, void *data)
         return rc;
     }
 
+    return ngx_http_agnitel_number_retire(nw->request->pool, txn, nw->store,
+                                          &nw->workspace, &nw->number, rec,
+                                          nw->now, NULL, &nw->v);
+}
+
+
+/*
+ * Releases number of workspace ws, whose record rec is, at "now": it moves
+ * to the history ("status=released" lists it), with its reason if any, encoded
+ * into v, and the number is free for any workspace.  No request here: the
+ * renew job releases numbers whose grace ended.
+ */
+
+int
+ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number,
+    json_t *rec, time_t now, const char *reason, MDB_val *v)
+{
+    int        rc;
+    u_char     hkey[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val    hk;
+    ngx_str_t  id;
+
     if (json_object_set_new(rec, "status", json_string("released")) != 0
-        || json_object_set_new(rec, "released_at", json_integer(nw->now)) != 0
-        || ngx_http_agnitel_record_encode(nw->request->pool, rec, &nw->v)
-           != NGX_OK)
+        || json_object_set_new(rec, "released_at", json_integer(now)) != 0
+        || (reason && json_object_set_new(rec, "release_reason",
+                                          json_string(reason)) != 0)
+        || ngx_http_agnitel_record_encode(pool, rec, v) != NGX_OK)
     {
         return ENOMEM;
     }
@@ -229,16 +268,15 @@ ngx_http_agnitel_release_apply(MDB_txn *txn, void *data)
     id.len = id.data ? ngx_strlen(id.data) : 0;
 
     hk.mv_data = hkey;
-    hk.mv_size = ngx_http_agnitel_store_key(hkey, &nw->workspace, &id);
+    hk.mv_size = ngx_http_agnitel_store_key(hkey, ws, &id);
 
-    rc = mdb_put(txn, nw->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY],
-                 &hk, &nw->v, 0);
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY], &hk, v,
+                 0);
     if (rc != 0) {
         return rc;
     }
 
-    return ngx_http_agnitel_record_remove(txn, nw->store, &nw->workspace,
-                                          &nw->number);
+    return ngx_http_agnitel_record_remove(txn, store, ws, number);
 }
 
 

@@ -15,6 +15,12 @@
 #include <lmdb.h>
 
 #include "ngx_http_agnitel_json.h"
+#include "ngx_http_agnitel_store.h"
+
+
+/* what a write on a number not of a managed account returns: no LMDB code */
+#define NGX_HTTP_AGNITEL_NOT_MANAGED  (MDB_KEYEXIST + 1003)
+
 
 
 ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
@@ -22,7 +28,7 @@ ngx_int_t ngx_http_agnitel_path_number(ngx_http_request_t *r, u_char *key,
 ngx_int_t ngx_http_agnitel_number_insert(ngx_http_request_t *r,
     ngx_str_t *number, MDB_val *val, const char *message);
 ngx_int_t ngx_http_agnitel_number_rename(ngx_http_request_t *r, u_char *key,
-    size_t key_len, ngx_str_t *name);
+    size_t key_len, ngx_str_t *name, ngx_int_t auto_renew);
 ngx_int_t ngx_http_agnitel_number_release_local(ngx_http_request_t *r);
 ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
     const char *message, MDB_val *val);
@@ -30,6 +36,9 @@ ngx_http_agnitel_json_t *ngx_http_agnitel_view_envelope(ngx_pool_t *pool,
     const char *message, MDB_val *val);
 ngx_int_t ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
     const char *sid, json_t *caps, time_t renewal, MDB_val *val);
+int ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number,
+    json_t *rec, time_t now, const char *reason, MDB_val *v);
 ngx_int_t ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri);
 
 ngx_int_t ngx_http_agnitel_number_taken(ngx_http_request_t *r);

@@ -430,6 +430,8 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
 {
     u_char       key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     size_t       key_len;
+    json_t      *renew;
+    ngx_int_t    auto_renew;
     ngx_str_t    name;
     const char  *msg;
 
@@ -437,12 +439,24 @@ ngx_http_agnitel_numbers_patch(ngx_http_request_t *r, json_t *body)
         return ngx_http_agnitel_bad_path_number(r);
     }
 
-    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64, 1, &name);
+    /* friendly_name, auto_renew (managed numbers), or both */
+
+    renew = json_object_get(body, "auto_renew");
+
+    if (renew && !json_is_boolean(renew)) {
+        return ngx_http_agnitel_invalid(r, "auto_renew",
+                                        "auto_renew must be true or false");
+    }
+
+    auto_renew = renew ? json_is_true(renew) : -1;
+
+    msg = ngx_http_agnitel_text(r->pool, body, "friendly_name", 64,
+                                renew == NULL, &name);
     if (msg) {
         return ngx_http_agnitel_invalid(r, "friendly_name", msg);
     }
 
-    return ngx_http_agnitel_number_rename(r, key, key_len, &name);
+    return ngx_http_agnitel_number_rename(r, key, key_len, &name, auto_renew);
 }
 
 

@@ -1076,13 +1076,11 @@ ngx_http_agnitel_purchase_release(ngx_http_request_t *r, ngx_str_t *sid)
         return ngx_http_agnitel_carrier_error(r, &err);
     }
 
-    o->call.method = NGX_HTTP_DELETE;
     o->call.resume = ngx_http_agnitel_release_done;
     o->call.data = o;
 
-    if (ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
-                                     &o->account.account_sid,
-                                     "/IncomingPhoneNumbers/%V.json", sid)
+    if (ngx_http_agnitel_twilio_release(r->pool, &o->account.account_sid, sid,
+                                        &o->call)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

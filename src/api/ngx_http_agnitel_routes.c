@@ -42,6 +42,9 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
     { NGX_HTTP_PATCH, "phone-numbers/:",
       ngx_http_agnitel_numbers_patch, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
+    { NGX_HTTP_POST, "phone-numbers/:/renew",
+      ngx_http_agnitel_number_renew, NGX_HTTP_AGNITEL_BODY_OPTIONAL },
+
     { NGX_HTTP_DELETE, "phone-numbers/:/release",
       ngx_http_agnitel_numbers_release, NGX_HTTP_AGNITEL_BODY_NONE },
 

@@ -236,6 +236,21 @@ ngx_http_agnitel_twilio_list(ngx_pool_t *pool, ngx_str_t *sid,
 }
 
 
+/* DELETE .../IncomingPhoneNumbers/{sid}.json: the number leaves the account */
+
+ngx_int_t
+ngx_http_agnitel_twilio_release(ngx_pool_t *pool, ngx_str_t *account,
+    ngx_str_t *sid, ngx_http_agnitel_call_t *call)
+{
+    call->method = NGX_HTTP_DELETE;
+    ngx_str_null(&call->args);
+    ngx_str_null(&call->body);
+
+    return ngx_http_agnitel_twilio_path(pool, &call->path, account,
+                                        "/IncomingPhoneNumbers/%V.json", sid);
+}
+
+
 /* the entry for number in a page of incoming numbers, or NULL */
 
 json_t *

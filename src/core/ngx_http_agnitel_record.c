@@ -527,6 +527,11 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
         ngx_http_agnitel_view_time(j, rec, "released_at");
     }
 
+    if (json_object_get(rec, "release_reason")) {
+        ngx_http_agnitel_json_member(j, "release_reason",
+                                     json_object_get(rec, "release_reason"));
+    }
+
     ngx_http_agnitel_json_lit(j, "}");
 }
 

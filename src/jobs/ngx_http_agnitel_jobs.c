@@ -13,6 +13,7 @@
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_curl.h"
 #include "ngx_http_agnitel_json.h"
+#include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_store.h"
 
 
@@ -61,6 +62,10 @@ static int64_t ngx_http_agnitel_jobs_now(void);
 static ngx_http_agnitel_job_t  ngx_http_agnitel_job_table[] = {
     { "reconcile", ngx_http_agnitel_reconcile, NULL, NULL, NULL, 0, 0, 0, 0,
       NULL, 0 },
+    { "renew", ngx_http_agnitel_renew, NULL, NULL, NULL, 0, 0, 0, 0, NULL,
+      0 },
+    { "expire", ngx_http_agnitel_expire, NULL, NULL, NULL, 0, 0, 0, 0, NULL,
+      0 },
     { "purge", ngx_http_agnitel_purge, NULL, NULL, NULL, 0, 0, 0, 0, NULL,
       0 },
 };
@@ -432,6 +437,43 @@ ngx_http_agnitel_jobs_exit(ngx_cycle_t *cycle)
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                       "agnitel_jobs: the leader lease is given back");
     }
+}
+
+
+/*
+ * The Twilio account of provider "id" of workspace ws, its token opened
+ * into pool, for a job's carrier call.
+ */
+
+ngx_int_t
+ngx_http_agnitel_job_account(ngx_http_agnitel_job_t *job, ngx_pool_t *pool,
+    ngx_str_t *ws, ngx_str_t *id, ngx_http_agnitel_twilio_account_t *account)
+{
+    int        rc;
+    json_t    *prv;
+    MDB_txn   *txn;
+
+    txn = ngx_http_agnitel_store_read(job->amcf->store, job->log);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_agnitel_provider_get(pool, txn, job->amcf->store, ws, id,
+                                       &prv);
+
+    ngx_http_agnitel_store_read_done(job->amcf->store);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                      "agnitel_jobs: %s: provider %V of workspace %V is gone "
+                      "(%s)", job->name, id, ws, mdb_strerror(rc));
+        job->error = "a number's provider is gone";
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_twilio_credentials(pool, job->log,
+                                               job->amcf->key, ws, prv,
+                                               account);
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_event.h>
 
 #include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_providers.h"
 
 
 /*
@@ -57,7 +58,13 @@ void ngx_http_agnitel_jobs_exit(ngx_cycle_t *cycle);
 void ngx_http_agnitel_job_done(ngx_http_agnitel_job_t *job);
 const char *ngx_http_agnitel_job_name(ngx_uint_t i);
 
+ngx_int_t ngx_http_agnitel_job_account(ngx_http_agnitel_job_t *job,
+    ngx_pool_t *pool, ngx_str_t *ws, ngx_str_t *id,
+    ngx_http_agnitel_twilio_account_t *account);
+
 ngx_int_t ngx_http_agnitel_reconcile(ngx_http_agnitel_job_t *job);
+ngx_int_t ngx_http_agnitel_renew(ngx_http_agnitel_job_t *job);
+ngx_int_t ngx_http_agnitel_expire(ngx_http_agnitel_job_t *job);
 ngx_int_t ngx_http_agnitel_purge(ngx_http_agnitel_job_t *job);
 
 

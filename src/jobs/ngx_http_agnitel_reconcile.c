@@ -126,10 +126,6 @@ static ngx_uint_t ngx_http_agnitel_same_account(ngx_http_agnitel_pending_t *a,
     ngx_http_agnitel_pending_t *b);
 static void ngx_http_agnitel_reconcile_more(
     ngx_http_agnitel_reconcile_t *run);
-static ngx_int_t ngx_http_agnitel_reconcile_account(
-    ngx_http_agnitel_reconcile_t *run, ngx_pool_t *pool,
-    ngx_http_agnitel_pending_t *item,
-    ngx_http_agnitel_twilio_account_t *account);
 static ngx_int_t ngx_http_agnitel_listing_start(
     ngx_http_agnitel_listing_t *ls);
 static void ngx_http_agnitel_listing_page(ngx_http_agnitel_fetch_t *f);
@@ -491,48 +487,6 @@ ngx_http_agnitel_reconcile_more(ngx_http_agnitel_reconcile_t *run)
 }
 
 
-/* the credentials of the account that bought item, opened into pool */
-
-static ngx_int_t
-ngx_http_agnitel_reconcile_account(ngx_http_agnitel_reconcile_t *run,
-    ngx_pool_t *pool, ngx_http_agnitel_pending_t *item,
-    ngx_http_agnitel_twilio_account_t *account)
-{
-    int                      rc;
-    json_t                  *prv;
-    MDB_txn                 *txn;
-    ngx_http_agnitel_job_t  *job;
-
-    job = run->job;
-
-    txn = ngx_http_agnitel_store_read(job->amcf->store, job->log);
-    if (txn == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_agnitel_provider_get(pool, txn, job->amcf->store,
-                                       &item->workspace, &item->provider_id,
-                                       &prv);
-
-    ngx_http_agnitel_store_read_done(job->amcf->store);
-
-    if (rc != 0) {
-        ngx_log_error(NGX_LOG_WARN, job->log, 0,
-                      "agnitel_jobs: reconcile: %V of workspace %V: its "
-                      "provider %V is gone (%s): it stays pending",
-                      &item->number, &item->workspace, &item->provider_id,
-                      mdb_strerror(rc));
-        job->error = "a pending number's provider is gone";
-        return NGX_ERROR;
-    }
-
-    return ngx_http_agnitel_twilio_credentials(pool, job->log,
-                                               job->amcf->key,
-                                               &item->workspace, prv,
-                                               account);
-}
-
-
 /* GET .../IncomingPhoneNumbers.json?PhoneNumber=N as the owning account */
 
 static ngx_int_t
@@ -548,8 +502,8 @@ ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
         return NGX_ERROR;
     }
 
-    if (ngx_http_agnitel_reconcile_account(item->run, item->pool, item,
-                                           &account)
+    if (ngx_http_agnitel_job_account(job, item->pool, &item->workspace,
+                                     &item->provider_id, &account)
         != NGX_OK
         || ngx_http_agnitel_twilio_lookup(item->pool, &account.account_sid,
                                           &item->number, &item->fetch.call)
@@ -593,8 +547,8 @@ ngx_http_agnitel_listing_start(ngx_http_agnitel_listing_t *ls)
         goto failed;
     }
 
-    if (ngx_http_agnitel_reconcile_account(ls->run, ls->pool, &ls->items[0],
-                                           &account)
+    if (ngx_http_agnitel_job_account(job, ls->pool, &ls->items[0].workspace,
+                                     &ls->items[0].provider_id, &account)
         != NGX_OK
         || ngx_http_agnitel_twilio_list(ls->pool, &account.account_sid, NULL,
                                         &ls->fetch.call)
