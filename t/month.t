@@ -5,7 +5,7 @@
 # is renewed by hand.  At every step the ledger, the balance and the
 # statuses add up.
 #
-# Periods: renewal 3 s, grace window 4 s, billing cycle 5 s; jobs every
+# Periods: renewal 4 s, grace window 8 s, billing cycle 6 s; jobs every
 # second.  Every step waits for its condition, not for a time.
 
 use strict;
@@ -13,6 +13,8 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Select;
+use IO::Socket::INET;
 use JSON::PP;
 use Agnitel::Nginx;
 
@@ -33,7 +35,7 @@ $n->write_config(<<"END");
     agnitel_sip_termination_uri sip:trunk.example.com;
     agnitel_twilio_managed account_sid=$PLATFORM
                            auth_token_file=platform.token;
-    agnitel_billing renewal=3s window=4s cycle=5s;
+    agnitel_billing renewal=4s window=8s cycle=6s;
     agnitel_jobs interval=1s reconcile_after=10s timeout=2s;
     agnitel_twilio_url http://127.0.0.1:\$CARRIER_PORT;
 
@@ -54,10 +56,26 @@ $n->write_config(<<"END");
         location /admin/ { agnitel_admin; }
     }
 
+    # the carrier: down (503) while html/down exists; while html/gone
+    # exists it answers a DELETE with 404, as Twilio does for a number
+    # already released (by a leader killed before it released it here)
     server {
         listen 127.0.0.1:\$CARRIER_PORT;
+        root html;
         access_log logs/carrier.log carrier;
-        location / { proxy_pass http://127.0.0.1:$sandbox; }
+        location / {
+            if (-f \$document_root/down) {
+                return 503 '{"code":20503,"message":"down","status":503}';
+            }
+            set \$gone "";
+            if (-f \$document_root/gone) {
+                set \$gone "\$request_method";
+            }
+            if (\$gone = DELETE) {
+                return 404 '{"code":20404,"message":"gone","status":404}';
+            }
+            proxy_pass http://127.0.0.1:$sandbox;
+        }
     }
 
     server {
@@ -133,7 +151,7 @@ my $a_renews = number($A)->{renews_at};
 
 # --- at renews_at: A is renewed, B (the credits are short) goes to grace
 
-$n->wait_for(sub { number($B)->{status} eq 'grace' }, 'B in grace', 15);
+$n->wait_for(sub { number($B)->{status} eq 'grace' }, 'B in grace', 20);
 
 is(number($A)->{status}, 'active', 'A renewed: still active');
 isnt(number($A)->{renews_at}, $a_renews, 'its renews_at moved on');
@@ -154,17 +172,37 @@ is($body->{error}{code}, 'insufficient_credits', 'insufficient_credits');
 
 # --- the cycle ends: unused credits expire
 
-$n->wait_for(sub { types() =~ /expiry/ }, 'the cycle to end', 15);
+$n->wait_for(sub { types() =~ /expiry/ }, 'the cycle to end', 20);
 
 my ($expiry) = grep { $_->{type} eq 'expiry' } ledger();
 is($expiry->{amount}, -0.5, 'the half dollar expired');
 is(balance(), 0, 'nothing left');
 adds_up('expiry');
 
-# --- B's window closes: released at the carrier, then for good here
+# --- B's window closes while the carrier is down: it waits, in grace
+
+$n->write_file('html/down', '', 0644);
+
+$n->wait_for(sub {
+    my ($s, $jobs) = $n->request(GET => '/admin/v1/jobs');
+    $jobs =~ /"name":"renew"[^}]*"last_error":"the carrier failed"/;
+}, 'a release that fails', 20);
+
+is(number($B)->{status}, 'grace', 'B stays in grace, never active again');
+
+# --- the carrier has it released already: released here, once
+
+unlink $n->prefix . '/html/down';
+$n->write_file('html/gone', '', 0644);
 
 $n->wait_for(sub { (api(GET => "/api/v1/phone-numbers/$B"))[0] == 404 },
-             'B to be released', 15);
+             'B to be released', 20);
+
+unlink $n->prefix . '/html/gone';
+
+my @released = $n->error_log
+    =~ /renew: \Q$B\E of workspace \S+ was not renewed in time: released for good/g;
+is(scalar @released, 1, 'B was released once');
 
 ($status, $body) = api(GET => '/api/v1/phone-numbers?status=released');
 my ($gone) = grep { $_->{phone_number} eq $B } @{$body->{data}};
@@ -172,20 +210,38 @@ is($gone->{status}, 'released', 'B is released');
 is($gone->{release_reason}, 'renewal_missed', 'because its renewal was missed');
 like($n->read_file('logs/carrier.log'),
      qr{^DELETE /2010-04-01/Accounts/$sub/IncomingPhoneNumbers/PN[0-9a-f]{32}\.json$}m,
-     'released at the carrier, in the subaccount');
+     'asked of the carrier, in the subaccount');
 unlike(types(), qr/reversal|refund/, 'no refund for it');
 
 # --- A's next renewal finds nothing: grace, and renewed by hand
 
-$n->wait_for(sub { number($A)->{status} eq 'grace' }, 'A in grace', 15);
+$n->wait_for(sub { number($A)->{status} eq 'grace' }, 'A in grace', 20);
 
-topup('1.15', 'month-2');
+topup('2.3', 'month-2');
 
-($status, $body) = api(POST => "/api/v1/phone-numbers/$A/renew");
-is($status, 200, 'A renewed by hand during its grace');
-is($body->{data}{status}, 'active', 'active again');
-is($body->{data}{grace_ends_at}, undef, 'no longer in grace');
-is(balance(), 0, 'the renewal took the top-up');
+# five renewals at once, with credits for two: one debit
+my @socks;
+for (1 .. 5) {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Proto => 'tcp') or die "connect: $!";
+    print $s "POST /api/v1/phone-numbers/$A/renew HTTP/1.1\r\nHost: x\r\n"
+           . "X-Api-Key: " . Agnitel::Nginx::api_key(1) . "\r\n"
+           . "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    push @socks, $s;
+}
+my @statuses;
+for my $s (@socks) {
+    local $/;
+    IO::Select->new($s)->can_read(10) or die "no answer\n";
+    push @statuses, <$s> =~ m{^HTTP/1\.1 (\d+)};
+}
+is(join(' ', sort @statuses), '200 409 409 409 409',
+   'A renewed by hand during its grace: five at once, one renewal');
+
+$body = number($A);
+is($body->{status}, 'active', 'active again');
+is($body->{grace_ends_at}, undef, 'no longer in grace');
+is(balance(), micros('1.15'), 'one renewal debited');
 like(types(), qr/number_renewal expiry topup number_renewal$/,
      'the ledger ends: expiry, top-up, renewal by hand');
 adds_up('a renewal by hand');
