@@ -1,5 +1,7 @@
 # Contract: every Twilio call the module makes (connect, search, buy,
-# add-twilio, release) is replayed against Prism serving Twilio's official
+# add-twilio, release; and for a managed account the subaccount's creation
+# with the platform's credentials, then a buy and a release with the
+# subaccount's) is replayed against Prism serving Twilio's official
 # OpenAPI description, and any request Prism's validator rejects fails the
 # suite.  The fake carriers of t/twilio.t check what we think Twilio wants;
 # this checks it against what Twilio publishes.
@@ -81,6 +83,7 @@ my $owned   = example('/2010-04-01/Accounts/{AccountSid}/'
                       . 'IncomingPhoneNumbers/{Sid}.json', get => 200);
 
 my $SID = $account->{sid};
+my $SUB = example('/2010-04-01/Accounts.json', post => 201)->{sid};
 undef $oai;    # 1.8 MB of it
 
 
@@ -167,12 +170,14 @@ note sprintf 'Prism listening after %.1fs, log in %s', time - $started,
 # the internal location is DESIGN's, with Prism for api.twilio.com (plain
 # HTTP, so no proxy_ssl_*)
 $n->write_file('secret.key', join '', map { chr(($_ * 11 + 3) % 256) } 1 .. 32);
+$n->write_file('platform.token', "f00dfacef00dfacef00dfacef00dface\n");
 
 $n->write_config(<<"END", workers => 2);
     agnitel_store store;
     agnitel_secret_key_file secret.key;
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     agnitel_voice_url https://agents.example.com/inbound;
+    agnitel_twilio_managed account_sid=$SID auth_token_file=platform.token;
 
     # (no \$request_method: in a subrequest it is the main request's)
     log_format carrier '\$uri \$upstream_status';
@@ -206,10 +211,13 @@ END
 
 $n->start;
 $n->workspace(1);
+my $managed_ws = $n->workspace(2);
 
+# workspace 1 by default; "api(2, ...)" is the managed one
 sub api {
+    my $ws = $_[0] =~ /^\d+$/ ? shift : 1;
     my ($method, $path, $body) = @_;
-    my ($status, $answer) = $n->api(1, $method, $path,
+    my ($status, $answer) = $n->api($ws, $method, $path,
                                     defined $body ? $json->encode($body)
                                                   : undef);
     my $data = eval { $json->decode($answer) } || {};
@@ -275,6 +283,27 @@ for my $number ($found->{phone_number}, $owned->{phone_number}) {
 }
 
 
+# managed: POST Accounts.json as the platform, then the subaccount's own
+# IncomingPhoneNumbers
+$d = api_is(201, 'managed: a subaccount is created',
+            2, POST => '/api/v1/telephony/providers/twilio',
+            { mode => 'managed', friendly_name => 'Managed',
+              accept_terms => JSON::PP::true, terms_version => '1' });
+is($d->{data}{account_sid}, $SUB, 'managed: with the subaccount\'s SID');
+
+my ($topup) = $n->request(POST => "/admin/v1/workspaces/$managed_ws/credits",
+                          '{"amount":5,"reference":"contract"}');
+is($topup, 201, 'managed: credits');
+
+$d = api_is(201, 'managed: buy through the subaccount',
+            2, POST => '/api/v1/phone-numbers/buy',
+            { phone_number => $found->{phone_number}, price => 1.15 });
+
+(my $bought = $found->{phone_number} // '') =~ s/^\+/%2B/;
+api_is(200, 'managed: release through the subaccount',
+       2, DELETE => "/api/v1/phone-numbers/$bought/release");
+
+
 # --- what Prism made of it
 
 # Prism logs each request as a block: "[HTTP SERVER] get /path ...
@@ -289,16 +318,28 @@ for (split /\n/, $n->read_file('logs/prism.log')) {
 }
 
 my $acc = "/2010-04-01/Accounts/$SID";
+my $sub = "/2010-04-01/Accounts/$SUB";
 my $pn  = 'PN[0-9a-fA-F]{32}';
+
+# Twilio's examples give the subaccount the account's own SID: then the
+# managed buy and release share their paths with the others
+my $same = ($SUB eq $SID);
 
 # the suite cannot pass by sending nothing: each operation reached Prism
 my %expected = (
     connect      => [1, qr{^GET \Q$acc\E\.json$}],
     search       => [3, qr{^GET[ ]\Q$acc\E/AvailablePhoneNumbers/
                            (?:US/Local|US/TollFree|GB/Mobile)\.json$}x],
-    buy          => [1, qr{^POST \Q$acc\E/IncomingPhoneNumbers\.json$}],
+    buy          => [$same ? 2 : 1,
+                     qr{^POST \Q$acc\E/IncomingPhoneNumbers\.json$}],
     'add-twilio' => [1, qr{^GET \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
-    release      => [2, qr{^DELETE \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
+    release      => [$same ? 3 : 2,
+                     qr{^DELETE \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
+    subaccount   => [1, qr{^POST /2010-04-01/Accounts\.json$}],
+    $same ? () : (
+        'managed buy' => [1, qr{^POST \Q$sub\E/IncomingPhoneNumbers\.json$}],
+        'managed release' =>
+            [1, qr{^DELETE \Q$sub\E/IncomingPhoneNumbers/$pn\.json$}]),
 );
 
 for my $op (sort keys %expected) {
@@ -309,11 +350,11 @@ for my $op (sort keys %expected) {
         or diag join "\n", 'Prism received:', map { $_->{request} } @calls;
 }
 
-is(scalar @calls, 8, 'and nothing else');
+is(scalar @calls, 11, 'and nothing else');
 
-# what nginx saw: eight carrier calls, each answered with a 2xx
+# what nginx saw: eleven carrier calls, each answered with a 2xx
 my @carrier = split /\n/, $n->read_file('logs/carrier.log');
-is(scalar @carrier, 8, 'nginx made eight carrier calls')
+is(scalar @carrier, 11, 'nginx made eleven carrier calls')
     or diag join "\n", @carrier;
 is_deeply([grep { !/ 2\d\d$/ } @carrier], [], 'Prism answered each with a 2xx');
 
