@@ -111,6 +111,7 @@ bench: deps $(MODULE)
 	$(TEST_ENV) perl bench/import.pl
 	$(TEST_ENV) perl bench/buy.pl
 	$(TEST_ENV) perl bench/reconcile.pl
+	$(TEST_ENV) perl bench/renew.pl
 
 clean:
 	rm -rf $(BUILD) t/servroot*
