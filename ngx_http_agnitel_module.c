@@ -125,7 +125,7 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       NULL },
 
     { ngx_string("agnitel_twilio_managed"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE23,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_agnitel_managed,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,

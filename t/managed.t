@@ -19,8 +19,8 @@ use JSON::PP;
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Agnitel::Nginx;
 
-plan skip_all => 'starts its own master and workers; not run under valgrind'
-    if $ENV{TEST_NGINX_USE_VALGRIND};
+# Under TEST_NGINX_USE_VALGRIND all of it runs in one process under memcheck.
+my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
 
 my $PLATFORM = 'AC00000000000000000000000000000000';
 my $TOKEN = 'sandbox-auth-token';
@@ -47,7 +47,7 @@ END
 (my $to_front = $twilio) =~ s/TARGET/$port + 1/e;
 (my $to_nowhere = $twilio) =~ s/TARGET/1/;
 
-$n->write_config(<<"END");
+my $config = <<"END";
     agnitel_store store;
     agnitel_secret_key_file secret.key;
     agnitel_sip_termination_uri sip:trunk.example.com;
@@ -86,7 +86,44 @@ $to_nowhere
         location /api/ { agnitel_api; }
     }
 END
-$n->start;
+
+# --- nginx -t names what is wrong with the managed directives
+
+$n->write_file('loose.token', "$TOKEN\n", 0644);
+$n->write_file('empty.token', "\n");
+
+for my $bad (["agnitel_twilio_managed account_sid=AC12 auth_token_file=platform.token;",
+              qr/invalid account_sid "AC12"/],
+             ["agnitel_twilio_managed account_sid=$PLATFORM;",
+              qr/needs auth_token_file=/],
+             ["agnitel_twilio_managed account_sid=$PLATFORM auth_token_file=none.token;",
+              qr/auth_token_file ".*none\.token" cannot be opened/],
+             ["agnitel_twilio_managed account_sid=$PLATFORM auth_token_file=empty.token;",
+              qr/auth_token_file ".*empty\.token" must hold the auth token/],
+             ["agnitel_twilio_managed account_sid=$PLATFORM auth_token_file=platform.token color=red;",
+              qr/invalid parameter "color=red"/],
+             ['agnitel_billing cycle=0s;', qr/invalid period "cycle=0s"/],
+             ['agnitel_billing renewal=soon;', qr/invalid period "renewal=soon"/],
+             ['agnitel_billing grace=1h;', qr/invalid parameter "grace=1h"/])
+{
+    my ($directive) = $bad->[0] =~ /^(\w+)/;
+    (my $c = $config) =~ s/^    $directive [^;]*;\n/    $bad->[0]\n/m
+        or die "no $directive in the configuration\n";
+    $n->write_config($c);
+    my ($rc, $out) = $n->test_config;
+    isnt($rc, 0, "nginx -t fails: $bad->[0]");
+    like($out, $bad->[1], 'and names what is wrong');
+}
+
+(my $loose = $config) =~ s/platform\.token/loose.token/;
+$n->write_config($loose);
+my ($rc, $out) = $n->test_config;
+is($rc, 0, 'a token file others can read passes nginx -t');
+like($out, qr/auth_token_file ".*loose\.token" is readable by group or others/,
+     'with a warning');
+
+$n->write_config($config);
+$vg ? $n->start_valgrind : $n->start;
 
 my $ws = $n->workspace(1);
 my $other = $n->workspace(2);
@@ -343,7 +380,7 @@ is($status, 502, 'a purchase whose outcome is unknown: 502');
 is(balance(), micros('1.4'), 'paid for while pending');
 
 $n->wait_for(sub { (api(GET => '/api/v1/phone-numbers/+15005550030'))[0]
-                   == 404 }, 'reconciliation');
+                   == 404 }, 'reconciliation', $vg ? 60 : 10);
 
 @ledger = ledger();
 is($ledger[0]{type}, 'reversal', 'the carrier never bought it: a reversal');
@@ -369,6 +406,15 @@ like($n->error_log, qr/managed Twilio provider of workspace \Q$ws\E was unlocked
 unlike($n->read_file('store/data.mdb'), qr/\Q$TOKEN\E/,
        'the platform\'s token is not in the store');
 unlike($n->error_log, qr/\[(?:alert|crit|emerg)\]/, 'no alert in the log');
+
+if ($vg) {
+    my ($status, $report) = $n->stop_valgrind;
+    is($status, 0, 'valgrind: nginx exits cleanly');
+    unlike($report, qr/Invalid (?:read|write|free)|definitely lost|
+                       uninitialised|Conditional jump|Process terminating/x,
+           'valgrind reports no memory error and no leak')
+        or diag $report;
+}
 
 $n->stop;
 

@@ -18,8 +18,10 @@ use IO::Socket::INET;
 use JSON::PP;
 use Agnitel::Nginx;
 
-plan skip_all => 'starts its own master and workers; not run under valgrind'
-    if $ENV{TEST_NGINX_USE_VALGRIND};
+# Under TEST_NGINX_USE_VALGRIND the month plays out in one process under
+# memcheck: ledger, renewals, grace, releases at the carrier and expiry.
+my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
+my $patience = $vg ? 60 : 20;
 
 my $PLATFORM = 'AC00000000000000000000000000000000';
 my $port = Agnitel::Nginx::test_port(19);
@@ -83,7 +85,7 @@ $n->write_config(<<"END");
         location /2010-04-01/ { agnitel_twilio_sandbox; }
     }
 END
-$n->start;
+$vg ? $n->start_valgrind : $n->start;
 
 my $ws = $n->workspace(1);
 my $json = JSON::PP->new;
@@ -151,7 +153,7 @@ my $a_renews = number($A)->{renews_at};
 
 # --- at renews_at: A is renewed, B (the credits are short) goes to grace
 
-$n->wait_for(sub { number($B)->{status} eq 'grace' }, 'B in grace', 20);
+$n->wait_for(sub { number($B)->{status} eq 'grace' }, 'B in grace', $patience);
 
 is(number($A)->{status}, 'active', 'A renewed: still active');
 isnt(number($A)->{renews_at}, $a_renews, 'its renews_at moved on');
@@ -172,7 +174,7 @@ is($body->{error}{code}, 'insufficient_credits', 'insufficient_credits');
 
 # --- the cycle ends: unused credits expire
 
-$n->wait_for(sub { types() =~ /expiry/ }, 'the cycle to end', 20);
+$n->wait_for(sub { types() =~ /expiry/ }, 'the cycle to end', $patience);
 
 my ($expiry) = grep { $_->{type} eq 'expiry' } ledger();
 is($expiry->{amount}, -0.5, 'the half dollar expired');
@@ -186,7 +188,7 @@ $n->write_file('html/down', '', 0644);
 $n->wait_for(sub {
     my ($s, $jobs) = $n->request(GET => '/admin/v1/jobs');
     $jobs =~ /"name":"renew"[^}]*"last_error":"the carrier failed"/;
-}, 'a release that fails', 20);
+}, 'a release that fails', $patience);
 
 is(number($B)->{status}, 'grace', 'B stays in grace, never active again');
 
@@ -196,7 +198,7 @@ unlink $n->prefix . '/html/down';
 $n->write_file('html/gone', '', 0644);
 
 $n->wait_for(sub { (api(GET => "/api/v1/phone-numbers/$B"))[0] == 404 },
-             'B to be released', 20);
+             'B to be released', $patience);
 
 unlink $n->prefix . '/html/gone';
 
@@ -215,7 +217,7 @@ unlike(types(), qr/reversal|refund/, 'no refund for it');
 
 # --- A's next renewal finds nothing: grace, and renewed by hand
 
-$n->wait_for(sub { number($A)->{status} eq 'grace' }, 'A in grace', 20);
+$n->wait_for(sub { number($A)->{status} eq 'grace' }, 'A in grace', $patience);
 
 topup('2.3', 'month-2');
 
@@ -247,6 +249,15 @@ like(types(), qr/number_renewal expiry topup number_renewal$/,
 adds_up('a renewal by hand');
 
 unlike($n->error_log, qr/\[(?:alert|crit|emerg)\]/, 'no alert in the log');
+
+if ($vg) {
+    my ($status, $report) = $n->stop_valgrind;
+    is($status, 0, 'valgrind: nginx exits cleanly');
+    unlike($report, qr/Invalid (?:read|write|free)|definitely lost|
+                       uninitialised|Conditional jump|Process terminating/x,
+           'valgrind reports no memory error and no leak')
+        or diag $report;
+}
 
 $n->stop;
 
