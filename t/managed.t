@@ -323,6 +323,25 @@ is($ledger[0]{phone_number}, '+15005550006', 'for the number');
 is(balance(), micros('3.85'), 'the balance is 3.85');
 adds_up('a purchase');
 
+($status, $body) = api(PATCH => '/api/v1/phone-numbers/+15005550006',
+                       '{"auto_renew":false}');
+is($status, 200, 'auto_renew can be turned off');
+is($body->{data}{auto_renew}, JSON::PP::false, 'and is off');
+is($body->{data}{friendly_name}, $number->{friendly_name},
+   'the name unchanged');
+
+($status, $body) = api(PATCH => '/api/v1/phone-numbers/+15005550006',
+                       '{"auto_renew":"no"}');
+is($status, 400, 'auto_renew must be a boolean');
+
+($status, $body) = api(POST => '/api/v1/phone-numbers/import',
+    '{"phone_number":"+14155550199","friendly_name":"SIP",'
+  . '"sip_username":"u","sip_password":"p"}');
+($status, $body) = api(PATCH => '/api/v1/phone-numbers/+14155550199',
+                       '{"auto_renew":false}');
+is($status, 409, 'a custom SIP number does not renew: 409');
+is($body->{error}{code}, 'invalid_state', 'invalid_state');
+
 # --- refused by the carrier: the debit comes back
 
 ($status, $body) = api(POST => '/api/v1/phone-numbers/buy',
