@@ -36,6 +36,9 @@ make_path($dir);
 my $n = Agnitel::Nginx->new(name => 'bench_reconcile', port => $port);
 $n->write_file('secret.key', 'r' x 32);
 
+my $to_sandbox = Agnitel::Nginx::twilio_location($sandbox);
+my $to_nowhere = Agnitel::Nginx::twilio_location(1);
+
 my $config = <<"END";
     agnitel_store $dir/store map_size=256m;
     agnitel_secret_key_file secret.key;
@@ -47,14 +50,7 @@ my $config = <<"END";
 
     server {
         listen 127.0.0.1:$port;
-        agnitel_twilio_api /_twilio/;
-        location /_twilio/ {
-            internal;
-            proxy_pass http://127.0.0.1:$sandbox/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
+$to_sandbox
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
     }
@@ -77,8 +73,7 @@ my $config = <<"END";
 
     server {
         listen 127.0.0.1:$lost;
-        agnitel_twilio_api /_nowhere/;
-        location /_nowhere/ { internal; proxy_pass http://127.0.0.1:1/; }
+$to_nowhere
         location /api/ { agnitel_api; }
     }
 END

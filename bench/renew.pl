@@ -29,6 +29,8 @@ my $n = Agnitel::Nginx->new(name => 'bench_renew', port => $port);
 $n->write_file('secret.key', 'n' x 32);
 $n->write_file('platform.token', "sandbox-auth-token\n");
 
+my $to_sandbox = Agnitel::Nginx::twilio_location($sandbox);
+
 my $config = <<"END";
     agnitel_store $dir/store map_size=1g;
     agnitel_secret_key_file secret.key;
@@ -40,14 +42,7 @@ my $config = <<"END";
 
     server {
         listen 127.0.0.1:\$PORT;
-        agnitel_twilio_api /_twilio/;
-        location /_twilio/ {
-            internal;
-            proxy_pass http://127.0.0.1:$sandbox/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
+$to_sandbox
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
     }

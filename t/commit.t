@@ -8,7 +8,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use IO::Select;
 use IO::Socket::INET;
 use Agnitel::Nginx;
 
@@ -42,41 +41,6 @@ sub import_body {
          . qq("sip_username":"u","sip_password":"p"});
 }
 
-# every request written on its own connection before any answer is read;
-# returns the answers, in the order of the requests
-sub all_at_once {
-    my (@requests) = @_;
-
-    my @socks;
-
-    for my $req (@requests) {
-        my ($method, $path, $body) = @$req;
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $n->port, Proto => 'tcp')
-            or die "connect: $!";
-        my $len = length($body // '');
-        print $s "$method $path HTTP/1.1\r\nHost: localhost\r\n"
-               . "X-Api-Key: $key\r\nContent-Type: application/json\r\n"
-               . "Content-Length: $len\r\nConnection: close\r\n\r\n"
-               . ($body // '');
-        push @socks, $s;
-    }
-
-    my @answers;
-
-    for my $s (@socks) {
-        local $/;
-        my $sel = IO::Select->new($s);
-        die "no answer within 10 s\n" unless $sel->can_read(10);
-        my $raw = <$s>;
-        my ($status) = $raw =~ m{^HTTP/1\.1 (\d+)};
-        my ($body) = $raw =~ /\r\n\r\n(.*)\z/s;
-        push @answers, [$status, $body];
-    }
-
-    return @answers;
-}
-
 my ($status, $body) = $n->api(1, POST => '/api/v1/phone-numbers/import',
                               import_body('+14155550000', 'Taken'));
 is($status, 201, 'a number is imported first');
@@ -94,7 +58,7 @@ push @requests,
     [POST => '/api/v1/phone-numbers/import', import_body('+14155559999', 'B')],
     [PATCH => '/api/v1/phone-numbers/+14155558888', '{"friendly_name":"Y"}'];
 
-my @answers = all_at_once(@requests);
+my @answers = $n->at_once(1, @requests);
 
 is(scalar(grep { $_->[0] == 201 } @answers[0 .. 29]), 30,
    'the 30 new numbers are imported');

@@ -40,20 +40,8 @@ my $lost = $port + 3;
 my $n = Agnitel::Nginx->new(name => 'jobs', port => $port);
 $n->write_file('secret.key', 'j' x 32);
 
-my $twilio_location = <<'END';
-        location /_twilio/ {
-            internal;
-            proxy_pass http://127.0.0.1:TARGET/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization $agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-            proxy_set_header Accept-Encoding "";
-            proxy_connect_timeout 1s;
-        }
-END
-
-(my $to_sandbox = $twilio_location) =~ s/TARGET/$sandbox/;
-(my $to_nowhere = $twilio_location) =~ s/TARGET/1/;
+my $to_sandbox = Agnitel::Nginx::twilio_location($sandbox);
+my $to_nowhere = Agnitel::Nginx::twilio_location(1);
 
 my $config = <<"END";
     agnitel_store store;
@@ -66,7 +54,6 @@ my $config = <<"END";
 
     server {
         listen 127.0.0.1:\$PORT;
-        agnitel_twilio_api /_twilio/;
 $to_sandbox
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
@@ -92,7 +79,6 @@ $to_sandbox
 
     server {
         listen 127.0.0.1:$lost;
-        agnitel_twilio_api /_twilio/;
 $to_nowhere
         location /api/ { agnitel_api; }
     }
@@ -272,12 +258,7 @@ is(scalar(grep { number($_) eq 'gone' } @many[1 .. $#many]), 54,
    'the 54 the account does not have are gone');
 
 if ($vg) {
-    my ($status, $report) = $n->stop_valgrind;
-    is($status, 0, 'valgrind: nginx exits cleanly, libcurl\'s handles freed');
-    unlike($report, qr/Invalid (?:read|write|free)|definitely lost|
-                       uninitialised|Conditional jump|Process terminating/x,
-           'valgrind reports no memory error and no leak')
-        or diag $report;
+    $n->valgrind_clean;     # libcurl's handles freed at exit included
     done_testing;
     exit;
 }

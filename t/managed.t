@@ -13,8 +13,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use IO::Select;
-use IO::Socket::INET;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Agnitel::Nginx;
@@ -33,19 +31,8 @@ my $n = Agnitel::Nginx->new(name => 'managed', port => $port);
 $n->write_file('secret.key', 'm' x 32);
 $n->write_file('platform.token', "$TOKEN\n");
 
-my $twilio = <<'END';
-        location /_twilio/ {
-            internal;
-            proxy_pass http://127.0.0.1:TARGET/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization $agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-            proxy_set_header Accept-Encoding "";
-        }
-END
-
-(my $to_front = $twilio) =~ s/TARGET/$port + 1/e;
-(my $to_nowhere = $twilio) =~ s/TARGET/1/;
+my $to_front = Agnitel::Nginx::twilio_location($port + 1);
+my $to_nowhere = Agnitel::Nginx::twilio_location(1);
 
 my $config = <<"END";
     agnitel_store store;
@@ -62,7 +49,6 @@ my $config = <<"END";
 
     server {
         listen 127.0.0.1:\$PORT;
-        agnitel_twilio_api /_twilio/;
 $to_front
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
@@ -81,7 +67,6 @@ $to_front
 
     server {
         listen 127.0.0.1:$lost;
-        agnitel_twilio_api /_twilio/;
 $to_nowhere
         location /api/ { agnitel_api; }
     }
@@ -148,15 +133,7 @@ sub admin {
     return ($status, eval { $json->decode($body) } // $body);
 }
 
-# exact decimals to integer micro-units, as the module counts them
-sub micros {
-    my ($s) = @_;
-    my ($sign, $int, $frac) = $s =~ /^(-?)(\d+)(?:\.(\d{1,6}))?$/
-        or die "not money: $s";
-    $frac = substr(($frac // '') . '000000', 0, 6);
-    my $m = $int * 1_000_000 + $frac;
-    return $sign ? -$m : $m;
-}
+*micros = \&Agnitel::Nginx::micros;
 
 sub balance { micros((api(GET => '/api/v1/billing'))[1]{data}{balance}) }
 
@@ -360,28 +337,10 @@ adds_up('a refused purchase');
                   '{"amount":0.15,"reference":"payment-2"}');
 is(balance(), micros('4'), 'a balance of 4: three numbers and a bit');
 
-my @socks;
-
-for my $i (1 .. 4) {
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp') or die "connect: $!";
-    my $body = sprintf '{"phone_number":"+1500555002%d","price":1.15}', $i;
-    print $s "POST /api/v1/phone-numbers/buy HTTP/1.1\r\nHost: x\r\n"
-           . "X-Api-Key: " . Agnitel::Nginx::api_key(1) . "\r\n"
-           . "Content-Type: application/json\r\n"
-           . "Content-Length: " . length($body) . "\r\n"
-           . "Connection: close\r\n\r\n$body";
-    push @socks, $s;
-}
-
-my @statuses;
-
-for my $s (@socks) {
-    local $/;
-    IO::Select->new($s)->can_read(10) or die "no answer\n";
-    my $raw = <$s>;
-    push @statuses, $raw =~ m{^HTTP/1\.1 (\d+)};
-}
+my @statuses = map { $_->[0] } $n->at_once(1, map {
+    [POST => '/api/v1/phone-numbers/buy',
+     sprintf('{"phone_number":"+1500555002%d","price":1.15}', $_)]
+} 1 .. 4);
 
 is(join(' ', sort @statuses), '201 201 201 402',
    'four purchases at once with credits for three: exactly one is 402');
@@ -426,14 +385,7 @@ unlike($n->read_file('store/data.mdb'), qr/\Q$TOKEN\E/,
        'the platform\'s token is not in the store');
 unlike($n->error_log, qr/\[(?:alert|crit|emerg)\]/, 'no alert in the log');
 
-if ($vg) {
-    my ($status, $report) = $n->stop_valgrind;
-    is($status, 0, 'valgrind: nginx exits cleanly');
-    unlike($report, qr/Invalid (?:read|write|free)|definitely lost|
-                       uninitialised|Conditional jump|Process terminating/x,
-           'valgrind reports no memory error and no leak')
-        or diag $report;
-}
+$n->valgrind_clean if $vg;
 
 $n->stop;
 

@@ -13,8 +13,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use IO::Select;
-use IO::Socket::INET;
 use JSON::PP;
 use Agnitel::Nginx;
 
@@ -26,6 +24,8 @@ my $patience = $vg ? 60 : 20;
 my $PLATFORM = 'AC00000000000000000000000000000000';
 my $port = Agnitel::Nginx::test_port(19);
 my $sandbox = $port + 2;
+
+my $to_front = Agnitel::Nginx::twilio_location($port + 1);
 
 my $n = Agnitel::Nginx->new(name => 'month', port => $port);
 $n->write_file('secret.key', 'o' x 32);
@@ -45,15 +45,7 @@ $n->write_config(<<"END");
 
     server {
         listen 127.0.0.1:\$PORT;
-        agnitel_twilio_api /_twilio/;
-        location /_twilio/ {
-            internal;
-            proxy_pass http://127.0.0.1:\$CARRIER_PORT/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-            proxy_set_header Accept-Encoding "";
-        }
+$to_front
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
     }
@@ -102,14 +94,7 @@ sub topup {
     is($status, 201, "top-up of $amount");
 }
 
-sub micros {
-    my ($s) = @_;
-    my ($sign, $int, $frac) = $s =~ /^(-?)(\d+)(?:\.(\d{1,6}))?$/
-        or die "not money: $s";
-    $frac = substr(($frac // '') . '000000', 0, 6);
-    my $m = $int * 1_000_000 + $frac;
-    return $sign ? -$m : $m;
-}
+*micros = \&Agnitel::Nginx::micros;
 
 sub ledger { @{(api(GET => '/api/v1/billing/ledger?limit=200'))[1]{data}} }
 sub types { join ' ', reverse map { $_->{type} } ledger() }
@@ -125,6 +110,7 @@ sub adds_up {
 
 my $A = '+15005550041';
 my $B = '+15005550042';
+my $C = '+15005550043';     # told not to renew
 
 # --- connect with the terms, top up, buy two numbers
 
@@ -137,17 +123,21 @@ my $version = $body->{data}{version};
 is($status, 201, 'day 0: connected with the terms');
 my $sub = $body->{data}{account_sid};
 
-# two purchases, one renewal, and half a dollar to expire
-topup('3.95', 'month-1');
+# three purchases, one renewal, and half a dollar to expire
+topup('5.1', 'month-1');
 
-for my $e164 ($A, $B) {
+for my $e164 ($A, $B, $C) {
     ($status) = api(POST => '/api/v1/phone-numbers/buy',
                     qq({"phone_number":"$e164","price":1.15}));
     is($status, 201, "$e164 bought");
 }
 
-is(balance(), micros('1.65'), 'the balance after two purchases');
+is(balance(), micros('1.65'), 'the balance after three purchases');
 adds_up('purchases');
+
+($status, $body) = api(PATCH => "/api/v1/phone-numbers/$C",
+                       '{"auto_renew":false}');
+is($body->{data}{auto_renew}, JSON::PP::false, 'C is not to renew');
 
 my $a_renews = number($A)->{renews_at};
 
@@ -159,8 +149,9 @@ is(number($A)->{status}, 'active', 'A renewed: still active');
 isnt(number($A)->{renews_at}, $a_renews, 'its renews_at moved on');
 ok(number($B)->{grace_ends_at}, 'B has a grace_ends_at');
 is(number($B)->{is_active}, JSON::PP::true, 'a number in grace still works');
-like(types(), qr/^topup number_purchase number_purchase number_renewal/,
-     'the ledger: top-up, two purchases, one renewal');
+is(number($C)->{status}, 'grace', 'C, not renewing, went to grace as well');
+like(types(), qr/^topup number_purchase number_purchase number_purchase number_renewal/,
+     'the ledger: top-up, three purchases, one renewal (not C\'s)');
 is(balance(), micros('0.5'), 'half a dollar left');
 adds_up('renewal');
 
@@ -206,6 +197,9 @@ my @released = $n->error_log
     =~ /renew: \Q$B\E of workspace \S+ was not renewed in time: released for good/g;
 is(scalar @released, 1, 'B was released once');
 
+$n->wait_for(sub { (api(GET => "/api/v1/phone-numbers/$C"))[0] == 404 },
+             'C to be released', $patience);
+
 ($status, $body) = api(GET => '/api/v1/phone-numbers?status=released');
 my ($gone) = grep { $_->{phone_number} eq $B } @{$body->{data}};
 is($gone->{status}, 'released', 'B is released');
@@ -222,21 +216,9 @@ $n->wait_for(sub { number($A)->{status} eq 'grace' }, 'A in grace', $patience);
 topup('2.3', 'month-2');
 
 # five renewals at once, with credits for two: one debit
-my @socks;
-for (1 .. 5) {
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp') or die "connect: $!";
-    print $s "POST /api/v1/phone-numbers/$A/renew HTTP/1.1\r\nHost: x\r\n"
-           . "X-Api-Key: " . Agnitel::Nginx::api_key(1) . "\r\n"
-           . "Content-Length: 0\r\nConnection: close\r\n\r\n";
-    push @socks, $s;
-}
-my @statuses;
-for my $s (@socks) {
-    local $/;
-    IO::Select->new($s)->can_read(10) or die "no answer\n";
-    push @statuses, <$s> =~ m{^HTTP/1\.1 (\d+)};
-}
+my @statuses = map { $_->[0] }
+               $n->at_once(1, map { [POST => "/api/v1/phone-numbers/$A/renew"] }
+                                  1 .. 5);
 is(join(' ', sort @statuses), '200 409 409 409 409',
    'A renewed by hand during its grace: five at once, one renewal');
 
@@ -250,14 +232,7 @@ adds_up('a renewal by hand');
 
 unlike($n->error_log, qr/\[(?:alert|crit|emerg)\]/, 'no alert in the log');
 
-if ($vg) {
-    my ($status, $report) = $n->stop_valgrind;
-    is($status, 0, 'valgrind: nginx exits cleanly');
-    unlike($report, qr/Invalid (?:read|write|free)|definitely lost|
-                       uninitialised|Conditional jump|Process terminating/x,
-           'valgrind reports no memory error and no leak')
-        or diag $report;
-}
+$n->valgrind_clean if $vg;
 
 $n->stop;
 

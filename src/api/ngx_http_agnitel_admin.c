@@ -755,7 +755,7 @@ ngx_http_agnitel_jobs_view(ngx_http_agnitel_json_t *j, const char *name,
 
     ngx_http_agnitel_json_key(j, "last_run_at");
     ngx_http_agnitel_json_time(j,
-                         json_integer_value(json_object_get(run, "last_run_at")));
+                   json_integer_value(json_object_get(run, "last_run_at")));
 
     ngx_http_agnitel_json_member(j, "last_result",
                                  json_object_get(run, "last_result"));
@@ -773,7 +773,7 @@ ngx_http_agnitel_jobs_view(ngx_http_agnitel_json_t *j, const char *name,
 
     ngx_http_agnitel_json_key(j, "next_run_at");
     ngx_http_agnitel_json_time(j,
-                         json_integer_value(json_object_get(run, "next_run_at")));
+                   json_integer_value(json_object_get(run, "next_run_at")));
 
     ngx_http_agnitel_json_lit(j, "}");
 }

@@ -110,12 +110,13 @@ ngx_http_agnitel_expire_collect(ngx_http_agnitel_expire_t *ex, MDB_txn *txn)
     time_t                     now;
     MDB_val                    k, v;
     MDB_cursor                *cur;
+    ngx_http_agnitel_store_t  *store;
     ngx_http_agnitel_cycle_t  *cy;
 
     now = ngx_time();
+    store = ex->job->amcf->store;
 
-    rc = mdb_cursor_open(txn,
-                         ex->job->amcf->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
+    rc = mdb_cursor_open(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
                          &cur);
     if (rc != 0) {
         return rc;

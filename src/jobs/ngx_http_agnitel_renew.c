@@ -329,14 +329,16 @@ static int
 ngx_http_agnitel_renew_one(ngx_http_agnitel_renew_t *run, MDB_txn *txn,
     ngx_http_agnitel_due_t *due)
 {
-    int                        rc;
-    u_char                     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    json_t                    *rec;
-    time_t                     renews_at;
-    MDB_val                    k, v;
-    ngx_http_agnitel_store_t  *store;
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                        *rec;
+    time_t                         renews_at;
+    MDB_val                        k, v;
+    ngx_http_agnitel_store_t      *store;
+    ngx_http_agnitel_main_conf_t  *amcf;
 
-    store = run->job->amcf->store;
+    amcf = run->job->amcf;
+    store = amcf->store;
     due->renewed = 0;
 
     k.mv_data = key;
@@ -365,12 +367,12 @@ ngx_http_agnitel_renew_one(ngx_http_agnitel_renew_t *run, MDB_txn *txn,
     if (rc == 0) {
         due->renewed = 1;
         rc = json_object_set_new(rec, "renews_at",
-                       json_integer(renews_at + run->job->amcf->billing_renewal));
+                          json_integer(renews_at + amcf->billing_renewal));
 
     } else if (rc == NGX_HTTP_AGNITEL_NO_CREDITS) {
         rc = json_object_set_new(rec, "status", json_string("grace"))
              || json_object_set_new(rec, "grace_ends_at",
-                       json_integer(renews_at + run->job->amcf->billing_window));
+                          json_integer(renews_at + amcf->billing_window));
 
     } else {
         return rc;

@@ -12,8 +12,10 @@ use Digest::SHA qw(sha256_hex);
 use File::Basename qw(dirname);
 use File::Path qw(make_path remove_tree);
 use HTTP::Tiny;
+use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
+use Test::More ();
 use Time::HiRes qw(sleep time);
 
 our $BINARY  = $ENV{TEST_NGINX_BINARY} || 'nginx';
@@ -269,6 +271,90 @@ sub workspace {
 sub api {
     my ($self, $n, $method, $path, $body) = @_;
     return $self->request($method, $path, $body, 'X-Api-Key' => api_key($n));
+}
+
+# requests ([method, path, body]) written each on a connection of its own
+# before any answer is read, with the key of workspace $n: their answers,
+# [status, body] each, in the order of the requests
+sub at_once {
+    my ($self, $n, @requests) = @_;
+
+    my @socks;
+
+    for my $req (@requests) {
+        my ($method, $path, $body) = @$req;
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $self->{port},
+                                      Proto => 'tcp')
+            or die "connect: $!";
+        my $len = length($body // '');
+        print $s "$method $path HTTP/1.1\r\nHost: localhost\r\n"
+               . "X-Api-Key: " . api_key($n) . "\r\n"
+               . "Content-Type: application/json\r\n"
+               . "Content-Length: $len\r\nConnection: close\r\n\r\n"
+               . ($body // '');
+        push @socks, $s;
+    }
+
+    my @answers;
+
+    for my $s (@socks) {
+        local $/;
+        die "no answer within 10 s\n"
+            unless IO::Select->new($s)->can_read(10);
+        my $raw = <$s>;
+        my ($status) = $raw =~ m{^HTTP/1\.1 (\d+)};
+        my ($body) = $raw =~ /\r\n\r\n(.*)\z/s;
+        push @answers, [$status, $body];
+    }
+
+    return @answers;
+}
+
+# the internal location carrier calls go through, to 127.0.0.1:$port, as
+# DESIGN has it, with "agnitel_twilio_api" naming it: for a server block
+sub twilio_location {
+    my ($port) = @_;
+
+    return <<"END";
+        agnitel_twilio_api /_twilio/;
+
+        location /_twilio/ {
+            internal;
+            proxy_pass http://127.0.0.1:$port/;
+            proxy_pass_request_headers off;
+            proxy_set_header Authorization \$agnitel_upstream_authorization;
+            proxy_set_header Content-Type application/x-www-form-urlencoded;
+            proxy_set_header Accept-Encoding "";
+            proxy_connect_timeout 1s;
+        }
+END
+}
+
+# an exact decimal ("-1.15") in integer micro-units, as the module counts
+sub micros {
+    my ($s) = @_;
+
+    my ($sign, $int, $frac) = $s =~ /^(-?)(\d+)(?:\.(\d{1,6}))?$/
+        or die "not money: $s\n";
+    $frac = substr(($frac // '') . '000000', 0, 6);
+
+    my $m = $int * 1_000_000 + $frac;
+    return $sign ? -$m : $m;
+}
+
+# ends start_valgrind()'s nginx and tests what memcheck reported
+sub valgrind_clean {
+    my ($self) = @_;
+
+    my ($status, $report) = $self->stop_valgrind;
+
+    Test::More::is($status, 0, 'valgrind: nginx exits cleanly');
+    Test::More::unlike($report,
+        qr/Invalid (?:read|write|free)|definitely lost|uninitialised
+          |Conditional jump|Process terminating/x,
+        'valgrind reports no memory error and no leak')
+        or Test::More::diag($report);
 }
 
 1;
