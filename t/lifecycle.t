@@ -27,6 +27,7 @@ my $http = <<'END';
         add_header X-Worker $pid always;
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
+        location = /dispatch/resolve { agnitel_dispatch_resolve; }
     }
 END
 
@@ -110,6 +111,26 @@ is($status, 200, 'the number survives nginx -s reload');
 
 ($status) = import_number('+14155550101');
 is($status, 201, 'new workers write after the reload');
+
+# --- a dispatch rule removed takes its agent off the number
+
+($status, $body) = $n->api(1, POST => '/api/v1/dispatch-rules',
+    '{"phone_number":"+14155550101","agent_id":"night-shift"}');
+is($status, 201, 'a dispatch rule');
+my ($rule) = $body =~ /"id":"(dr_[0-9a-f]{16})"/;
+
+like(($n->api(1, GET => '/api/v1/phone-numbers/+14155550101'))[1],
+     qr/"agent_id":"night-shift"/, 'the number shows its agent');
+
+($status, $body) = $n->api(1, DELETE => "/api/v1/dispatch-rules/$rule");
+is($status, 200, 'the rule is removed');
+like($body, qr/"status":"removed"/, 'and says so');
+unlike(($n->api(1, GET => '/api/v1/phone-numbers/+14155550101'))[1],
+       qr/agent_id/, 'the number no longer shows an agent');
+is(($n->request(GET => '/dispatch/resolve?to=%2B14155550101'))[0], 404,
+   'resolve no longer finds it');
+is(($n->api(1, DELETE => "/api/v1/dispatch-rules/$rule"))[0], 404,
+   'removing it again: 404');
 
 # --- a worker killed with SIGKILL leaves the store readable and writable
 

@@ -149,6 +149,11 @@ is(number($A)->{status}, 'active', 'A renewed: still active');
 isnt(number($A)->{renews_at}, $a_renews, 'its renews_at moved on');
 ok(number($B)->{grace_ends_at}, 'B has a grace_ends_at');
 is(number($B)->{is_active}, JSON::PP::true, 'a number in grace still works');
+
+($status, $body) = api(POST => '/api/v1/dispatch-rules',
+                       qq({"phone_number":"$B","agent_id":"a1"}));
+is($status, 409, 'a number in grace takes no new dispatch rule');
+is($body->{error}{code}, 'number_not_active', 'number_not_active');
 is(number($C)->{status}, 'grace', 'C, not renewing, went to grace as well');
 like(types(), qr/^topup number_purchase number_purchase number_purchase number_renewal/,
      'the ledger: top-up, three purchases, one renewal (not C\'s)');

@@ -14,6 +14,7 @@
 
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_commit.h"
+#include "ngx_http_agnitel_dispatch.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_record.h"
@@ -255,6 +256,8 @@ ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
     MDB_val    hk;
     ngx_str_t  id;
 
+    (void) json_object_del(rec, "agent_id");
+
     if (json_object_set_new(rec, "status", json_string("released")) != 0
         || json_object_set_new(rec, "released_at", json_integer(now)) != 0
         || (reason && json_object_set_new(rec, "release_reason",
@@ -272,6 +275,13 @@ ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
 
     rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_HISTORY], &hk, v,
                  0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* its dispatch rule goes with it */
+
+    rc = ngx_http_agnitel_rule_drop(txn, store, number);
     if (rc != 0) {
         return rc;
     }

@@ -14,6 +14,7 @@
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_admin.h"
 #include "ngx_http_agnitel_billing.h"
+#include "ngx_http_agnitel_dispatch.h"
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_providers.h"
@@ -53,6 +54,15 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
 
     { NGX_HTTP_GET, "billing/ledger",
       ngx_http_agnitel_billing_ledger, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "dispatch-rules",
+      ngx_http_agnitel_rules_create, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_GET, "dispatch-rules",
+      ngx_http_agnitel_rules_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_DELETE, "dispatch-rules/:",
+      ngx_http_agnitel_rules_delete, NGX_HTTP_AGNITEL_BODY_NONE },
 
     { NGX_HTTP_GET, "telephony/terms",
       ngx_http_agnitel_providers_terms, NGX_HTTP_AGNITEL_BODY_NONE },
@@ -117,4 +127,44 @@ ngx_int_t
 ngx_http_agnitel_admin_handler(ngx_http_request_t *r)
 {
     return ngx_http_agnitel_dispatch(r, &ngx_http_agnitel_admin);
+}
+
+
+/*
+ * agnitel_dispatch_resolve: one resource, GET only, no API key; answers
+ * in the envelope like the API locations.
+ */
+
+ngx_int_t
+ngx_http_agnitel_resolve_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+
+    if (r->err_status >= NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_agnitel_done(r,
+                   ngx_http_agnitel_status_error(r, r->err_status));
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_agnitel_done(r,
+                   ngx_http_agnitel_error(r, NGX_HTTP_NOT_ALLOWED,
+                                          "method_not_allowed", NULL,
+                                          "only GET is allowed here"));
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return ngx_http_agnitel_done(r, rc);
+    }
+
+    return ngx_http_agnitel_done(r, ngx_http_agnitel_resolve(r));
 }

@@ -498,6 +498,11 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     ngx_http_agnitel_view_time(j, rec, "purchased_at");
     ngx_http_agnitel_view_time(j, rec, "renews_at");
 
+    if (json_object_get(rec, "agent_id")) {
+        ngx_http_agnitel_json_member(j, "agent_id",
+                                     json_object_get(rec, "agent_id"));
+    }
+
     /* a managed number: paid from credits, renewed or lost */
 
     if (json_object_get(rec, "auto_renew")) {

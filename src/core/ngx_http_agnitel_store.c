@@ -61,6 +61,8 @@ static struct {
     { "ledger", 0 },
     { "balances", 0 },
     { "topups", 0 },
+    { "rules", 0 },
+    { "rule_numbers", 0 },
 };
 
 

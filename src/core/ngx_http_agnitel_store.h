@@ -50,6 +50,8 @@
  *                                          ledger's amounts, and its last
  *                                          entry
  *   topups          ws "/" reference    -> the ledger id of that top-up
+ *   rules           ws "/" dr_id        -> dispatch rule JSON
+ *   rule_numbers    E164                -> ws "/" dr_id (one rule a number)
  *
  * Money is stored as integer micro-units (1e-6) inside the records.
  */
@@ -69,6 +71,8 @@ enum {
     NGX_HTTP_AGNITEL_DB_LEDGER,
     NGX_HTTP_AGNITEL_DB_BALANCES,
     NGX_HTTP_AGNITEL_DB_TOPUPS,
+    NGX_HTTP_AGNITEL_DB_RULES,
+    NGX_HTTP_AGNITEL_DB_RULE_NUMBERS,
     NGX_HTTP_AGNITEL_DB_N
 };
 

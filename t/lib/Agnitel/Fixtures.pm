@@ -168,6 +168,7 @@ _EOC_
 
     location /api/ { agnitel_api; }
     location /admin/ { agnitel_admin; }
+    location = /dispatch/resolve { agnitel_dispatch_resolve; }
 
     location /ws2/ {
         proxy_set_header X-Api-Key $key2;
