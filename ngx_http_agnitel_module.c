@@ -23,6 +23,7 @@
 #include "ngx_http_agnitel_store.h"
 #include "ngx_http_agnitel_twilio.h"
 #include "ngx_http_agnitel_upstream.h"
+#include "ngx_http_agnitel_voice.h"
 
 
 /* LMDB needs a handful of pages for its named databases */
@@ -158,6 +159,13 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_agnitel_admin_handler },
+
+    { ngx_string("agnitel_twilio_voice"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_agnitel_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_agnitel_voice_handler },
 
     { ngx_string("agnitel_dispatch_resolve"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,

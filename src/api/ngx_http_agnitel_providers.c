@@ -750,8 +750,32 @@ ngx_http_agnitel_twilio_credentials(ngx_pool_t *pool, ngx_log_t *log,
     u_char *secret, ngx_str_t *ws, json_t *prv,
     ngx_http_agnitel_twilio_account_t *account)
 {
+    ngx_str_t  token;
+
+    if (ngx_http_agnitel_twilio_token(pool, log, secret, ws, prv, account,
+                                      &token)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_twilio_basic(pool, &account->account_sid,
+                                         &token, &account->authorization);
+}
+
+
+/*
+ * The account of provider record prv and its auth token, opened into pool
+ * (wiped with it): for Basic credentials, or a webhook's signature.
+ */
+
+ngx_int_t
+ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *secret, ngx_str_t *ws, json_t *prv,
+    ngx_http_agnitel_twilio_account_t *account, ngx_str_t *token)
+{
     u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    ngx_str_t  sealed, token, aad;
+    ngx_str_t  sealed, aad;
 
     account->managed = (json_object_get(prv, "terms") != NULL);
     account->id.data = (u_char *) ngx_http_agnitel_twilio_str(prv, "id");
@@ -772,15 +796,14 @@ ngx_http_agnitel_twilio_credentials(ngx_pool_t *pool, ngx_log_t *log,
     aad.data = key;
     aad.len = ngx_http_agnitel_store_key(key, ws, &account->id);
 
-    if (ngx_http_agnitel_open(pool, secret, &aad, &sealed, &token) != NGX_OK) {
+    if (ngx_http_agnitel_open(pool, secret, &aad, &sealed, token) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "agnitel: the auth token of provider %V does not open: "
                       "was agnitel_secret_key_file changed?", &account->id);
         return NGX_ERROR;
     }
 
-    return ngx_http_agnitel_twilio_basic(pool, &account->account_sid,
-                                         &token, &account->authorization);
+    return NGX_OK;
 }
 
 

@@ -46,6 +46,9 @@ ngx_int_t ngx_http_agnitel_provider_unlock(ngx_http_request_t *r,
     json_t *body);
 int ngx_http_agnitel_provider_managed(ngx_http_request_t *r, MDB_txn *txn,
     ngx_str_t *ws, json_t **prv);
+ngx_int_t ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *secret, ngx_str_t *ws, json_t *prv,
+    ngx_http_agnitel_twilio_account_t *account, ngx_str_t *token);
 int ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,
     json_t **prv);

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "ngx_http_agnitel.h"
@@ -262,6 +263,37 @@ ngx_http_agnitel_api_key_valid(ngx_str_t *key)
             return NGX_DECLINED;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/* base64 of HMAC-SHA1(key, data): how Twilio signs its webhooks */
+
+ngx_int_t
+ngx_http_agnitel_hmac_sha1(ngx_pool_t *pool, ngx_str_t *key, ngx_str_t *data,
+    ngx_str_t *out)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  len;
+    ngx_str_t     raw;
+
+    if (HMAC(EVP_sha1(), key->data, (int) key->len, data->data, data->len,
+             md, &len)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    raw.data = md;
+    raw.len = len;
+
+    out->data = ngx_pnalloc(pool, ngx_base64_encoded_length(len));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_encode_base64(out, &raw);
 
     return NGX_OK;
 }

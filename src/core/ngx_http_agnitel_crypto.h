@@ -24,6 +24,8 @@ char *ngx_http_agnitel_crypto_load_key(ngx_conf_t *cf, ngx_str_t *path,
 ngx_int_t ngx_http_agnitel_random(u_char *buf, size_t len);
 ngx_int_t ngx_http_agnitel_make_id(u_char *dst, const char *prefix);
 ngx_int_t ngx_http_agnitel_id_valid(ngx_str_t *id, const char *prefix);
+ngx_int_t ngx_http_agnitel_hmac_sha1(ngx_pool_t *pool, ngx_str_t *key,
+    ngx_str_t *data, ngx_str_t *out);
 ngx_int_t ngx_http_agnitel_make_api_key(u_char *dst);
 ngx_int_t ngx_http_agnitel_api_key_valid(ngx_str_t *key);
 void ngx_http_agnitel_sha256(u_char *dst, u_char *data, size_t len);

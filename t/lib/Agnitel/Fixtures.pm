@@ -169,6 +169,7 @@ _EOC_
     location /api/ { agnitel_api; }
     location /admin/ { agnitel_admin; }
     location = /dispatch/resolve { agnitel_dispatch_resolve; }
+    location = /twilio/voice { agnitel_twilio_voice; }
 
     location /ws2/ {
         proxy_set_header X-Api-Key $key2;

@@ -1,0 +1,559 @@
+
+/*
+ * Copyright (C) agnitel
+ *
+ * agnitel_twilio_voice: Twilio's voice webhook.  The request must carry
+ * X-Twilio-Signature as Twilio computes it: base64 of HMAC-SHA1, keyed with
+ * the auth token of the account that owns "To", over the public URL
+ * (scheme, host and URI as the client sent them; the scheme from
+ * X-Forwarded-Proto behind a TLS-terminating proxy) followed by every POST
+ * parameter sorted by name, name then value, no separators.  Anything else
+ * is 403.  The answer is TwiML from the store alone: the dispatch rule's
+ * agent dialled over SIP, or a busy reject.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/crypto.h>
+
+#include "ngx_http_agnitel_voice.h"
+#include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_e164.h"
+#include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_ledger.h"
+#include "ngx_http_agnitel_providers.h"
+#include "ngx_http_agnitel_record.h"
+#include "ngx_http_agnitel_store.h"
+
+
+/* parameters of a webhook at most: Twilio sends a few dozen */
+#define NGX_HTTP_AGNITEL_VOICE_PARAMS  128
+
+
+typedef struct {
+    ngx_str_t                       name;
+    ngx_str_t                       value;
+} ngx_http_agnitel_form_param_t;
+
+
+/* what the store says of the called number */
+typedef struct {
+    ngx_str_t                       token;
+    ngx_str_t                       account_sid;
+    ngx_str_t                       agent;
+    ngx_uint_t                      answer;    /* a rule, and it may */
+} ngx_http_agnitel_callee_t;
+
+
+static void ngx_http_agnitel_voice_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_voice(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_form(ngx_http_request_t *r,
+    ngx_array_t *params);
+static ngx_int_t ngx_http_agnitel_form_decode(ngx_str_t *s);
+static int ngx_cdecl ngx_http_agnitel_param_cmp(const void *a,
+    const void *b);
+static ngx_str_t *ngx_http_agnitel_param(ngx_array_t *params,
+    const char *name);
+static ngx_int_t ngx_http_agnitel_callee(ngx_http_request_t *r,
+    ngx_str_t *to, ngx_http_agnitel_callee_t *callee);
+static ngx_int_t ngx_http_agnitel_signed(ngx_http_request_t *r,
+    ngx_array_t *params, ngx_str_t *token);
+static ngx_int_t ngx_http_agnitel_twiml(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *to, ngx_http_agnitel_callee_t *callee);
+
+
+ngx_int_t
+ngx_http_agnitel_voice_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+
+    if (r->err_status >= NGX_HTTP_BAD_REQUEST) {
+        return ngx_http_agnitel_done(r,
+                   ngx_http_agnitel_status_error(r, r->err_status));
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_agnitel_done(r,
+                   ngx_http_agnitel_error(r, NGX_HTTP_NOT_ALLOWED,
+                                          "method_not_allowed", NULL,
+                                          "Twilio POSTs its webhooks"));
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_agnitel_voice_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return ngx_http_agnitel_done(r, rc);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_agnitel_voice_body(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_agnitel_done(r,
+                                        ngx_http_agnitel_voice(r)));
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_voice(ngx_http_request_t *r)
+{
+    ngx_str_t                  *to;
+    ngx_array_t                 params;
+    ngx_http_agnitel_callee_t   callee;
+
+    ngx_memzero(&callee, sizeof(ngx_http_agnitel_callee_t));
+
+    if (ngx_array_init(&params, r->pool, 16,
+                       sizeof(ngx_http_agnitel_form_param_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* what no signature can make right: a clean 400, Twilio sees a reject */
+
+    if (ngx_http_agnitel_form(r, &params) != NGX_OK) {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    to = ngx_http_agnitel_param(&params, "To");
+
+    if (to == NULL || ngx_http_agnitel_e164_valid(to->data, to->len)
+                      != NGX_OK)
+    {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    /* a number not of a Twilio account here has no token to sign with */
+
+    if (ngx_http_agnitel_callee(r, to, &callee) != NGX_OK
+        || ngx_http_agnitel_signed(r, &params, &callee.token) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "agnitel: a voice webhook for %V without a valid "
+                      "signature", to);
+
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_FORBIDDEN, NULL, NULL);
+    }
+
+    return ngx_http_agnitel_twiml(r, NGX_HTTP_OK, to, &callee);
+}
+
+
+/* the form body: name=value pairs, each name once */
+
+static ngx_int_t
+ngx_http_agnitel_form(ngx_http_request_t *r, ngx_array_t *params)
+{
+    u_char                         *body, *p, *end, *amp, *eq;
+    size_t                          len;
+    ngx_uint_t                      i;
+    ngx_http_agnitel_form_param_t  *param, *all;
+
+    body = ngx_http_agnitel_body(r, NGX_HTTP_AGNITEL_MAX_BODY, &len);
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (p = body, end = body + len; p < end; p = amp + 1) {
+
+        amp = ngx_strlchr(p, end, '&');
+        if (amp == NULL) {
+            amp = end;
+        }
+
+        if (amp == p) {
+            continue;
+        }
+
+        if (params->nelts == NGX_HTTP_AGNITEL_VOICE_PARAMS) {
+            return NGX_ERROR;
+        }
+
+        param = ngx_array_push(params);
+        if (param == NULL) {
+            return NGX_ERROR;
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+
+        param->name.data = p;
+        param->name.len = (eq ? eq : amp) - p;
+        param->value.data = eq ? eq + 1 : amp;
+        param->value.len = eq ? amp - eq - 1 : 0;
+
+        if (ngx_http_agnitel_form_decode(&param->name) != NGX_OK
+            || ngx_http_agnitel_form_decode(&param->value) != NGX_OK
+            || param->name.len == 0)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* sorted by name, as the signature wants them; a name twice is bad */
+
+    ngx_qsort(params->elts, params->nelts,
+              sizeof(ngx_http_agnitel_form_param_t),
+              ngx_http_agnitel_param_cmp);
+
+    all = params->elts;
+
+    for (i = 1; i < params->nelts; i++) {
+        if (ngx_http_agnitel_param_cmp(&all[i - 1], &all[i]) == 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* application/x-www-form-urlencoded, in place: "+" is a space */
+
+static ngx_int_t
+ngx_http_agnitel_form_decode(ngx_str_t *s)
+{
+    u_char     *src, *dst, *end;
+    ngx_int_t   c;
+
+    src = s->data;
+    dst = s->data;
+    end = s->data + s->len;
+
+    while (src < end) {
+
+        if (*src == '+') {
+            *dst++ = ' ';
+            src++;
+            continue;
+        }
+
+        if (*src != '%') {
+            *dst++ = *src++;
+            continue;
+        }
+
+        if (end - src < 3) {
+            return NGX_ERROR;
+        }
+
+        c = ngx_hextoi(src + 1, 2);
+        if (c == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        *dst++ = (u_char) c;
+        src += 3;
+    }
+
+    s->len = dst - s->data;
+
+    return NGX_OK;
+}
+
+
+static int ngx_cdecl
+ngx_http_agnitel_param_cmp(const void *a, const void *b)
+{
+    const ngx_http_agnitel_form_param_t  *x = a, *y = b;
+
+    return ngx_memn2cmp(x->name.data, y->name.data, x->name.len,
+                        y->name.len);
+}
+
+
+static ngx_str_t *
+ngx_http_agnitel_param(ngx_array_t *params, const char *name)
+{
+    size_t                          len;
+    ngx_uint_t                      i;
+    ngx_http_agnitel_form_param_t  *param;
+
+    param = params->elts;
+    len = ngx_strlen(name);
+
+    for (i = 0; i < params->nelts; i++) {
+        if (param[i].name.len == len
+            && ngx_strncmp(param[i].name.data, name, len) == 0)
+        {
+            return &param[i].value;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The called number's account token, and whether to dial its agent: it
+ * has a rule and is active, and a managed workspace has credits left.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
+    ngx_http_agnitel_callee_t *callee)
+{
+    int                                 rc;
+    u_char                              key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                             *rec, *prv;
+    int64_t                             balance;
+    MDB_val                             k, v;
+    MDB_txn                            *txn;
+    uint64_t                            seq;
+    ngx_str_t                           ws, id;
+    ngx_int_t                           ok;
+    const char                         *status, *agent, *currency;
+    ngx_http_agnitel_main_conf_t       *amcf;
+    ngx_http_agnitel_twilio_account_t   account;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_ERROR;
+    }
+
+    ok = NGX_ERROR;
+
+    k.mv_data = to->data;
+    k.mv_size = to->len;
+
+    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS],
+                 &k, &v);
+    if (rc != 0 || v.mv_size > NGX_HTTP_AGNITEL_WS_ID_LEN) {
+        goto done;
+    }
+
+    ws.data = ngx_pnalloc(r->pool, v.mv_size);
+    if (ws.data == NULL) {
+        goto done;
+    }
+
+    ws.len = v.mv_size;
+    ngx_memcpy(ws.data, v.mv_data, ws.len);
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ws, to);
+
+    if (ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec)
+        != 0)
+    {
+        goto done;
+    }
+
+    id.data = (u_char *) json_string_value(json_object_get(rec,
+                                                           "provider_id"));
+    if (id.data == NULL) {
+        goto done;      /* a custom SIP number: Twilio does not call it */
+    }
+
+    id.len = ngx_strlen(id.data);
+
+    if (ngx_http_agnitel_provider_get(r->pool, txn, amcf->store, &ws, &id,
+                                      &prv) != 0
+        || ngx_http_agnitel_twilio_token(r->pool, r->connection->log,
+                                         amcf->key, &ws, prv, &account,
+                                         &callee->token)
+           != NGX_OK)
+    {
+        goto done;
+    }
+
+    callee->account_sid = account.account_sid;
+
+    status = json_string_value(json_object_get(rec, "status"));
+    agent = json_string_value(json_object_get(rec, "agent_id"));
+    currency = json_string_value(json_object_get(rec, "currency"));
+
+    callee->answer = agent && status && ngx_strcmp(status, "active") == 0;
+
+    if (callee->answer && json_object_get(rec, "auto_renew") && currency
+        && ngx_strlen(currency) == 3)
+    {
+        /* managed: no credits, no calls */
+
+        callee->answer = ngx_http_agnitel_ledger_balance(txn, amcf->store,
+                             &ws, (u_char *) currency, &balance, &seq) == 0
+                         && balance > 0;
+    }
+
+    if (agent) {
+        callee->agent.data = (u_char *) agent;
+        callee->agent.len = ngx_strlen(agent);
+    }
+
+    ok = NGX_OK;
+
+done:
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    return ok;
+}
+
+
+/* X-Twilio-Signature against the public URL and the sorted parameters */
+
+static ngx_int_t
+ngx_http_agnitel_signed(ngx_http_request_t *r, ngx_array_t *params,
+    ngx_str_t *token)
+{
+    u_char                         *p;
+    size_t                          len;
+    ngx_str_t                       data, mac, scheme, *sig, *proto;
+    ngx_uint_t                      i;
+    ngx_http_agnitel_form_param_t  *param;
+
+    sig = ngx_http_agnitel_header(r, "X-Twilio-Signature");
+
+    if (sig == NULL || r->headers_in.host == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* the scheme the client used: a proxy in front that ends TLS says so */
+
+    proto = ngx_http_agnitel_header(r, "X-Forwarded-Proto");
+
+    if (proto && proto->len) {
+        scheme = *proto;
+
+    } else {
+#if (NGX_HTTP_SSL)
+        if (r->connection->ssl) {
+            ngx_str_set(&scheme, "https");
+        } else
+#endif
+        {
+            ngx_str_set(&scheme, "http");
+        }
+    }
+
+    param = params->elts;
+
+    len = scheme.len + sizeof("://") - 1 + r->headers_in.host->value.len
+          + r->unparsed_uri.len;
+
+    for (i = 0; i < params->nelts; i++) {
+        len += param[i].name.len + param[i].value.len;
+    }
+
+    data.data = ngx_pnalloc(r->pool, len);
+    if (data.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(data.data, "%V://%V%V", &scheme,
+                    &r->headers_in.host->value, &r->unparsed_uri);
+
+    for (i = 0; i < params->nelts; i++) {
+        p = ngx_cpymem(p, param[i].name.data, param[i].name.len);
+        p = ngx_cpymem(p, param[i].value.data, param[i].value.len);
+    }
+
+    data.len = p - data.data;
+
+    if (ngx_http_agnitel_hmac_sha1(r->pool, token, &data, &mac) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (sig->len != mac.len
+        || CRYPTO_memcmp(sig->data, mac.data, mac.len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The TwiML answer: the agent dialled at the termination URI's host, or
+ * busy.  "To" and the agent id are E.164 and [A-Za-z0-9_-]: nothing to
+ * escape in XML.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_twiml(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *to, ngx_http_agnitel_callee_t *callee)
+{
+    u_char                        *p;
+    size_t                         len;
+    ngx_int_t                      rc;
+    ngx_str_t                      host;
+    ngx_buf_t                     *b;
+    ngx_chain_t                    out;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    static u_char  busy[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                            "<Response><Reject reason=\"busy\"/></Response>";
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    host = amcf->sip_termination_uri;
+
+    if (host.len > 4 && ngx_strncmp(host.data, "sip:", 4) == 0) {
+        host.data += 4;
+        host.len -= 4;
+
+    } else if (host.len > 5 && ngx_strncmp(host.data, "sips:", 5) == 0) {
+        host.data += 5;
+        host.len -= 5;
+    }
+
+    len = sizeof(busy) + 256 + (to ? to->len : 0) + host.len
+          + (callee ? callee->agent.len : 0);
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status == NGX_HTTP_OK && callee->answer && host.len) {
+        p = ngx_sprintf(b->pos, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                        "<Response><Dial answerOnBridge=\"true\">"
+                        "<Sip>sip:%V@%V?X-Agnitel-Agent=%V</Sip>"
+                        "</Dial></Response>", to, &host, &callee->agent);
+
+    } else {
+        p = ngx_cpymem(b->pos, busy, sizeof(busy) - 1);
+    }
+
+    b->last = p;
+    b->last_buf = (r == r->main);
+    b->last_in_chain = 1;
+
+    /* the module's own answer: the envelope filter lets it through */
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    ctx->answered = 1;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "text/xml");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

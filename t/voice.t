@@ -1,0 +1,173 @@
+# agnitel_twilio_voice: Twilio's voice webhook.  Signatures are computed
+# here, independently, by Twilio's published algorithm: base64 of
+# HMAC-SHA1 keyed with the account's auth token, over the URL Twilio called
+# and the POST parameters sorted by name, each name then value.
+
+use Test::Nginx::Socket 'no_plan';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Agnitel::Fixtures;
+use Digest::SHA qw(hmac_sha1_base64);
+
+# a number of the connected account, fetched by add-twilio
+our $NUMBER = <<'_EOC_';
+        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef.json {
+            return 200 '{"sid":"AC0123456789abcdef0123456789abcdef","status":"active"}';
+        }
+        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/IncomingPhoneNumbers/PN11111111111111111111111111111111.json {
+            return 200 '{"sid":"PN11111111111111111111111111111111","phone_number":"+14155550123","capabilities":{"voice":true,"sms":false}}';
+        }
+_EOC_
+
+sub setup {
+    my (%opt) = @_;
+    ::prepare(::workspace(1), ::connect_twilio(),
+              "POST /api/v1/phone-numbers/add-twilio\n"
+              . '{"phone_number":"+14155550123",'
+              . '"number_sid":"PN11111111111111111111111111111111"}',
+              $opt{rule} ? ("POST /api/v1/dispatch-rules\n"
+                            . '{"phone_number":"+14155550123",'
+                            . '"agent_id":"agent-7"}') : ());
+}
+
+sub escape {
+    my ($s) = @_;
+    $s =~ s/([^A-Za-z0-9_.~-])/sprintf '%%%02X', ord $1/ge;
+    return $s;
+}
+
+# the request: a form body, and its signature for the URL given
+sub webhook {
+    my ($params, %opt) = @_;
+    my $url = $opt{url} || 'http://localhost/twilio/voice';
+    my $token = $opt{token} || $Agnitel::Fixtures::TOKEN;
+    my @pairs = ref $params eq 'ARRAY' ? @$params : map { [$_, $params->{$_}] }
+                                                    sort keys %$params;
+    my $data = $url . join '', map { $_->[0] . $_->[1] }
+                               sort { $a->[0] cmp $b->[0] } @pairs;
+    my $sig = hmac_sha1_base64($data, $token);
+    $sig .= '=' while length($sig) % 4;
+    my $body = join '&', map { escape($_->[0]) . '=' . escape($_->[1]) }
+                         @pairs;
+    return ($body, $opt{no_signature} ? '' : "X-Twilio-Signature: $sig\n");
+}
+
+our %CALL = (CallSid => 'CA' . ('1' x 32),
+             AccountSid => 'AC0123456789abcdef0123456789abcdef',
+             From => '+12125550100', To => '+14155550123',
+             CallStatus => 'ringing', Direction => 'inbound');
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a signed webhook for a number with a rule: TwiML dialling the agent
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup(rule => 1);
+--- more_headers eval
+(::webhook(\%::CALL))[1] . "Content-Type: application/x-www-form-urlencoded\n"
+--- request eval
+"POST /twilio/voice\n" . (::webhook(\%::CALL))[0]
+--- error_code: 200
+--- response_headers
+Content-Type: text/xml
+--- response_body chomp
+<?xml version="1.0" encoding="UTF-8"?><Response><Dial answerOnBridge="true"><Sip>sip:+14155550123@68uajga988j.sip.livekit.cloud?X-Agnitel-Agent=agent-7</Sip></Dial></Response>
+
+
+
+=== TEST 2: behind a TLS-terminating proxy the URL signed is https
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup(rule => 1);
+--- more_headers eval
+(::webhook(\%::CALL, url => 'https://localhost/twilio/voice?tenant=a%20b'))[1]
+. "X-Forwarded-Proto: https\nContent-Type: application/x-www-form-urlencoded\n"
+--- request eval
+"POST /twilio/voice?tenant=a%20b\n" . (::webhook(\%::CALL))[0]
+--- error_code: 200
+--- response_body_like: <Dial answerOnBridge="true">
+
+
+
+=== TEST 3: signed, but the number has no rule: busy
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup();
+--- more_headers eval
+(::webhook(\%::CALL))[1] . "Content-Type: application/x-www-form-urlencoded\n"
+--- request eval
+"POST /twilio/voice\n" . (::webhook(\%::CALL))[0]
+--- error_code: 200
+--- response_body chomp
+<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>
+
+
+
+=== TEST 4: signed with another account's token: 403, rejected
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup(rule => 1);
+--- more_headers eval
+(::webhook(\%::CALL, token => 'another-accounts-token'))[1]
+. "Content-Type: application/x-www-form-urlencoded\n"
+--- request eval
+"POST /twilio/voice\n" . (::webhook(\%::CALL))[0]
+--- error_code: 403
+--- response_body_like: <Reject
+--- error_log
+a voice webhook for +14155550123 without a valid signature
+
+
+
+=== TEST 5: no signature: 403
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup(rule => 1);
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+--- request eval
+"POST /twilio/voice\n" . (::webhook(\%::CALL))[0]
+--- error_code: 403
+
+
+
+=== TEST 6: a body changed after signing: 403
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup(rule => 1);
+--- more_headers eval
+(::webhook(\%::CALL))[1] . "Content-Type: application/x-www-form-urlencoded\n"
+--- request eval
+"POST /twilio/voice\n" . (::webhook({ %::CALL, From => '+12125550199' }))[0]
+--- error_code: 403
+
+
+
+=== TEST 7: bad input is a 400 reject: no To, To not E.164, a parameter twice, a bad escape
+--- http_config eval: ::twilio_config($::NUMBER)
+--- init
+::setup(rule => 1);
+--- more_headers
+Content-Type: application/x-www-form-urlencoded
+X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=
+--- request eval
+[
+    "POST /twilio/voice\nCallSid=CA1&From=%2B12125550100",
+    "POST /twilio/voice\nTo=4155550123",
+    "POST /twilio/voice\nTo=%2B14155550123&To=%2B14155550124",
+    "POST /twilio/voice\nTo=%2B14155550123&From=%2",
+    "GET /twilio/voice",
+]
+--- error_code eval
+[400, 400, 400, 400, 405]
+--- response_body_like eval
+[
+    '<Reject reason="busy"/>',
+    '<Reject reason="busy"/>',
+    '<Reject reason="busy"/>',
+    '<Reject reason="busy"/>',
+    '"code":"method_not_allowed"',
+]
