@@ -167,6 +167,13 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       0,
       ngx_http_agnitel_voice_handler },
 
+    { ngx_string("agnitel_twilio_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_agnitel_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_agnitel_status_handler },
+
     { ngx_string("agnitel_dispatch_resolve"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_agnitel_handler_directive,

@@ -2,14 +2,17 @@
 /*
  * Copyright (C) agnitel
  *
- * agnitel_twilio_voice: Twilio's voice webhook.  The request must carry
+ * agnitel_twilio_voice and agnitel_twilio_status: Twilio's voice webhook
+ * and call status callback.  The request must carry
  * X-Twilio-Signature as Twilio computes it: base64 of HMAC-SHA1, keyed with
  * the auth token of the account that owns "To", over the public URL
  * (scheme, host and URI as the client sent them; the scheme from
  * X-Forwarded-Proto behind a TLS-terminating proxy) followed by every POST
  * parameter sorted by name, name then value, no separators.  Anything else
- * is 403.  The answer is TwiML from the store alone: the dispatch rule's
- * agent dialled over SIP, or a busy reject.
+ * is 403.  The voice webhook answers TwiML from the store alone: the
+ * dispatch rule's agent dialled over SIP, or a busy reject.  The status
+ * callback meters a completed call, once per CallSid: the number's call
+ * and minute counters, and for a managed number the usage in the ledger.
  */
 
 
@@ -19,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_agnitel_voice.h"
+#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
@@ -38,17 +42,39 @@ typedef struct {
 } ngx_http_agnitel_form_param_t;
 
 
-/* what the store says of the called number */
+/* what the store says of the called (or calling) number */
 typedef struct {
     ngx_str_t                       token;
     ngx_str_t                       account_sid;
     ngx_str_t                       agent;
+    ngx_str_t                       workspace;
     ngx_uint_t                      answer;    /* a rule, and it may */
 } ngx_http_agnitel_callee_t;
 
 
+/* a completed call to meter */
+typedef struct {
+    ngx_http_request_t             *request;
+    ngx_http_agnitel_store_t       *store;
+    ngx_str_t                       workspace;
+    ngx_str_t                       number;
+    ngx_str_t                       call_sid;
+    ngx_uint_t                      outbound;
+    int64_t                         minutes;
+    ngx_http_agnitel_entry_t        usage;
+    ngx_uint_t                      metered;
+} ngx_http_agnitel_metering_t;
+
+
+static ngx_int_t ngx_http_agnitel_webhook(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler);
 static void ngx_http_agnitel_voice_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_voice(ngx_http_request_t *r);
+static void ngx_http_agnitel_status_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_status_callback(ngx_http_request_t *r);
+static int ngx_http_agnitel_meter_apply(MDB_txn *txn, void *data);
+static ngx_int_t ngx_http_agnitel_meter_written(ngx_http_request_t *r,
+    void *data, int rc);
 static ngx_int_t ngx_http_agnitel_form(ngx_http_request_t *r,
     ngx_array_t *params);
 static ngx_int_t ngx_http_agnitel_form_decode(ngx_str_t *s);
@@ -66,6 +92,21 @@ static ngx_int_t ngx_http_agnitel_twiml(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_agnitel_voice_handler(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_webhook(r, ngx_http_agnitel_voice_body);
+}
+
+
+ngx_int_t
+ngx_http_agnitel_status_handler(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_webhook(r, ngx_http_agnitel_status_body);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_webhook(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler)
 {
     ngx_int_t                rc;
     ngx_http_agnitel_ctx_t  *ctx;
@@ -89,7 +130,7 @@ ngx_http_agnitel_voice_handler(ngx_http_request_t *r)
                                           "Twilio POSTs its webhooks"));
     }
 
-    rc = ngx_http_read_client_request_body(r, ngx_http_agnitel_voice_body);
+    rc = ngx_http_read_client_request_body(r, handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return ngx_http_agnitel_done(r, rc);
@@ -345,6 +386,8 @@ ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
     ws.len = v.mv_size;
     ngx_memcpy(ws.data, v.mv_data, ws.len);
 
+    callee->workspace = ws;
+
     k.mv_data = key;
     k.mv_size = ngx_http_agnitel_store_key(key, &ws, to);
 
@@ -402,6 +445,228 @@ done:
     ngx_http_agnitel_store_read_done(amcf->store);
 
     return ok;
+}
+
+
+static void
+ngx_http_agnitel_status_body(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_agnitel_done(r,
+                                        ngx_http_agnitel_status_callback(r)));
+}
+
+
+/*
+ * The status callback: signed by the account of our number (To inbound,
+ * From outbound).  A completed call is metered; other statuses change
+ * nothing.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_status_callback(ngx_http_request_t *r)
+{
+    ngx_int_t                     seconds;
+    ngx_str_t                    *status, *direction, *number, *sid,
+                                 *duration;
+    ngx_array_t                   params;
+    const char                   *type;
+    ngx_http_agnitel_callee_t     callee;
+    ngx_http_agnitel_metering_t  *m;
+    ngx_http_agnitel_main_conf_t *amcf;
+
+    ngx_memzero(&callee, sizeof(ngx_http_agnitel_callee_t));
+
+    if (ngx_array_init(&params, r->pool, 16,
+                       sizeof(ngx_http_agnitel_form_param_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_agnitel_form(r, &params) != NGX_OK) {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    direction = ngx_http_agnitel_param(&params, "Direction");
+    status = ngx_http_agnitel_param(&params, "CallStatus");
+    sid = ngx_http_agnitel_param(&params, "CallSid");
+
+    if (direction == NULL || status == NULL || sid == NULL
+        || sid->len == 0 || sid->len > 64)
+    {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    /* inbound, or outbound-api and outbound-dial */
+
+    if (direction->len == 7 && ngx_strncmp(direction->data, "inbound", 7) == 0)
+    {
+        number = ngx_http_agnitel_param(&params, "To");
+        type = "usage_inbound";
+
+    } else if (direction->len >= 8
+               && ngx_strncmp(direction->data, "outbound", 8) == 0)
+    {
+        number = ngx_http_agnitel_param(&params, "From");
+        type = "usage_outbound";
+
+    } else {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    if (number == NULL
+        || ngx_http_agnitel_e164_valid(number->data, number->len) != NGX_OK)
+    {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    if (ngx_http_agnitel_callee(r, number, &callee) != NGX_OK
+        || ngx_http_agnitel_signed(r, &params, &callee.token) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "agnitel: a status callback for %V without a valid "
+                      "signature", number);
+
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_FORBIDDEN, NULL, NULL);
+    }
+
+    if (status->len != 9 || ngx_strncmp(status->data, "completed", 9) != 0) {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_OK, NULL, NULL);
+    }
+
+    duration = ngx_http_agnitel_param(&params, "CallDuration");
+    seconds = duration ? ngx_atoi(duration->data, duration->len) : NGX_ERROR;
+
+    if (seconds == NGX_ERROR) {
+        return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    m = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_metering_t));
+    if (m == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    m->request = r;
+    m->store = amcf->store;
+    m->workspace = callee.workspace;
+    m->number = *number;
+    m->call_sid = *sid;
+    m->outbound = (type[6] == 'o');
+    m->minutes = (seconds + 59) / 60;
+
+    /* the usage entry's id is drawn here; its amount is the number's price */
+
+    if (ngx_http_agnitel_entry_init(&m->usage, &callee.workspace, "USD",
+                                    type, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    m->usage.phone_number = m->number;
+
+    return ngx_http_agnitel_write(r, ngx_http_agnitel_meter_apply,
+                                  ngx_http_agnitel_meter_written, m);
+}
+
+
+/* once per CallSid: the counters, and the usage of a managed number */
+
+static int
+ngx_http_agnitel_meter_apply(MDB_txn *txn, void *data)
+{
+    ngx_http_agnitel_metering_t  *m = data;
+
+    int          rc;
+    u_char       key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t      *rec;
+    MDB_val      k, v;
+    const char  *calls, *minutes, *currency;
+
+    m->metered = 0;
+
+    k.mv_data = m->call_sid.data;
+    k.mv_size = m->call_sid.len;
+    v.mv_data = m->number.data;
+    v.mv_size = m->number.len;
+
+    rc = mdb_put(txn, m->store->dbi[NGX_HTTP_AGNITEL_DB_CALLS], &k, &v,
+                 MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        return 0;       /* a retry: metered already */
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &m->workspace, &m->number);
+
+    rc = ngx_http_agnitel_record_load(m->request->pool, txn, m->store, &k,
+                                      &rec);
+    if (rc != 0) {
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    calls = m->outbound ? "calls_outbound" : "calls_inbound";
+    minutes = m->outbound ? "minutes_outbound" : "minutes_inbound";
+
+    if (json_object_set_new(rec, calls, json_integer(
+            json_integer_value(json_object_get(rec, calls)) + 1)) != 0
+        || json_object_set_new(rec, minutes, json_integer(
+            json_integer_value(json_object_get(rec, minutes)) + m->minutes))
+           != 0
+        || ngx_http_agnitel_record_encode(m->request->pool, rec, &v)
+           != NGX_OK)
+    {
+        return ENOMEM;
+    }
+
+    rc = ngx_http_agnitel_record_put(txn, m->store, &k, &v, 0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    m->metered = 1;
+
+    /* managed: the minutes at the number's price, credits or not */
+
+    currency = json_string_value(json_object_get(rec, "currency"));
+
+    if (json_object_get(rec, "auto_renew") == NULL || currency == NULL
+        || ngx_strlen(currency) != 3)
+    {
+        return 0;
+    }
+
+    ngx_memcpy(m->usage.currency, currency, 3);
+    m->usage.amount = -m->minutes * json_integer_value(json_object_get(rec,
+                          m->outbound ? "per_minute_price_outbound"
+                                      : "per_minute_price_inbound"));
+
+    return ngx_http_agnitel_ledger_append(txn, m->store, &m->usage);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_meter_written(ngx_http_request_t *r, void *data, int rc)
+{
+    ngx_http_agnitel_metering_t  *m = data;
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    if (m->metered) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "agnitel: call %V on %V metered: %L minutes",
+                      &m->call_sid, &m->number, m->minutes);
+    }
+
+    return ngx_http_agnitel_twiml(r, NGX_HTTP_OK, NULL, NULL);
 }
 
 
@@ -500,6 +765,8 @@ ngx_http_agnitel_twiml(ngx_http_request_t *r, ngx_uint_t status,
 
     static u_char  busy[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                             "<Response><Reject reason=\"busy\"/></Response>";
+    static u_char  empty[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                             "<Response/>";
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
@@ -522,7 +789,10 @@ ngx_http_agnitel_twiml(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (status == NGX_HTTP_OK && callee->answer && host.len) {
+    if (status == NGX_HTTP_OK && callee == NULL) {
+        p = ngx_cpymem(b->pos, empty, sizeof(empty) - 1);
+
+    } else if (status == NGX_HTTP_OK && callee->answer && host.len) {
         p = ngx_sprintf(b->pos, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                         "<Response><Dial answerOnBridge=\"true\">"
                         "<Sip>sip:%V@%V?X-Agnitel-Agent=%V</Sip>"

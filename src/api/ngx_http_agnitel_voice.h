@@ -14,6 +14,7 @@
 
 
 ngx_int_t ngx_http_agnitel_voice_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_status_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_AGNITEL_VOICE_H_INCLUDED_ */

@@ -498,6 +498,25 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
     ngx_http_agnitel_view_time(j, rec, "purchased_at");
     ngx_http_agnitel_view_time(j, rec, "renews_at");
 
+    /* a number that took calls: its counters */
+
+    if (json_object_get(rec, "calls_inbound")
+        || json_object_get(rec, "calls_outbound"))
+    {
+        ngx_http_agnitel_json_key(j, "calls_inbound");
+        ngx_http_agnitel_json_int(j, json_integer_value(
+                                  json_object_get(rec, "calls_inbound")));
+        ngx_http_agnitel_json_key(j, "calls_outbound");
+        ngx_http_agnitel_json_int(j, json_integer_value(
+                                  json_object_get(rec, "calls_outbound")));
+        ngx_http_agnitel_json_key(j, "minutes_inbound");
+        ngx_http_agnitel_json_int(j, json_integer_value(
+                                  json_object_get(rec, "minutes_inbound")));
+        ngx_http_agnitel_json_key(j, "minutes_outbound");
+        ngx_http_agnitel_json_int(j, json_integer_value(
+                                  json_object_get(rec, "minutes_outbound")));
+    }
+
     if (json_object_get(rec, "agent_id")) {
         ngx_http_agnitel_json_member(j, "agent_id",
                                      json_object_get(rec, "agent_id"));

@@ -63,6 +63,7 @@ static struct {
     { "topups", 0 },
     { "rules", 0 },
     { "rule_numbers", 0 },
+    { "calls", 0 },
 };
 
 

@@ -52,6 +52,7 @@
  *   topups          ws "/" reference    -> the ledger id of that top-up
  *   rules           ws "/" dr_id        -> dispatch rule JSON
  *   rule_numbers    E164                -> ws "/" dr_id (one rule a number)
+ *   calls           CallSid             -> E164: calls metered, once each
  *
  * Money is stored as integer micro-units (1e-6) inside the records.
  */
@@ -73,6 +74,7 @@ enum {
     NGX_HTTP_AGNITEL_DB_TOPUPS,
     NGX_HTTP_AGNITEL_DB_RULES,
     NGX_HTTP_AGNITEL_DB_RULE_NUMBERS,
+    NGX_HTTP_AGNITEL_DB_CALLS,
     NGX_HTTP_AGNITEL_DB_N
 };
 

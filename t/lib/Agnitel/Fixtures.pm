@@ -170,6 +170,7 @@ _EOC_
     location /admin/ { agnitel_admin; }
     location = /dispatch/resolve { agnitel_dispatch_resolve; }
     location = /twilio/voice { agnitel_twilio_voice; }
+    location = /twilio/status { agnitel_twilio_status; }
 
     location /ws2/ {
         proxy_set_header X-Api-Key $key2;
