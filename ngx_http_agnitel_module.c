@@ -97,6 +97,13 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       offsetof(ngx_http_agnitel_main_conf_t, voice_url),
       NULL },
 
+    { ngx_string("agnitel_status_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_main_conf_t, status_url),
+      NULL },
+
     { ngx_string("agnitel_rate"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE6,
       ngx_http_agnitel_rate,
@@ -174,6 +181,13 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       0,
       ngx_http_agnitel_status_handler },
 
+    { ngx_string("agnitel_caller_id"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_agnitel_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_agnitel_caller_id_handler },
+
     { ngx_string("agnitel_dispatch_resolve"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_agnitel_handler_directive,
@@ -233,6 +247,7 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->key_file = { 0, NULL };
      *     amcf->sip_termination_uri = { 0, NULL };
      *     amcf->voice_url = { 0, NULL };
+     *     amcf->status_url = { 0, NULL };
      *     amcf->jobs_interval = 0;
      *     amcf->reconcile_after = 0;
      *     amcf->jobs_timeout = 0;

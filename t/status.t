@@ -22,14 +22,7 @@ $ENV{TEST_NGINX_PLATFORM_TOKEN} = "$dir/platform.token";
 our $SUB = 'AC' . ('5' x 32);
 our $SUBTOKEN = 'subaccount-token';
 
-our $NUMBER = <<'_EOC_';
-        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef.json {
-            return 200 '{"sid":"AC0123456789abcdef0123456789abcdef","status":"active"}';
-        }
-        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/IncomingPhoneNumbers/PN11111111111111111111111111111111.json {
-            return 200 '{"sid":"PN11111111111111111111111111111111","phone_number":"+14155550123","capabilities":{"voice":true,"sms":false}}';
-        }
-_EOC_
+our $NUMBER = $TWILIO_NUMBER;
 
 our $MANAGED = <<"_EOC_";
         location = /2010-04-01/Accounts.json {
@@ -117,9 +110,7 @@ __DATA__
 === TEST 1: own account: a completed call counts once; other statuses, forgeries and bad input do not
 --- http_config eval: ::twilio_config($::NUMBER)
 --- init
-::prepare(::workspace(1), ::connect_twilio(),
-          "POST /api/v1/phone-numbers/add-twilio\n"
-          . '{"phone_number":"+14155550123","number_sid":"PN11111111111111111111111111111111"}');
+::prepare(::workspace(1), ::connect_twilio(), ::add_twilio());
 --- more_headers eval
 [map { $_->[1] } @::OWN]
 --- request eval

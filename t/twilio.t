@@ -194,10 +194,11 @@ _EOC_
 
 
 
-=== TEST 4: a purchase: pending, then active with Twilio's SID; the form sent
+=== TEST 4: a purchase: pending, then active with Twilio's SID; the form sent, VoiceUrl and StatusCallback included
 --- http_config eval
 ::twilio_config(::buy_fake($::BOUGHT),
-                voice_url => 'https://agents.example.com/inbound?x=1');
+                voice_url => 'https://agents.example.com/inbound?x=1',
+                extra => 'agnitel_status_url https://agents.example.com/status;');
 --- init
 ::prepare(::workspace(1), ::connect_twilio());
 --- request eval
@@ -215,7 +216,7 @@ _EOC_
     '"code":"number_already_exists"',
 ]
 --- error_log eval
-[qr/twilio: POST \/2010-04-01\/Accounts\/AC0123456789abcdef0123456789abcdef\/IncomingPhoneNumbers\.json\?- body=PhoneNumber=%2B14155550100&FriendlyName=Sales%20line&VoiceUrl=https%3A%2F%2Fagents\.example\.com%2Finbound%3Fx%3D1 auth=\Q$::AUTH\E key=- ct=application\/x-www-form-urlencoded/,
+[qr/twilio: POST \/2010-04-01\/Accounts\/AC0123456789abcdef0123456789abcdef\/IncomingPhoneNumbers\.json\?- body=PhoneNumber=%2B14155550100&FriendlyName=Sales%20line&VoiceUrl=https%3A%2F%2Fagents\.example\.com%2Finbound%3Fx%3D1&StatusCallback=https%3A%2F%2Fagents\.example\.com%2Fstatus auth=\Q$::AUTH\E key=- ct=application\/x-www-form-urlencoded/,
  qr/workspace ws_[0-9a-f]{16} bought \+14155550100 as PN[0-9a-f]{32}/]
 
 

@@ -10,21 +10,11 @@ use Agnitel::Fixtures;
 use Digest::SHA qw(hmac_sha1_base64);
 
 # a number of the connected account, fetched by add-twilio
-our $NUMBER = <<'_EOC_';
-        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef.json {
-            return 200 '{"sid":"AC0123456789abcdef0123456789abcdef","status":"active"}';
-        }
-        location = /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/IncomingPhoneNumbers/PN11111111111111111111111111111111.json {
-            return 200 '{"sid":"PN11111111111111111111111111111111","phone_number":"+14155550123","capabilities":{"voice":true,"sms":false}}';
-        }
-_EOC_
+our $NUMBER = $TWILIO_NUMBER;
 
 sub setup {
     my (%opt) = @_;
-    ::prepare(::workspace(1), ::connect_twilio(),
-              "POST /api/v1/phone-numbers/add-twilio\n"
-              . '{"phone_number":"+14155550123",'
-              . '"number_sid":"PN11111111111111111111111111111111"}',
+    ::prepare(::workspace(1), ::connect_twilio(), ::add_twilio(),
               $opt{rule} ? ("POST /api/v1/dispatch-rules\n"
                             . '{"phone_number":"+14155550123",'
                             . '"agent_id":"agent-7"}') : ());

@@ -595,3 +595,64 @@ ngx_http_agnitel_resolve(ngx_http_request_t *r)
 
     return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
 }
+
+
+/*
+ * agnitel_caller_id, for nginx's auth_request: 204 when the API key's
+ * workspace may call from X-Agnitel-From (an owned, active, voice-capable
+ * number of a Twilio account), 403 otherwise; 401 without a valid key.
+ * Any outbound dialer behind nginx so inherits caller-ID enforcement.
+ */
+
+ngx_int_t
+ngx_http_agnitel_caller_id(ngx_http_request_t *r)
+{
+    int                            rc;
+    u_char                         key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    json_t                        *rec;
+    MDB_val                        k;
+    MDB_txn                       *txn;
+    ngx_str_t                     *from;
+    ngx_uint_t                     ok;
+    const char                    *status, *provider;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    from = ngx_http_agnitel_header(r, "X-Agnitel-From");
+
+    if (from == NULL
+        || ngx_http_agnitel_e164_valid(from->data, from->len) != NGX_OK)
+    {
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace, from);
+
+    rc = ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc != 0) {
+        return (rc == MDB_NOTFOUND) ? NGX_HTTP_FORBIDDEN
+                                    : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    status = json_string_value(json_object_get(rec, "status"));
+    provider = json_string_value(json_object_get(rec, "provider"));
+
+    ok = status && ngx_strcmp(status, "active") == 0
+         && provider && ngx_strcmp(provider, "twilio") == 0
+         && json_is_true(json_object_get(json_object_get(rec, "capabilities"),
+                                         "voice"));
+
+    return ok ? NGX_HTTP_NO_CONTENT : NGX_HTTP_FORBIDDEN;
+}

@@ -21,6 +21,7 @@ ngx_int_t ngx_http_agnitel_rules_create(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_rules_list(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_rules_delete(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_resolve(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_caller_id(ngx_http_request_t *r);
 int ngx_http_agnitel_rule_drop(MDB_txn *txn, ngx_http_agnitel_store_t *store,
     ngx_str_t *number);
 

@@ -665,11 +665,13 @@ static ngx_int_t
 ngx_http_agnitel_buy_call(ngx_http_request_t *r, ngx_http_agnitel_order_t *o)
 {
     ngx_http_agnitel_ctx_t        *ctx;
-    ngx_http_agnitel_param_t       form[3];
+    ngx_http_agnitel_param_t       form[4];
     ngx_http_agnitel_main_conf_t  *amcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    /* empty values (no agnitel_voice_url, say) are left out */
 
     form[0].key = "PhoneNumber";
     form[0].value = o->number;
@@ -677,12 +679,14 @@ ngx_http_agnitel_buy_call(ngx_http_request_t *r, ngx_http_agnitel_order_t *o)
     form[1].value = o->name;
     form[2].key = "VoiceUrl";
     form[2].value = amcf->voice_url;
+    form[3].key = "StatusCallback";
+    form[3].value = amcf->status_url;
 
     o->call.method = NGX_HTTP_POST;
     o->call.resume = ngx_http_agnitel_buy_done;
     o->call.data = o;
 
-    if (ngx_http_agnitel_twilio_encode(r->pool, form, 3, &o->call.body)
+    if (ngx_http_agnitel_twilio_encode(r->pool, form, 4, &o->call.body)
         != NGX_OK
         || ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
                                         &o->account.account_sid,

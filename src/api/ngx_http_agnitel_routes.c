@@ -12,8 +12,10 @@
 
 #include "ngx_http_agnitel_routes.h"
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_auth.h"
 #include "ngx_http_agnitel_admin.h"
 #include "ngx_http_agnitel_billing.h"
+#include "ngx_http_agnitel_calls.h"
 #include "ngx_http_agnitel_dispatch.h"
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_purchase.h"
@@ -54,6 +56,9 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
 
     { NGX_HTTP_GET, "billing/ledger",
       ngx_http_agnitel_billing_ledger, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "calls",
+      ngx_http_agnitel_calls_create, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { NGX_HTTP_POST, "dispatch-rules",
       ngx_http_agnitel_rules_create, NGX_HTTP_AGNITEL_BODY_REQUIRED },
@@ -167,4 +172,45 @@ ngx_http_agnitel_resolve_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_agnitel_done(r, ngx_http_agnitel_resolve(r));
+}
+
+
+/*
+ * agnitel_caller_id: for auth_request, its status is all that counts:
+ * 204 when the key's workspace may call from X-Agnitel-From, 403 when not,
+ * 401 without a valid key.
+ */
+
+ngx_int_t
+ngx_http_agnitel_caller_id_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_agnitel_auth(r, ctx->ws, ctx->key_id);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->workspace.data = ctx->ws;
+    ctx->workspace.len = sizeof(ctx->ws);
+
+    return ngx_http_agnitel_caller_id(r);
 }

@@ -16,6 +16,7 @@
 ngx_int_t ngx_http_agnitel_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_resolve_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_caller_id_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_AGNITEL_ROUTES_H_INCLUDED_ */

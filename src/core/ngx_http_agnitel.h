@@ -52,6 +52,7 @@ typedef struct {
 
     ngx_str_t                   sip_termination_uri;
     ngx_str_t                   voice_url;
+    ngx_str_t                   status_url;
 
     /* ngx_http_agnitel_rate_t: the built-in rows, then agnitel_rate's */
     ngx_array_t                *rates;

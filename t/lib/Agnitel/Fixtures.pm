@@ -21,7 +21,8 @@ use File::Temp qw(tempdir);
 use Test::Nginx::Socket ();
 
 our @EXPORT = qw(key workspace import_number chunked twilio_config
-                 connect_twilio prepare $SIP $SID $TOKEN);
+                 connect_twilio add_twilio prepare $SIP $SID $TOKEN
+                 $TWILIO_NUMBER);
 
 our $SIP = 'sip:68uajga988j.sip.livekit.cloud';
 
@@ -44,6 +45,23 @@ $ENV{TEST_NGINX_TWILIO_PORT} ||=
     ($ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984) + 1;
 
 sub key { sprintf 'agn_%032d', $_[0] || 1 }
+
+# a fake Twilio's account $SID, owning +14155550123 (PN111...), for
+# connect_twilio() and add_twilio()
+our $TWILIO_NUMBER = <<"_EOC_";
+        location = /2010-04-01/Accounts/$SID.json {
+            return 200 '{"sid":"$SID","status":"active"}';
+        }
+        location = /2010-04-01/Accounts/$SID/IncomingPhoneNumbers/PN11111111111111111111111111111111.json {
+            return 200 '{"sid":"PN11111111111111111111111111111111","phone_number":"+14155550123","capabilities":{"voice":true,"sms":false}}';
+        }
+_EOC_
+
+sub add_twilio {
+    return "POST /api/v1/phone-numbers/add-twilio\n"
+        . '{"phone_number":"+14155550123",'
+        . '"number_sid":"PN11111111111111111111111111111111"}';
+}
 
 # connects workspace 1 to $SID (the fake must answer the account fetch)
 sub connect_twilio {
@@ -171,6 +189,11 @@ _EOC_
     location = /dispatch/resolve { agnitel_dispatch_resolve; }
     location = /twilio/voice { agnitel_twilio_voice; }
     location = /twilio/status { agnitel_twilio_status; }
+    location = /caller-id { agnitel_caller_id; }
+    location = /dial {
+        auth_request /caller-id;
+        echo -n dialled;
+    }
 
     location /ws2/ {
         proxy_set_header X-Api-Key $key2;
