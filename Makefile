@@ -112,6 +112,7 @@ bench: deps $(MODULE)
 	$(TEST_ENV) perl bench/buy.pl
 	$(TEST_ENV) perl bench/reconcile.pl
 	$(TEST_ENV) perl bench/renew.pl
+	$(TEST_ENV) perl bench/webhook.pl
 
 clean:
 	rm -rf $(BUILD) t/servroot*

@@ -188,7 +188,7 @@ sandbox-auth-token
     "GET /2010-04-01/Accounts/AC11111111111111111111111111111111/IncomingPhoneNumbers/PN00000000000000000000000000000009.json",
     "GET " . ::path(''),
     "GET " . ::path('.json/'),
-    "GET " . ::path('/Calls.json'),
+    "GET " . ::path('/Recordings.json'),
     "GET " . ::path('/AvailablePhoneNumbers/US/Fancy.json'),
     "GET " . ::path('/AvailablePhoneNumbers/USA/Local.json'),
     "GET /2010-04-01/Usage.json",
@@ -205,7 +205,7 @@ sandbox-auth-token
     '"code":20404,',
     '"code":20404,',
     '"code":20404,',
-    ::twilio_error(20404, 404, 'The requested resource /2010-04-01/Accounts/AC00000000000000000000000000000000/Calls\.json was not found'),
+    ::twilio_error(20404, 404, 'The requested resource /2010-04-01/Accounts/AC00000000000000000000000000000000/Recordings\.json was not found'),
     '"code":20404,',
     '"code":20404,',
     '"code":20404,',
@@ -569,3 +569,35 @@ sandbox-auth-token
 s3cret
 [alert]
 [emerg]
+
+
+
+=== TEST 14: subaccounts (created by the account only) and calls, queued
+--- http_config
+    agnitel_store store_temp;
+    agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
+--- config
+    location /2010-04-01/ { agnitel_twilio_sandbox; }
+--- more_headers eval
+[
+    ::headers(),
+    ::headers('AC55555555555555555555555555555555', 'guess'),
+    ::headers(),
+    ::headers(),
+]
+--- request eval
+[
+    "POST /2010-04-01/Accounts.json\nFriendlyName=agnitel%20ws_1",
+    "POST /2010-04-01/Accounts.json\nFriendlyName=x",
+    "POST " . ::path('/Calls.json') . "\nTo=%2B12125550100&From=%2B15005550006&Twiml=%3CResponse%2F%3E",
+    "GET " . ::path('/Calls.json'),
+]
+--- error_code eval
+[201, 401, 201, 405]
+--- response_body_like eval
+[
+    '^\{"sid":"AC[0-9a-f]{32}","auth_token":"[0-9a-f]{32}","friendly_name":"agnitel sandbox subaccount","owner_account_sid":"AC00000000000000000000000000000000","status":"active","type":"Full"\}$',
+    '"code":20003,',
+    '^\{"sid":"CA[0-9a-f]{32}","account_sid":"AC00000000000000000000000000000000","status":"queued","direction":"outbound-api"\}$',
+    ::twilio_error(20004, 405, 'Method not allowed'),
+]

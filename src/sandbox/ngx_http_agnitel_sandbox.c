@@ -15,6 +15,7 @@
  *   POST   .../{AccountSid}/IncomingPhoneNumbers.json
  *   GET    .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
  *   POST   /2010-04-01/Accounts.json (subaccounts: ..._accounts.c)
+ *   POST   .../{AccountSid}/Calls.json (queued, and nothing more)
  *   DELETE .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
  *
  * The number search is in ngx_http_agnitel_sandbox_search.c.
@@ -85,7 +86,8 @@ enum {
     NGX_HTTP_AGNITEL_SANDBOX_ACCOUNT = 1,
     NGX_HTTP_AGNITEL_SANDBOX_AVAILABLE_NUMBERS,
     NGX_HTTP_AGNITEL_SANDBOX_INCOMING,
-    NGX_HTTP_AGNITEL_SANDBOX_INCOMING_SID
+    NGX_HTTP_AGNITEL_SANDBOX_INCOMING_SID,
+    NGX_HTTP_AGNITEL_SANDBOX_CALLS
 };
 
 
@@ -103,6 +105,8 @@ static ngx_int_t ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
 static const char *ngx_http_agnitel_sandbox_allowed(ngx_uint_t resource,
     ngx_uint_t *methods);
 
+static ngx_int_t ngx_http_agnitel_sandbox_call(ngx_http_request_t *r,
+    ngx_str_t *account);
 static ngx_int_t ngx_http_agnitel_sandbox_account(ngx_http_request_t *r,
     ngx_str_t *account);
 
@@ -201,6 +205,9 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_AGNITEL_SANDBOX_AVAILABLE_NUMBERS:
         return ngx_http_agnitel_sandbox_available(r, &path);
+
+    case NGX_HTTP_AGNITEL_SANDBOX_CALLS:
+        return ngx_http_agnitel_sandbox_call(r, &path.account);
 
     case NGX_HTTP_AGNITEL_SANDBOX_INCOMING:
 
@@ -348,6 +355,11 @@ ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
         return NGX_OK;
 
     case 1:
+        if (ngx_http_agnitel_sandbox_eq(&seg[1], "Calls")) {
+            path->resource = NGX_HTTP_AGNITEL_SANDBOX_CALLS;
+            return NGX_OK;
+        }
+
         if (!ngx_http_agnitel_sandbox_eq(&seg[1], "IncomingPhoneNumbers")) {
             return NGX_DECLINED;
         }
@@ -405,6 +417,10 @@ ngx_http_agnitel_sandbox_allowed(ngx_uint_t resource, ngx_uint_t *methods)
     case NGX_HTTP_AGNITEL_SANDBOX_INCOMING_SID:
         *methods = NGX_HTTP_GET|NGX_HTTP_DELETE;
         return "GET, DELETE";
+
+    case NGX_HTTP_AGNITEL_SANDBOX_CALLS:
+        *methods = NGX_HTTP_POST;
+        return "POST";
 
     default:
         *methods = NGX_HTTP_GET;
@@ -1287,4 +1303,36 @@ ngx_http_agnitel_sandbox_type(ngx_str_t *number)
     }
 
     return "local";
+}
+
+
+/*
+ * POST .../Calls.json: the call is queued, with a sid of its own; the
+ * sandbox places no call.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_call(ngx_http_request_t *r, ngx_str_t *account)
+{
+    u_char   raw[16];
+    u_char   sid[NGX_HTTP_AGNITEL_SANDBOX_SID_LEN];
+    json_t  *json;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK
+        || ngx_http_agnitel_random(raw, sizeof(raw)) != NGX_OK)
+    {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    sid[0] = 'C';
+    sid[1] = 'A';
+    ngx_hex_dump(sid + 2, raw, sizeof(raw));
+
+    json = json_pack("{s:s%,s:s%,s:s,s:s}",
+                     "sid", sid, sizeof(sid),
+                     "account_sid", account->data, account->len,
+                     "status", "queued",
+                     "direction", "outbound-api");
+
+    return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_CREATED, json);
 }

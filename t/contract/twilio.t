@@ -1,7 +1,7 @@
 # Contract: every Twilio call the module makes (connect, search, buy,
-# add-twilio, release; and for a managed account the subaccount's creation
-# with the platform's credentials, then a buy and a release with the
-# subaccount's) is replayed against Prism serving Twilio's official
+# add-twilio, an outbound call, release; and for a managed account the
+# subaccount's creation with the platform's credentials, then a buy and a
+# release with the subaccount's) is replayed against Prism serving Twilio's official
 # OpenAPI description, and any request Prism's validator rejects fails the
 # suite.  The fake carriers of t/twilio.t check what we think Twilio wants;
 # this checks it against what Twilio publishes.
@@ -178,6 +178,7 @@ $n->write_config(<<"END", workers => 2);
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     agnitel_voice_url https://agents.example.com/inbound;
     agnitel_twilio_managed account_sid=$SID auth_token_file=platform.token;
+    agnitel_status_url https://agents.example.com/status;
 
     # (no \$request_method: in a subrequest it is the main request's)
     log_format carrier '\$uri \$upstream_status';
@@ -274,6 +275,15 @@ $d = api_is(201, 'add-twilio: the number Prism describes',
               number_sid => $owned->{sid} });
 is($d->{data}{telephony_id}, $owned->{sid}, 'add-twilio: with its SID');
 
+# a call: POST Calls.json (From, To, Twiml, StatusCallback), from the
+# number added above
+$d = api_is(201, 'call: placed from an owned number',
+            POST => '/api/v1/calls',
+            { from => $owned->{phone_number}, to => '+12125550100',
+              agent_id => 'contract-agent' });
+like($d->{data}{call_sid} // '', qr/^CA[0-9a-fA-F]{32}$/,
+     'call: with Twilio\'s SID');
+
 # release: DELETE IncomingPhoneNumbers/{Sid}.json, for both
 for my $number ($found->{phone_number}, $owned->{phone_number}) {
     (my $path = $number // '') =~ s/^\+/%2B/;
@@ -336,6 +346,7 @@ my %expected = (
     release      => [$same ? 3 : 2,
                      qr{^DELETE \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
     subaccount   => [1, qr{^POST /2010-04-01/Accounts\.json$}],
+    call         => [1, qr{^POST \Q$acc\E/Calls\.json$}],
     $same ? () : (
         'managed buy' => [1, qr{^POST \Q$sub\E/IncomingPhoneNumbers\.json$}],
         'managed release' =>
@@ -350,11 +361,11 @@ for my $op (sort keys %expected) {
         or diag join "\n", 'Prism received:', map { $_->{request} } @calls;
 }
 
-is(scalar @calls, 11, 'and nothing else');
+is(scalar @calls, 12, 'and nothing else');
 
-# what nginx saw: eleven carrier calls, each answered with a 2xx
+# what nginx saw: twelve carrier calls, each answered with a 2xx
 my @carrier = split /\n/, $n->read_file('logs/carrier.log');
-is(scalar @carrier, 11, 'nginx made eleven carrier calls')
+is(scalar @carrier, 12, 'nginx made twelve carrier calls')
     or diag join "\n", @carrier;
 is_deeply([grep { !/ 2\d\d$/ } @carrier], [], 'Prism answered each with a 2xx');
 
