@@ -15,15 +15,14 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel_calls.h"
+#include "ngx_http_agnitel_dispatch.h"
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_record.h"
 #include "ngx_http_agnitel_store.h"
 #include "ngx_http_agnitel_twilio.h"
-
-
-#define NGX_HTTP_AGNITEL_AGENT_MAX  64
 
 
 typedef struct {
@@ -47,7 +46,6 @@ ngx_http_agnitel_calls_create(ngx_http_request_t *r, json_t *body)
 {
     ngx_int_t                           rc;
     ngx_str_t                           twiml;
-    ngx_uint_t                          i;
     const char                         *msg;
     ngx_http_agnitel_dial_t            *d;
     ngx_http_agnitel_param_t            form[4];
@@ -76,21 +74,9 @@ ngx_http_agnitel_calls_create(ngx_http_request_t *r, json_t *body)
                                         "+14155550100");
     }
 
-    msg = ngx_http_agnitel_text(r->pool, body, "agent_id",
-                                NGX_HTTP_AGNITEL_AGENT_MAX, 1, &d->agent);
-
-    for (i = 0; msg == NULL && i < d->agent.len; i++) {
-        if (!isalnum(d->agent.data[i]) && d->agent.data[i] != '_'
-            && d->agent.data[i] != '-')
-        {
-            msg = "";
-        }
-    }
-
+    msg = ngx_http_agnitel_agent_id(r->pool, body, &d->agent);
     if (msg) {
-        return ngx_http_agnitel_invalid(r, "agent_id",
-                                        "agent_id must be 1 to 64 letters, "
-                                        "digits, \"_\" or \"-\"");
+        return ngx_http_agnitel_invalid(r, "agent_id", msg);
     }
 
     rc = ngx_http_agnitel_calls_from(r, &d->from);
@@ -126,7 +112,16 @@ ngx_http_agnitel_calls_create(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_agnitel_calls_twiml(r, d, &twiml) != NGX_OK) {
+    rc = ngx_http_agnitel_calls_twiml(r, d, &twiml);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "internal_error", NULL,
+                                      "there is no agnitel_sip_termination_uri "
+                                      "for the call to reach the agent at");
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -218,8 +213,9 @@ ngx_http_agnitel_calls_from(ngx_http_request_t *r, ngx_str_t *from)
 
 
 /*
- * The call's TwiML: the agent's SIP URI, at the termination URI's host.
- * "from" is E.164 and the agent id [A-Za-z0-9_-]: nothing to escape.
+ * The call's TwiML: the agent's SIP URI, at the termination URI's host
+ * (NGX_DECLINED: there is none).  "from" is E.164 and the agent id
+ * [A-Za-z0-9_-]: nothing to escape.
  */
 
 static ngx_int_t
@@ -231,11 +227,10 @@ ngx_http_agnitel_calls_twiml(ngx_http_request_t *r, ngx_http_agnitel_dial_t *d,
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
-    host = amcf->sip_termination_uri;
-
-    if (host.len > 4 && ngx_strncmp(host.data, "sip:", 4) == 0) {
-        host.data += 4;
-        host.len -= 4;
+    if (ngx_http_agnitel_sip_host(&amcf->sip_termination_uri, &host)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
     }
 
     twiml->data = ngx_pnalloc(r->pool, 128 + d->from.len + host.len

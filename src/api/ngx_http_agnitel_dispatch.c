@@ -57,13 +57,44 @@ static void ngx_http_agnitel_rule_view(ngx_http_agnitel_json_t *j,
 static ngx_int_t ngx_http_agnitel_rule_not_found(ngx_http_request_t *r);
 
 
+/*
+ * agent_id of a rule or a call: 1 to 64 of [A-Za-z0-9_-] (agents live
+ * elsewhere).  NULL, or what is wrong.
+ */
+
+const char *
+ngx_http_agnitel_agent_id(ngx_pool_t *pool, json_t *body, ngx_str_t *agent)
+{
+    ngx_uint_t  i;
+
+    static const char  *invalid = "agent_id must be 1 to 64 letters, "
+                                  "digits, \"_\" or \"-\"";
+
+    if (ngx_http_agnitel_text(pool, body, "agent_id",
+                              NGX_HTTP_AGNITEL_AGENT_MAX, 1, agent)
+        != NULL)
+    {
+        return invalid;
+    }
+
+    for (i = 0; i < agent->len; i++) {
+        if (!isalnum(agent->data[i]) && agent->data[i] != '_'
+            && agent->data[i] != '-')
+        {
+            return invalid;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* POST /api/v1/dispatch-rules {phone_number, agent_id} */
 
 ngx_int_t
 ngx_http_agnitel_rules_create(ngx_http_request_t *r, json_t *body)
 {
     u_char                         id[NGX_HTTP_AGNITEL_DR_ID_LEN];
-    ngx_uint_t                     i;
     const char                    *msg;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_rule_t       *ru;
@@ -88,21 +119,9 @@ ngx_http_agnitel_rules_create(ngx_http_request_t *r, json_t *body)
                                         "as +14155550100");
     }
 
-    msg = ngx_http_agnitel_text(r->pool, body, "agent_id",
-                                NGX_HTTP_AGNITEL_AGENT_MAX, 1, &ru->agent);
-
-    for (i = 0; msg == NULL && i < ru->agent.len; i++) {
-        if (!isalnum(ru->agent.data[i]) && ru->agent.data[i] != '_'
-            && ru->agent.data[i] != '-')
-        {
-            msg = "";
-        }
-    }
-
+    msg = ngx_http_agnitel_agent_id(r->pool, body, &ru->agent);
     if (msg) {
-        return ngx_http_agnitel_invalid(r, "agent_id",
-                                        "agent_id must be 1 to 64 letters, "
-                                        "digits, \"_\" or \"-\"");
+        return ngx_http_agnitel_invalid(r, "agent_id", msg);
     }
 
     if (ngx_http_agnitel_make_id(id, "dr_") != NGX_OK) {
@@ -367,8 +386,6 @@ ngx_http_agnitel_unrule_written(ngx_http_request_t *r, void *data, int rc)
 {
     ngx_http_agnitel_rule_t  *ru = data;
 
-    ngx_http_agnitel_json_t  *j;
-
     if (rc == MDB_NOTFOUND) {
         return ngx_http_agnitel_rule_not_found(r);
     }
@@ -377,18 +394,7 @@ ngx_http_agnitel_unrule_written(ngx_http_request_t *r, void *data, int rc)
         return ngx_http_agnitel_store_error(r, rc);
     }
 
-    j = ngx_http_agnitel_reply(r, 128, "Dispatch rule removed");
-    if (j == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_agnitel_json_lit(j, "{");
-    ngx_http_agnitel_json_key(j, "id");
-    ngx_http_agnitel_json_str(j, ru->id.data, ru->id.len);
-    ngx_http_agnitel_json_key(j, "status");
-    ngx_http_agnitel_json_lit(j, "\"removed\"}");
-
-    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+    return ngx_http_agnitel_removed(r, "Dispatch rule removed", &ru->id);
 }
 
 

@@ -17,6 +17,8 @@
 #include "ngx_http_agnitel_store.h"
 
 
+const char *ngx_http_agnitel_agent_id(ngx_pool_t *pool, json_t *body,
+    ngx_str_t *agent);
 ngx_int_t ngx_http_agnitel_rules_create(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_rules_list(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_rules_delete(ngx_http_request_t *r, json_t *body);

@@ -348,10 +348,15 @@ ngx_http_agnitel_number_write(ngx_http_request_t *r, ngx_str_t *number)
 }
 
 
+/*
+ * What follows the "sip:" or "sips:" of a URI (any case): the host the
+ * TwiML of calls dials.  NGX_DECLINED for anything else.
+ */
+
 ngx_int_t
-ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri)
+ngx_http_agnitel_sip_host(ngx_str_t *uri, ngx_str_t *host)
 {
-    ngx_uint_t  i, skip;
+    size_t  skip;
 
     if (uri->len > 4 && ngx_strncasecmp(uri->data, (u_char *) "sip:", 4) == 0)
     {
@@ -366,8 +371,25 @@ ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri)
         return NGX_DECLINED;
     }
 
-    for (i = skip; i < uri->len; i++) {
-        if (uri->data[i] <= 0x20 || uri->data[i] >= 0x7f) {
+    host->data = uri->data + skip;
+    host->len = uri->len - skip;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri)
+{
+    ngx_str_t   rest;
+    ngx_uint_t  i;
+
+    if (ngx_http_agnitel_sip_host(uri, &rest) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < rest.len; i++) {
+        if (rest.data[i] <= 0x20 || rest.data[i] >= 0x7f) {
             return NGX_DECLINED;
         }
     }

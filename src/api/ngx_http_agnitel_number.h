@@ -39,6 +39,7 @@ ngx_int_t ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
 int ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number,
     json_t *rec, time_t now, const char *reason, MDB_val *v);
+ngx_int_t ngx_http_agnitel_sip_host(ngx_str_t *uri, ngx_str_t *host);
 ngx_int_t ngx_http_agnitel_sip_uri_valid(ngx_str_t *uri);
 
 ngx_int_t ngx_http_agnitel_number_taken(ngx_http_request_t *r);

@@ -611,8 +611,6 @@ ngx_http_agnitel_removal_written(ngx_http_request_t *r, void *data, int rc)
 {
     ngx_http_agnitel_removal_t  *rm = data;
 
-    ngx_http_agnitel_json_t  *j;
-
     if (rc == MDB_NOTFOUND) {
         return ngx_http_agnitel_provider_not_found(r);
     }
@@ -634,18 +632,7 @@ ngx_http_agnitel_removal_written(ngx_http_request_t *r, void *data, int rc)
         return ngx_http_agnitel_store_error(r, rc);
     }
 
-    j = ngx_http_agnitel_reply(r, 128, "Provider removed");
-    if (j == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_agnitel_json_lit(j, "{");
-    ngx_http_agnitel_json_key(j, "id");
-    ngx_http_agnitel_json_str(j, rm->id.data, rm->id.len);
-    ngx_http_agnitel_json_key(j, "status");
-    ngx_http_agnitel_json_lit(j, "\"removed\"}");
-
-    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+    return ngx_http_agnitel_removed(r, "Provider removed", &rm->id);
 }
 
 

@@ -146,12 +146,10 @@ ngx_http_agnitel_resolve_handler(ngx_http_request_t *r)
     ngx_int_t                rc;
     ngx_http_agnitel_ctx_t  *ctx;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    ctx = ngx_http_agnitel_ctx_new(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
 
     if (r->err_status >= NGX_HTTP_BAD_REQUEST) {
         return ngx_http_agnitel_done(r,
@@ -187,12 +185,10 @@ ngx_http_agnitel_caller_id_handler(ngx_http_request_t *r)
     ngx_int_t                rc;
     ngx_http_agnitel_ctx_t  *ctx;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    ctx = ngx_http_agnitel_ctx_new(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {

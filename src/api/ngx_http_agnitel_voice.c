@@ -27,6 +27,7 @@
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_ledger.h"
+#include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_providers.h"
 #include "ngx_http_agnitel_record.h"
 #include "ngx_http_agnitel_store.h"
@@ -111,12 +112,10 @@ ngx_http_agnitel_webhook(ngx_http_request_t *r,
     ngx_int_t                rc;
     ngx_http_agnitel_ctx_t  *ctx;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    ctx = ngx_http_agnitel_ctx_new(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
 
     if (r->err_status >= NGX_HTTP_BAD_REQUEST) {
         return ngx_http_agnitel_done(r,
@@ -466,6 +465,7 @@ static ngx_int_t
 ngx_http_agnitel_status_callback(ngx_http_request_t *r)
 {
     ngx_int_t                     seconds;
+    ngx_uint_t                    outbound;
     ngx_str_t                    *status, *direction, *number, *sid,
                                  *duration;
     ngx_array_t                   params;
@@ -503,12 +503,14 @@ ngx_http_agnitel_status_callback(ngx_http_request_t *r)
     {
         number = ngx_http_agnitel_param(&params, "To");
         type = "usage_inbound";
+        outbound = 0;
 
     } else if (direction->len >= 8
                && ngx_strncmp(direction->data, "outbound", 8) == 0)
     {
         number = ngx_http_agnitel_param(&params, "From");
         type = "usage_outbound";
+        outbound = 1;
 
     } else {
         return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
@@ -553,7 +555,7 @@ ngx_http_agnitel_status_callback(ngx_http_request_t *r)
     m->workspace = callee.workspace;
     m->number = *number;
     m->call_sid = *sid;
-    m->outbound = (type[6] == 'o');
+    m->outbound = outbound;
     m->minutes = (seconds + 59) / 60;
 
     /* the usage entry's id is drawn here; its amount is the number's price */
@@ -770,15 +772,10 @@ ngx_http_agnitel_twiml(ngx_http_request_t *r, ngx_uint_t status,
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
-    host = amcf->sip_termination_uri;
-
-    if (host.len > 4 && ngx_strncmp(host.data, "sip:", 4) == 0) {
-        host.data += 4;
-        host.len -= 4;
-
-    } else if (host.len > 5 && ngx_strncmp(host.data, "sips:", 5) == 0) {
-        host.data += 5;
-        host.len -= 5;
+    if (ngx_http_agnitel_sip_host(&amcf->sip_termination_uri, &host)
+        != NGX_OK)
+    {
+        ngx_str_null(&host);    /* nowhere to dial: busy */
     }
 
     len = sizeof(busy) + 256 + (to ? to->len : 0) + host.len

@@ -121,12 +121,10 @@ ngx_http_agnitel_handle(ngx_http_request_t *r, ngx_http_agnitel_api_t *api)
     ngx_http_agnitel_ctx_t    *ctx;
     ngx_http_agnitel_route_t  *route;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+    ctx = ngx_http_agnitel_ctx_new(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
 
     /* sent here by an error_page: the answer is that error */
 
@@ -551,6 +549,46 @@ ngx_http_agnitel_envelope(ngx_pool_t *pool, size_t size, const char *message)
     ngx_http_agnitel_json_key(j, "data");
 
     return j;
+}
+
+
+/* the module's context of a request, made by each of its handlers */
+
+ngx_http_agnitel_ctx_t *
+ngx_http_agnitel_ctx_new(ngx_http_request_t *r)
+{
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+
+    if (ctx) {
+        ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
+    }
+
+    return ctx;
+}
+
+
+/* 200 {id, status: "removed"}: what a removal answers */
+
+ngx_int_t
+ngx_http_agnitel_removed(ngx_http_request_t *r, const char *message,
+    ngx_str_t *id)
+{
+    ngx_http_agnitel_json_t  *j;
+
+    j = ngx_http_agnitel_reply(r, 128, message);
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_agnitel_json_lit(j, "{");
+    ngx_http_agnitel_json_key(j, "id");
+    ngx_http_agnitel_json_str(j, id->data, id->len);
+    ngx_http_agnitel_json_key(j, "status");
+    ngx_http_agnitel_json_lit(j, "\"removed\"}");
+
+    return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
 }
 
 
@@ -1111,12 +1149,10 @@ ngx_http_agnitel_header_filter(ngx_http_request_t *r)
     /* nginx's answer may come before the handler ever ran */
 
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_ctx_t));
+        ctx = ngx_http_agnitel_ctx_new(r);
         if (ctx == NULL) {
             return NGX_ERROR;
         }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_agnitel_module);
     }
 
     if (ngx_http_agnitel_close(

@@ -96,6 +96,9 @@ ngx_http_agnitel_json_t *ngx_http_agnitel_reply(ngx_http_request_t *r,
     size_t size, const char *message);
 ngx_http_agnitel_json_t *ngx_http_agnitel_envelope(ngx_pool_t *pool,
     size_t size, const char *message);
+ngx_http_agnitel_ctx_t *ngx_http_agnitel_ctx_new(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_removed(ngx_http_request_t *r, const char *message,
+    ngx_str_t *id);
 ngx_int_t ngx_http_agnitel_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_agnitel_json_t *j);
 ngx_int_t ngx_http_agnitel_close(ngx_http_agnitel_json_t *j,
