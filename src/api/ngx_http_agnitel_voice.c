@@ -85,6 +85,9 @@ static ngx_str_t *ngx_http_agnitel_param(ngx_array_t *params,
     const char *name);
 static ngx_int_t ngx_http_agnitel_callee(ngx_http_request_t *r,
     ngx_str_t *to, ngx_http_agnitel_callee_t *callee);
+static ngx_int_t ngx_http_agnitel_verified(ngx_http_request_t *r,
+    ngx_array_t *params, ngx_str_t *number,
+    ngx_http_agnitel_callee_t *callee, const char *what);
 static ngx_int_t ngx_http_agnitel_signed(ngx_http_request_t *r,
     ngx_array_t *params, ngx_str_t *token);
 static ngx_int_t ngx_http_agnitel_twiml(ngx_http_request_t *r,
@@ -154,15 +157,6 @@ ngx_http_agnitel_voice(ngx_http_request_t *r)
     ngx_array_t                 params;
     ngx_http_agnitel_callee_t   callee;
 
-    ngx_memzero(&callee, sizeof(ngx_http_agnitel_callee_t));
-
-    if (ngx_array_init(&params, r->pool, 16,
-                       sizeof(ngx_http_agnitel_form_param_t))
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     /* what no signature can make right: a clean 400, Twilio sees a reject */
 
     if (ngx_http_agnitel_form(r, &params) != NGX_OK) {
@@ -177,15 +171,9 @@ ngx_http_agnitel_voice(ngx_http_request_t *r)
         return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
     }
 
-    /* a number not of a Twilio account here has no token to sign with */
-
-    if (ngx_http_agnitel_callee(r, to, &callee) != NGX_OK
-        || ngx_http_agnitel_signed(r, &params, &callee.token) != NGX_OK)
+    if (ngx_http_agnitel_verified(r, &params, to, &callee, "voice webhook")
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "agnitel: a voice webhook for %V without a valid "
-                      "signature", to);
-
         return ngx_http_agnitel_twiml(r, NGX_HTTP_FORBIDDEN, NULL, NULL);
     }
 
@@ -193,7 +181,7 @@ ngx_http_agnitel_voice(ngx_http_request_t *r)
 }
 
 
-/* the form body: name=value pairs, each name once */
+/* the form body into params: name=value pairs, each name once */
 
 static ngx_int_t
 ngx_http_agnitel_form(ngx_http_request_t *r, ngx_array_t *params)
@@ -202,6 +190,13 @@ ngx_http_agnitel_form(ngx_http_request_t *r, ngx_array_t *params)
     size_t                          len;
     ngx_uint_t                      i;
     ngx_http_agnitel_form_param_t  *param, *all;
+
+    if (ngx_array_init(params, r->pool, 16,
+                       sizeof(ngx_http_agnitel_form_param_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     body = ngx_http_agnitel_body(r, NGX_HTTP_AGNITEL_MAX_BODY, &len);
     if (body == NULL) {
@@ -474,15 +469,6 @@ ngx_http_agnitel_status_callback(ngx_http_request_t *r)
     ngx_http_agnitel_metering_t  *m;
     ngx_http_agnitel_main_conf_t *amcf;
 
-    ngx_memzero(&callee, sizeof(ngx_http_agnitel_callee_t));
-
-    if (ngx_array_init(&params, r->pool, 16,
-                       sizeof(ngx_http_agnitel_form_param_t))
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     if (ngx_http_agnitel_form(r, &params) != NGX_OK) {
         return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
     }
@@ -522,13 +508,10 @@ ngx_http_agnitel_status_callback(ngx_http_request_t *r)
         return ngx_http_agnitel_twiml(r, NGX_HTTP_BAD_REQUEST, NULL, NULL);
     }
 
-    if (ngx_http_agnitel_callee(r, number, &callee) != NGX_OK
-        || ngx_http_agnitel_signed(r, &params, &callee.token) != NGX_OK)
+    if (ngx_http_agnitel_verified(r, &params, number, &callee,
+                                  "status callback")
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "agnitel: a status callback for %V without a valid "
-                      "signature", number);
-
         return ngx_http_agnitel_twiml(r, NGX_HTTP_FORBIDDEN, NULL, NULL);
     }
 
@@ -669,6 +652,31 @@ ngx_http_agnitel_meter_written(ngx_http_request_t *r, void *data, int rc)
     }
 
     return ngx_http_agnitel_twiml(r, NGX_HTTP_OK, NULL, NULL);
+}
+
+
+/*
+ * Signed by the account that owns "number" here: a number not of a
+ * Twilio account has no token to sign with.  A failure is logged.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_verified(ngx_http_request_t *r, ngx_array_t *params,
+    ngx_str_t *number, ngx_http_agnitel_callee_t *callee, const char *what)
+{
+    ngx_memzero(callee, sizeof(ngx_http_agnitel_callee_t));
+
+    if (ngx_http_agnitel_callee(r, number, callee) == NGX_OK
+        && ngx_http_agnitel_signed(r, params, &callee->token) == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "agnitel: a %s for %V without a valid signature", what,
+                  number);
+
+    return NGX_DECLINED;
 }
 
 
