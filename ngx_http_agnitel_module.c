@@ -50,6 +50,8 @@ static char *ngx_http_agnitel_billing(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_agnitel_webhook_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_agnitel_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
 static char *ngx_http_agnitel_rate(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -169,14 +171,14 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
 
     { ngx_string("agnitel_twilio_voice"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_agnitel_handler_directive,
+      ngx_http_agnitel_webhook_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_agnitel_voice_handler },
 
     { ngx_string("agnitel_twilio_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_agnitel_handler_directive,
+      ngx_http_agnitel_webhook_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_agnitel_status_handler },
@@ -907,6 +909,7 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (prev->envelope && clcf->noname) {
         conf->envelope = 1;
+        conf->twiml = prev->twiml;
     }
 
     /*
@@ -957,6 +960,20 @@ ngx_http_agnitel_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     alcf->envelope = 1;
 
     return ngx_http_agnitel_set_handler(cf, (ngx_http_handler_pt) cmd->post);
+}
+
+
+/* agnitel_twilio_voice; and agnitel_twilio_status: Twilio reads TwiML */
+
+static char *
+ngx_http_agnitel_webhook_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_agnitel_loc_conf_t  *alcf = conf;
+
+    alcf->twiml = 1;
+
+    return ngx_http_agnitel_handler_directive(cf, cmd, conf);
 }
 
 

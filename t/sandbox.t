@@ -367,7 +367,7 @@ Allow: GET, DELETE
 
 
 
-=== TEST 8: buying: Twilio's shape, magic numbers, a second buy, no longer offered
+=== TEST 8: buying: Twilio's shape, magic numbers, a second buy, no longer offered; the URLs Twilio calls are kept
 --- http_config
     agnitel_store store_temp;
     agnitel_secret_key_file $TEST_NGINX_KEY_FILE;
@@ -377,7 +377,7 @@ Allow: GET, DELETE
 ::headers()
 --- request eval
 [
-    ::buy('PhoneNumber=%2B15005550006&FriendlyName=Support+line&VoiceUrl=https%3A%2F%2Fagents.example.com%2Fvoice%3Fa%3D1%26b%3D2'),
+    ::buy('PhoneNumber=%2B15005550006&FriendlyName=Support+line&VoiceUrl=https%3A%2F%2Fagents.example.com%2Fvoice%3Fa%3D1%26b%3D2&StatusCallback=https%3A%2F%2Fagents.example.com%2Fstatus'),
     ::buy('PhoneNumber=%2B15005550006'),
     ::buy('PhoneNumber=%2B15005550000'),
     ::buy('PhoneNumber=%2B15005550001'),
@@ -386,6 +386,7 @@ Allow: GET, DELETE
     ::buy('FriendlyName=No+number'),
     "POST " . ::path('/IncomingPhoneNumbers.json'),
     ::buy('PhoneNumber=%2B15005550003&VoiceUrl=ftp%3A%2F%2Fx'),
+    ::buy('PhoneNumber=%2B15005550003&StatusCallback=javascript%3Ax'),
     ::buy('PhoneNumber=%2B15005550003&FriendlyName=' . ('x' x 65)),
     "GET " . ::path('/AvailablePhoneNumbers/US/Local.json?PageSize=1'),
     ::buy('Unknown=1&PhoneNumber=%2B15005550100&PhoneNumber=%2B15005550101'),
@@ -396,10 +397,10 @@ Allow: GET, DELETE
     "GET " . ::path('/IncomingPhoneNumbers.json?PhoneNumber=%2B15005550006'),
 ]
 --- error_code eval
-[201, 400, 400, 400, 400, 400, 400, 400, 400, 400, 200, 201, 200, 201, 200, 201, 200]
+[201, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 200, 201, 200, 201, 200, 201, 200]
 --- response_body_like eval
 [
-    '^\{"account_sid":"AC00000000000000000000000000000000","address_requirements":"none","address_sid":null,"api_version":"2010-04-01","beta":false,"capabilities":\{"voice":true,"sms":true,"mms":true,"fax":false\},"date_created":"' . $::DATE . '","date_updated":"' . $::DATE . '","emergency_status":"Inactive","emergency_address_sid":null,"emergency_address_status":"unregistered","friendly_name":"Support line","identity_sid":null,"origin":"twilio","phone_number":"\+15005550006","sid":"' . $::PN . '","sms_application_sid":null,"sms_fallback_method":"POST","sms_fallback_url":null,"sms_method":"POST","sms_url":null,"status_callback":null,"status_callback_method":"POST","trunk_sid":null,"uri":"/2010-04-01/Accounts/AC00000000000000000000000000000000/IncomingPhoneNumbers/' . $::PN . '\.json","voice_application_sid":null,"voice_caller_id_lookup":false,"voice_fallback_method":"POST","voice_fallback_url":null,"voice_method":"POST","voice_url":"https://agents\.example\.com/voice\?a=1&b=2","voice_receive_mode":"voice","status":"in-use","bundle_sid":null,"subresource_uris":\{"assigned_add_ons":"/2010-04-01/Accounts/AC00000000000000000000000000000000/IncomingPhoneNumbers/' . $::PN . '/AssignedAddOns\.json"\},"type":"local"\}$',
+    '^\{"account_sid":"AC00000000000000000000000000000000","address_requirements":"none","address_sid":null,"api_version":"2010-04-01","beta":false,"capabilities":\{"voice":true,"sms":true,"mms":true,"fax":false\},"date_created":"' . $::DATE . '","date_updated":"' . $::DATE . '","emergency_status":"Inactive","emergency_address_sid":null,"emergency_address_status":"unregistered","friendly_name":"Support line","identity_sid":null,"origin":"twilio","phone_number":"\+15005550006","sid":"' . $::PN . '","sms_application_sid":null,"sms_fallback_method":"POST","sms_fallback_url":null,"sms_method":"POST","sms_url":null,"status_callback":"https://agents\.example\.com/status","status_callback_method":"POST","trunk_sid":null,"uri":"/2010-04-01/Accounts/AC00000000000000000000000000000000/IncomingPhoneNumbers/' . $::PN . '\.json","voice_application_sid":null,"voice_caller_id_lookup":false,"voice_fallback_method":"POST","voice_fallback_url":null,"voice_method":"POST","voice_url":"https://agents\.example\.com/voice\?a=1&b=2","voice_receive_mode":"voice","status":"in-use","bundle_sid":null,"subresource_uris":\{"assigned_add_ons":"/2010-04-01/Accounts/AC00000000000000000000000000000000/IncomingPhoneNumbers/' . $::PN . '/AssignedAddOns\.json"\},"type":"local"\}$',
     ::twilio_error(21422, 400, 'PhoneNumber not available'),
     ::twilio_error(21422, 400, 'PhoneNumber not available'),
     ::twilio_error(21421, 400, 'PhoneNumber is invalid'),
@@ -408,6 +409,7 @@ Allow: GET, DELETE
     ::twilio_error(21421, 400, 'PhoneNumber is required'),
     ::twilio_error(21421, 400, 'PhoneNumber is required'),
     '"code":21402,',
+    '"code":21609,"message":"StatusCallback is not a valid URL"',
     '"code":20001,',
     '^\{"available_phone_numbers":\[\{"friendly_name":"\(500\) 555-0100","phone_number":"\+15005550100",',
     '"friendly_name":"\(500\) 555-0100",.*"phone_number":"\+15005550100",.*"voice_url":null,',

@@ -136,7 +136,7 @@ Content-Type: application/x-www-form-urlencoded
 
 
 
-=== TEST 7: bad input is a 400 reject: no To, To not E.164, a parameter twice, a bad escape
+=== TEST 7: bad input is a 4xx reject: no To, To not E.164, a parameter twice, a bad escape (400), a body over 64 KiB (413)
 --- http_config eval: ::twilio_config($::NUMBER)
 --- init
 ::setup(rule => 1);
@@ -149,12 +149,14 @@ X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=
     "POST /twilio/voice\nTo=4155550123",
     "POST /twilio/voice\nTo=%2B14155550123&To=%2B14155550124",
     "POST /twilio/voice\nTo=%2B14155550123&From=%2",
+    "POST /twilio/voice\nTo=%2B14155550123&Pad=" . ('x' x 65536),
     "GET /twilio/voice",
 ]
 --- error_code eval
-[400, 400, 400, 400, 405]
+[400, 400, 400, 400, 413, 405]
 --- response_body_like eval
 [
+    '<Reject reason="busy"/>',
     '<Reject reason="busy"/>',
     '<Reject reason="busy"/>',
     '<Reject reason="busy"/>',

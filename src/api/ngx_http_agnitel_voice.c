@@ -69,6 +69,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_agnitel_webhook(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler);
+static ngx_int_t ngx_http_agnitel_webhook_error(ngx_http_request_t *r,
+    ngx_int_t rc);
 static void ngx_http_agnitel_voice_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_voice(ngx_http_request_t *r);
 static void ngx_http_agnitel_status_body(ngx_http_request_t *r);
@@ -121,8 +123,7 @@ ngx_http_agnitel_webhook(ngx_http_request_t *r,
     }
 
     if (r->err_status >= NGX_HTTP_BAD_REQUEST) {
-        return ngx_http_agnitel_done(r,
-                   ngx_http_agnitel_status_error(r, r->err_status));
+        return ngx_http_agnitel_webhook_error(r, r->err_status);
     }
 
     if (r->method != NGX_HTTP_POST) {
@@ -135,10 +136,30 @@ ngx_http_agnitel_webhook(ngx_http_request_t *r,
     rc = ngx_http_read_client_request_body(r, handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return ngx_http_agnitel_done(r, rc);
+        return ngx_http_agnitel_webhook_error(r, rc);
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * A body nginx refused (over 64 KiB, broken chunks) or an error_page: Twilio
+ * is the caller, so a TwiML reject with that status, not the JSON envelope.
+ * Statuses that close the connection answer nothing.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_webhook_error(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc == NGX_HTTP_CLOSE
+        || rc == NGX_HTTP_REQUEST_TIME_OUT
+        || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
+    {
+        return rc;
+    }
+
+    return ngx_http_agnitel_twiml(r, rc, NULL, NULL);
 }
 
 
@@ -773,8 +794,7 @@ ngx_http_agnitel_twiml(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_main_conf_t  *amcf;
 
-    static u_char  busy[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                            "<Response><Reject reason=\"busy\"/></Response>";
+    static u_char  busy[] = NGX_HTTP_AGNITEL_TWIML_BUSY;
     static u_char  empty[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                              "<Response/>";
 

@@ -25,6 +25,9 @@
 /* connections to the carrier at most, whatever the jobs ask for */
 #define NGX_HTTP_AGNITEL_CURL_CONNECTIONS   50
 
+/* a call's limit when no configuration names one */
+#define NGX_HTTP_AGNITEL_CURL_TIMEOUT       10000
+
 
 typedef struct {
     CURLM                          *multi;
@@ -47,6 +50,8 @@ static void ngx_http_agnitel_curl_timeout(ngx_event_t *ev);
 static void ngx_http_agnitel_curl_finished(void);
 static ngx_int_t ngx_http_agnitel_curl_setup(ngx_http_agnitel_fetch_t *f,
     CURL *easy);
+static ngx_int_t ngx_http_agnitel_curl_header(ngx_http_agnitel_fetch_t *f,
+    const char *name, ngx_str_t *value);
 static size_t ngx_http_agnitel_curl_write(char *ptr, size_t size,
     size_t nmemb, void *data);
 static void ngx_http_agnitel_curl_free(ngx_http_agnitel_fetch_t *f);
@@ -64,9 +69,19 @@ ngx_http_agnitel_curl_init(ngx_cycle_t *cycle,
 
     curl_version_info_data  *info;
 
+    /* the jobs and the sandbox share one multi handle per worker */
+
+    if (cu->multi) {
+        if (conf) {
+            cu->conf = conf;
+        }
+
+        return NGX_OK;
+    }
+
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "agnitel_jobs: curl_global_init() failed");
+                      "agnitel: curl_global_init() failed");
         return NGX_ERROR;
     }
 
@@ -74,7 +89,7 @@ ngx_http_agnitel_curl_init(ngx_cycle_t *cycle,
 
     if (!(info->features & CURL_VERSION_ASYNCHDNS)) {
         ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                      "agnitel_jobs: libcurl %s resolves names while the "
+                      "agnitel: libcurl %s resolves names while the "
                       "worker waits: give agnitel_twilio_url an address",
                       info->version);
     }
@@ -153,49 +168,62 @@ ngx_http_agnitel_curl_setup(ngx_http_agnitel_fetch_t *f, CURL *easy)
 {
     ngx_http_agnitel_curl_conf_t  *conf = ngx_http_agnitel_curl.conf;
 
-    u_char             *url, *p, *auth;
+    u_char             *url, *p;
     size_t              len;
+    ngx_msec_t          timeout;
     struct curl_slist  *h;
 
-    len = conf->base.len + 1 + f->call.path.len + 1 + f->call.args.len + 1;
+    if (f->url.len) {
+        len = f->url.len + 1;
+
+    } else if (conf) {
+        len = conf->base.len + 1 + f->call.path.len + 1 + f->call.args.len
+              + 1;
+
+    } else {
+        return NGX_ERROR;
+    }
 
     url = ngx_pnalloc(f->pool, len);
     if (url == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_sprintf(url, "%V/%V", &conf->base, &f->call.path);
+    if (f->url.len) {
+        p = ngx_cpymem(url, f->url.data, f->url.len);
 
-    if (f->call.args.len) {
-        p = ngx_sprintf(p, "?%V", &f->call.args);
+    } else {
+        p = ngx_sprintf(url, "%V/%V", &conf->base, &f->call.path);
+
+        if (f->call.args.len) {
+            p = ngx_sprintf(p, "?%V", &f->call.args);
+        }
     }
 
     *p = '\0';
 
-    len = sizeof("Authorization: ") + f->call.authorization.len;
-
-    auth = ngx_pnalloc(f->pool, len);
-    if (auth == NULL) {
+    if (f->call.authorization.len
+        && ngx_http_agnitel_curl_header(f, "Authorization",
+                                        &f->call.authorization)
+           != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    *ngx_sprintf(auth, "Authorization: %V", &f->call.authorization) = '\0';
+    if (f->header.len
+        && ngx_http_agnitel_curl_header(f, NULL, &f->header) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
-    /* curl copies the strings: the pool's copy of the secret goes now */
-
-    h = curl_slist_append(NULL, (char *) auth);
-    ngx_explicit_memzero(auth, len);
-
+    h = curl_slist_append(f->headers, "Accept: application/json");
     if (h == NULL) {
         return NGX_ERROR;
     }
 
     f->headers = h;
 
-    h = curl_slist_append(f->headers, "Accept: application/json");
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
+    timeout = conf ? conf->timeout : NGX_HTTP_AGNITEL_CURL_TIMEOUT;
 
     if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK
         || curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https")
@@ -207,13 +235,13 @@ ngx_http_agnitel_curl_setup(ngx_http_agnitel_fetch_t *f, CURL *easy)
         || curl_easy_setopt(easy, CURLOPT_WRITEDATA, f) != CURLE_OK
         || curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, f->error) != CURLE_OK
         || curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK
-        || curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) conf->timeout)
+        || curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) timeout)
            != CURLE_OK)
     {
         return NGX_ERROR;
     }
 
-    if (conf->ca_file.len
+    if (conf && conf->ca_file.len
         && curl_easy_setopt(easy, CURLOPT_CAINFO, conf->ca_file.data)
            != CURLE_OK)
     {
@@ -238,6 +266,48 @@ ngx_http_agnitel_curl_setup(ngx_http_agnitel_fetch_t *f, CURL *easy)
             return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One header line, "name: value" (or value alone), onto f->headers.  curl
+ * copies the string, so the pool's copy, which may hold a secret, is wiped
+ * at once.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_curl_header(ngx_http_agnitel_fetch_t *f, const char *name,
+    ngx_str_t *value)
+{
+    u_char             *line, *p;
+    size_t              len;
+    struct curl_slist  *h;
+
+    len = (name ? ngx_strlen(name) + sizeof(": ") - 1 : 0) + value->len + 1;
+
+    line = ngx_pnalloc(f->pool, len);
+    if (line == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = line;
+
+    if (name) {
+        p = ngx_sprintf(p, "%s: ", name);
+    }
+
+    *ngx_cpymem(p, value->data, value->len) = '\0';
+
+    h = curl_slist_append(f->headers, (char *) line);
+    ngx_explicit_memzero(line, len);
+
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    f->headers = h;
 
     return NGX_OK;
 }
@@ -473,7 +543,8 @@ ngx_http_agnitel_curl_finished(void)
 
         if (result != CURLE_OK) {
             ngx_log_error(NGX_LOG_WARN, cu->log, 0,
-                          "agnitel: carrier call %V: %s", &f->call.path,
+                          "agnitel: carrier call %V: %s",
+                          f->url.len ? &f->url : &f->call.path,
                           f->error[0] ? f->error : curl_easy_strerror(result));
         }
 

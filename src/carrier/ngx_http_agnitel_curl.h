@@ -30,6 +30,8 @@ typedef void (*ngx_http_agnitel_fetched_pt)(ngx_http_agnitel_fetch_t *f);
 
 struct ngx_http_agnitel_fetch_s {
     ngx_http_agnitel_call_t         call;
+    ngx_str_t                       url;      /* absolute: not below base */
+    ngx_str_t                       header;   /* one more, "Name: value" */
     ngx_pool_t                     *pool;     /* the response's */
     ngx_http_agnitel_fetched_pt     done;
     void                           *data;
@@ -51,6 +53,7 @@ typedef struct {
 } ngx_http_agnitel_curl_conf_t;
 
 
+/* conf NULL: absolute URLs only, until a caller with a base comes */
 ngx_int_t ngx_http_agnitel_curl_init(ngx_cycle_t *cycle,
     ngx_http_agnitel_curl_conf_t *conf);
 ngx_int_t ngx_http_agnitel_curl_fetch(ngx_http_agnitel_fetch_t *f);

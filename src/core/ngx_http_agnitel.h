@@ -98,6 +98,9 @@ typedef struct {
 
     /* agnitel_api or agnitel_admin: every error answer is the envelope */
     unsigned                    envelope:1;
+
+    /* a Twilio webhook: the envelope is TwiML's busy reject, not JSON */
+    unsigned                    twiml:1;
 } ngx_http_agnitel_loc_conf_t;
 
 

@@ -1109,7 +1109,8 @@ ngx_http_agnitel_money(ngx_http_request_t *r, const char *name,
  * handler: 413 over client_max_body_size, 400 for a broken chunked body,
  * 401 and 403 from auth_basic or deny, 503 from limit_req.  Their HTML
  * page is swapped for the envelope of the same status; the status and the
- * other headers (WWW-Authenticate, Allow) stay.
+ * other headers (WWW-Authenticate, Allow) stay.  Twilio's webhooks get a
+ * TwiML reject instead: Twilio reads no JSON.
  */
 
 ngx_int_t
@@ -1155,12 +1156,20 @@ ngx_http_agnitel_header_filter(ngx_http_request_t *r)
         }
     }
 
-    if (ngx_http_agnitel_close(
-            ngx_http_agnitel_status_reply(r, r->headers_out.status),
-            &ctx->envelope)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (alcf->twiml) {
+        ngx_str_set(&ctx->envelope, NGX_HTTP_AGNITEL_TWIML_BUSY);
+        ngx_str_set(&r->headers_out.content_type, "text/xml");
+
+    } else {
+        if (ngx_http_agnitel_close(
+                ngx_http_agnitel_status_reply(r, r->headers_out.status),
+                &ctx->envelope)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&r->headers_out.content_type, "application/json");
     }
 
     ctx->replace = 1;
@@ -1172,7 +1181,6 @@ ngx_http_agnitel_header_filter(ngx_http_request_t *r)
         r->headers_out.content_length = NULL;
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 

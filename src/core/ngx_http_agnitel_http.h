@@ -29,6 +29,11 @@
 #define NGX_HTTP_AGNITEL_BODY_REQUIRED   2
 
 
+/* what Twilio is told when a call is not taken */
+#define NGX_HTTP_AGNITEL_TWIML_BUSY                                          \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                             \
+    "<Response><Reject reason=\"busy\"/></Response>"
+
 typedef ngx_int_t (*ngx_http_agnitel_handler_pt)(ngx_http_request_t *r,
     json_t *body);
 

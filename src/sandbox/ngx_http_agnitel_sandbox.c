@@ -17,6 +17,8 @@
  *   POST   /2010-04-01/Accounts.json (subaccounts: ..._accounts.c)
  *   POST   .../{AccountSid}/Calls.json (queued, and nothing more)
  *   DELETE .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
+ *   POST   /2010-04-01/Sandbox/Calls.json (the sandbox's own: an inbound
+ *          call replayed to the module, ..._replay.c)
  *
  * The number search is in ngx_http_agnitel_sandbox_search.c.
  *
@@ -47,13 +49,12 @@
 
 #define NGX_HTTP_AGNITEL_SANDBOX_PREFIX    "/2010-04-01/Accounts/"
 #define NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS  "/2010-04-01/Accounts.json"
+#define NGX_HTTP_AGNITEL_SANDBOX_REPLAY    "/2010-04-01/Sandbox/Calls.json"
 #define NGX_HTTP_AGNITEL_SANDBOX_SID_LEN   34
 
 #define NGX_HTTP_AGNITEL_SANDBOX_LIST      50
 #define NGX_HTTP_AGNITEL_SANDBOX_LIST_MAX  1000
-#define NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX  (64 * 1024)
 #define NGX_HTTP_AGNITEL_SANDBOX_NAME_MAX  64
-#define NGX_HTTP_AGNITEL_SANDBOX_URL_MAX   1024
 
 /* Twilio's test-credential magic */
 #define NGX_HTTP_AGNITEL_SANDBOX_UNAVAILABLE  "+15005550000"
@@ -95,6 +96,7 @@ typedef struct {
     ngx_str_t                       phone_number;
     ngx_str_t                       friendly_name;
     ngx_str_t                       voice_url;
+    ngx_str_t                       status_callback;
 } ngx_http_agnitel_sandbox_buy_t;
 
 
@@ -135,8 +137,9 @@ static ngx_int_t ngx_http_agnitel_sandbox_buy_check(
 static int ngx_http_agnitel_sandbox_buy_store(MDB_txn *txn, MDB_dbi dbi,
     ngx_str_t *number, u_char *sid, char *text);
 static json_t *ngx_http_agnitel_sandbox_incoming(ngx_str_t *account,
-    u_char *sid, ngx_str_t *number, ngx_str_t *name, ngx_str_t *voice_url,
-    time_t created);
+    u_char *sid, ngx_str_t *number, ngx_str_t *name,
+    ngx_http_agnitel_sandbox_buy_t *urls, time_t created);
+static json_t *ngx_http_agnitel_sandbox_string(ngx_str_t *s);
 static json_t *ngx_http_agnitel_sandbox_owned(ngx_str_t *account);
 static const char *ngx_http_agnitel_sandbox_type(ngx_str_t *number);
 
@@ -152,6 +155,15 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
     ngx_http_agnitel_sandbox_path_t   path;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_sandbox_module);
+
+    /* a call dialled in: whoever dials a number needs no credentials */
+
+    if (r->uri.len == sizeof(NGX_HTTP_AGNITEL_SANDBOX_REPLAY) - 1
+        && ngx_strncmp(r->uri.data, NGX_HTTP_AGNITEL_SANDBOX_REPLAY,
+                       r->uri.len) == 0)
+    {
+        return ngx_http_agnitel_sandbox_replay(r);
+    }
 
     rc = ngx_http_agnitel_sandbox_auth(r, slcf, &account);
 
@@ -936,8 +948,8 @@ ngx_http_agnitel_sandbox_buy(ngx_http_request_t *r)
     ngx_hex_dump(sid + 2, raw, sizeof(raw));
 
     rec = ngx_http_agnitel_sandbox_incoming(&account, sid, &buy.phone_number,
-                                            &buy.friendly_name,
-                                            &buy.voice_url, ngx_time());
+                                            &buy.friendly_name, &buy,
+                                            ngx_time());
     if (rec == NULL) {
         return ngx_http_agnitel_sandbox_internal(r);
     }
@@ -1000,67 +1012,23 @@ ngx_http_agnitel_sandbox_buy(ngx_http_request_t *r)
 
 
 /*
- * PhoneNumber, FriendlyName and VoiceUrl of the form; others are ignored.
- * NGX_DECLINED for a body over the limit.
+ * PhoneNumber, FriendlyName, VoiceUrl and StatusCallback of the form;
+ * others are ignored.  NGX_DECLINED for a body over the limit.
  */
 
 static ngx_int_t
 ngx_http_agnitel_sandbox_buy_form(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_buy_t *buy)
 {
-    u_char     *body, *p, *end, *amp, *eq;
-    size_t      len;
-    ngx_str_t   key, val, *field;
+    ngx_http_agnitel_sandbox_field_t  fields[] = {
+        { "PhoneNumber", &buy->phone_number },
+        { "FriendlyName", &buy->friendly_name },
+        { "VoiceUrl", &buy->voice_url },
+        { "StatusCallback", &buy->status_callback },
+        { NULL, NULL }
+    };
 
-    ngx_memzero(buy, sizeof(ngx_http_agnitel_sandbox_buy_t));
-
-    body = ngx_http_agnitel_body(r, NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX, &len);
-
-    if (body == NULL) {
-        return (len > NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX) ? NGX_DECLINED
-                                                         : NGX_ERROR;
-    }
-
-    end = body + len;
-
-    for (p = body; p < end; p = amp + 1) {
-
-        amp = ngx_strlchr(p, end, '&');
-        if (amp == NULL) {
-            amp = end;
-        }
-
-        eq = ngx_strlchr(p, amp, '=');
-        if (eq == NULL) {
-            continue;
-        }
-
-        /* in place: a decoded text is never longer than its encoding */
-
-        key.data = p;
-        key.len = ngx_http_agnitel_sandbox_unescape(p, eq - p);
-        val.data = eq + 1;
-        val.len = ngx_http_agnitel_sandbox_unescape(eq + 1, amp - eq - 1);
-
-        if (ngx_http_agnitel_sandbox_eq(&key, "PhoneNumber")) {
-            field = &buy->phone_number;
-
-        } else if (ngx_http_agnitel_sandbox_eq(&key, "FriendlyName")) {
-            field = &buy->friendly_name;
-
-        } else if (ngx_http_agnitel_sandbox_eq(&key, "VoiceUrl")) {
-            field = &buy->voice_url;
-
-        } else {
-            continue;
-        }
-
-        if (field->data == NULL) {
-            *field = val;
-        }
-    }
-
-    return NGX_OK;
+    return ngx_http_agnitel_sandbox_form(r, fields);
 }
 
 
@@ -1109,19 +1077,17 @@ ngx_http_agnitel_sandbox_buy_check(ngx_http_agnitel_sandbox_buy_t *buy,
         return NGX_DECLINED;
     }
 
-    if (url->data
-        && (ngx_http_agnitel_sandbox_text(url,
-                                          NGX_HTTP_AGNITEL_SANDBOX_URL_MAX)
-            != NGX_OK
-            || !((url->len > 7
-                  && ngx_strncasecmp(url->data, (u_char *) "http://", 7)
-                     == 0)
-                 || (url->len > 8
-                     && ngx_strncasecmp(url->data, (u_char *) "https://", 8)
-                        == 0))))
-    {
+    if (url->data && ngx_http_agnitel_sandbox_url(url) != NGX_OK) {
         err->code = 21402;
         err->message = "VoiceUrl is not a valid URL";
+        return NGX_DECLINED;
+    }
+
+    if (buy->status_callback.data
+        && ngx_http_agnitel_sandbox_url(&buy->status_callback) != NGX_OK)
+    {
+        err->code = 21609;
+        err->message = "StatusCallback is not a valid URL";
         return NGX_DECLINED;
     }
 
@@ -1186,13 +1152,13 @@ ngx_http_agnitel_sandbox_buy_store(MDB_txn *txn, MDB_dbi dbi,
 
 static json_t *
 ngx_http_agnitel_sandbox_incoming(ngx_str_t *account, u_char *sid,
-    ngx_str_t *number, ngx_str_t *name, ngx_str_t *voice_url, time_t created)
+    ngx_str_t *number, ngx_str_t *name, ngx_http_agnitel_sandbox_buy_t *urls,
+    time_t created)
 {
     u_char   date[NGX_HTTP_AGNITEL_SANDBOX_DATE_LEN];
     u_char   uri[NGX_HTTP_AGNITEL_SANDBOX_URI_MAX];
     u_char   addons[NGX_HTTP_AGNITEL_SANDBOX_URI_MAX];
     size_t   uri_len, addons_len;
-    json_t  *url;
 
     (void) ngx_http_agnitel_sandbox_date(date, created);
 
@@ -1207,15 +1173,11 @@ ngx_http_agnitel_sandbox_incoming(ngx_str_t *account, u_char *sid,
                              (size_t) NGX_HTTP_AGNITEL_SANDBOX_SID_LEN, sid)
                  - addons;
 
-    url = voice_url->data ? json_stringn((char *) voice_url->data,
-                                         voice_url->len)
-                          : json_null();
-
     /* json_pack() releases the stolen "o" value when it fails */
 
     return json_pack("{s:s%,s:s,s:n,s:s,s:b,s:{s:b,s:b,s:b,s:b},s:s%,s:s%,"
                      "s:s,s:n,s:s,s:s%,s:n,s:s,s:s%,s:s%,s:n,s:s,s:n,s:s,"
-                     "s:n,s:n,s:s,s:n,s:s%,s:n,s:b,s:s,s:n,s:s,s:o,s:s,"
+                     "s:n,s:o,s:s,s:n,s:s%,s:n,s:b,s:s,s:n,s:s,s:o,s:s,"
                      "s:s,s:n,s:{s:s%},s:s}",
                      "account_sid", account->data, account->len,
                      "address_requirements", "none",
@@ -1240,6 +1202,8 @@ ngx_http_agnitel_sandbox_incoming(ngx_str_t *account, u_char *sid,
                      "sms_method", "POST",
                      "sms_url",
                      "status_callback",
+                         ngx_http_agnitel_sandbox_string(
+                                                      &urls->status_callback),
                      "status_callback_method", "POST",
                      "trunk_sid",
                      "uri", uri, uri_len,
@@ -1248,7 +1212,8 @@ ngx_http_agnitel_sandbox_incoming(ngx_str_t *account, u_char *sid,
                      "voice_fallback_method", "POST",
                      "voice_fallback_url",
                      "voice_method", "POST",
-                     "voice_url", url,
+                     "voice_url",
+                         ngx_http_agnitel_sandbox_string(&urls->voice_url),
                      "voice_receive_mode", "voice",
                      "status", "in-use",
                      "bundle_sid",
@@ -1261,18 +1226,28 @@ ngx_http_agnitel_sandbox_incoming(ngx_str_t *account, u_char *sid,
 static json_t *
 ngx_http_agnitel_sandbox_owned(ngx_str_t *account)
 {
-    u_char     *sid;
-    ngx_str_t   number, name, url;
+    u_char                          *sid;
+    ngx_str_t                        number, name;
+    ngx_http_agnitel_sandbox_buy_t   none;
 
     sid = (u_char *) NGX_HTTP_AGNITEL_SANDBOX_OWNED_SID;
 
     ngx_str_set(&number, NGX_HTTP_AGNITEL_SANDBOX_OWNED);
     ngx_str_set(&name, NGX_HTTP_AGNITEL_SANDBOX_OWNED_NAME);
-    ngx_str_null(&url);
+    ngx_memzero(&none, sizeof(ngx_http_agnitel_sandbox_buy_t));
 
     return ngx_http_agnitel_sandbox_incoming(account, sid, &number, &name,
-                                             &url,
+                                             &none,
                                              NGX_HTTP_AGNITEL_SANDBOX_EPOCH);
+}
+
+
+/* a URL of the form, or JSON null when there was none */
+
+static json_t *
+ngx_http_agnitel_sandbox_string(ngx_str_t *s)
+{
+    return s->data ? json_stringn((char *) s->data, s->len) : json_null();
 }
 
 

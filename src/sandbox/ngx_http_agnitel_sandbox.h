@@ -25,8 +25,12 @@ typedef struct {
 
 
 ngx_int_t ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_replay(ngx_http_request_t *r);
+void ngx_http_agnitel_sandbox_replay_done(void);
 ngx_int_t ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r,
     ngx_str_t *user, ngx_str_t *pass);
+ngx_int_t ngx_http_agnitel_sandbox_subaccount_token(ngx_http_request_t *r,
+    ngx_str_t *sid, ngx_str_t *token);
 ngx_int_t ngx_http_agnitel_sandbox_subaccount_create(ngx_http_request_t *r,
     ngx_str_t *owner);
 

@@ -32,15 +32,42 @@ ngx_int_t
 ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r, ngx_str_t *user,
     ngx_str_t *pass)
 {
+    ngx_int_t  rc;
+    ngx_str_t  token;
+
+    rc = ngx_http_agnitel_sandbox_subaccount_token(r, user, &token);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = (token.len == pass->len
+          && CRYPTO_memcmp(token.data, pass->data, pass->len) == 0)
+         ? NGX_OK : NGX_DECLINED;
+
+    ngx_explicit_memzero(token.data, token.len);
+
+    return rc;
+}
+
+
+/*
+ * A subaccount's auth token, copied into the request's pool (the caller
+ * wipes it); NGX_DECLINED when there is no such subaccount.
+ */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_subaccount_token(ngx_http_request_t *r,
+    ngx_str_t *sid, ngx_str_t *token)
+{
     int                        rc;
     json_t                    *acct;
     MDB_val                    k, v;
     MDB_txn                   *txn;
-    ngx_int_t                  ok;
-    const char                *token;
+    const char                *s;
     ngx_http_agnitel_store_t  *store;
 
-    if (ngx_http_agnitel_twilio_sid_valid(user, "AC") != NGX_OK) {
+    if (ngx_http_agnitel_twilio_sid_valid(sid, "AC") != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -54,8 +81,8 @@ ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r, ngx_str_t *user,
         return NGX_ERROR;
     }
 
-    k.mv_data = user->data;
-    k.mv_size = user->len;
+    k.mv_data = sid->data;
+    k.mv_size = sid->len;
 
     rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &k, &v);
 
@@ -63,14 +90,23 @@ ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r, ngx_str_t *user,
 
     ngx_http_agnitel_store_read_done(store);
 
-    token = json_string_value(json_object_get(acct, "auth_token"));
+    s = json_string_value(json_object_get(acct, "auth_token"));
 
-    ok = token && ngx_strlen(token) == pass->len
-         && CRYPTO_memcmp(token, pass->data, pass->len) == 0;
+    if (s == NULL) {
+        json_decref(acct);
+        return (rc == 0 || rc == MDB_NOTFOUND) ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    token->len = ngx_strlen(s);
+    token->data = ngx_pnalloc(r->pool, token->len);
+
+    if (token->data) {
+        ngx_memcpy(token->data, s, token->len);
+    }
 
     json_decref(acct);
 
-    return ok ? NGX_OK : NGX_DECLINED;
+    return token->data ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -19,6 +19,7 @@
 static char *ngx_http_agnitel_sandbox(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void *ngx_http_agnitel_sandbox_create_loc_conf(ngx_conf_t *cf);
+static void ngx_http_agnitel_sandbox_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_agnitel_sandbox_commands[] = {
@@ -59,7 +60,7 @@ ngx_module_t  ngx_http_agnitel_sandbox_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_agnitel_sandbox_exit_process, /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -146,4 +147,11 @@ ngx_http_agnitel_sandbox_create_loc_conf(ngx_conf_t *cf)
      */
 
     return ngx_pcalloc(cf->pool, sizeof(ngx_http_agnitel_sandbox_loc_conf_t));
+}
+
+
+static void
+ngx_http_agnitel_sandbox_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_agnitel_sandbox_replay_done();
 }

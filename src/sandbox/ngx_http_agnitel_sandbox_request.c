@@ -141,6 +141,93 @@ ngx_http_agnitel_sandbox_unescape(u_char *p, size_t len)
 }
 
 
+/*
+ * The named fields of a form body, each the first of its name, decoded in
+ * place; others are ignored.  NGX_DECLINED for a body over the limit.
+ */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_form(ngx_http_request_t *r,
+    ngx_http_agnitel_sandbox_field_t *fields)
+{
+    u_char                            *body, *p, *end, *amp, *eq;
+    size_t                             len;
+    ngx_str_t                          key, val;
+    ngx_http_agnitel_sandbox_field_t  *f;
+
+    for (f = fields; f->name; f++) {
+        ngx_str_null(f->value);
+    }
+
+    body = ngx_http_agnitel_body(r, NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX, &len);
+
+    if (body == NULL) {
+        return (len > NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX) ? NGX_DECLINED
+                                                         : NGX_ERROR;
+    }
+
+    end = body + len;
+
+    for (p = body; p < end; p = amp + 1) {
+
+        amp = ngx_strlchr(p, end, '&');
+        if (amp == NULL) {
+            amp = end;
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+        if (eq == NULL) {
+            continue;
+        }
+
+        /* in place: a decoded text is never longer than its encoding */
+
+        key.data = p;
+        key.len = ngx_http_agnitel_sandbox_unescape(p, eq - p);
+        val.data = eq + 1;
+        val.len = ngx_http_agnitel_sandbox_unescape(eq + 1, amp - eq - 1);
+
+        for (f = fields; f->name; f++) {
+            if (f->value->data == NULL
+                && ngx_http_agnitel_sandbox_eq(&key, f->name))
+            {
+                *f->value = val;
+                break;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* an http or https URL Twilio would call */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_url(ngx_str_t *url)
+{
+    if (ngx_http_agnitel_sandbox_text(url, NGX_HTTP_AGNITEL_SANDBOX_URL_MAX)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (url->len > 7
+        && ngx_strncasecmp(url->data, (u_char *) "http://", 7) == 0)
+    {
+        return NGX_OK;
+    }
+
+    if (url->len > 8
+        && ngx_strncasecmp(url->data, (u_char *) "https://", 8) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 /* UTF-8 of 1 to max characters, no control characters */
 
 ngx_int_t

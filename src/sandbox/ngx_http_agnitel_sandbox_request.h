@@ -27,6 +27,9 @@
 #define NGX_HTTP_AGNITEL_SANDBOX_DATE_LEN                                    \
     (sizeof("Thu, 30 Jul 2015 23:19:04 +0000") - 1)
 
+#define NGX_HTTP_AGNITEL_SANDBOX_BODY_MAX  (64 * 1024)
+#define NGX_HTTP_AGNITEL_SANDBOX_URL_MAX   1024
+
 #define NGX_HTTP_AGNITEL_SANDBOX_PAGE      20
 #define NGX_HTTP_AGNITEL_SANDBOX_PAGE_MAX  50
 
@@ -49,6 +52,14 @@ typedef struct {
     ngx_uint_t                      type;
     ngx_str_t                       sid;
 } ngx_http_agnitel_sandbox_path_t;
+
+
+/* a form field wanted, and where it goes */
+
+typedef struct {
+    const char                     *name;
+    ngx_str_t                      *value;
+} ngx_http_agnitel_sandbox_field_t;
 
 
 /* what a check found wrong: a 400 with this Twilio code and message */
@@ -79,6 +90,9 @@ ngx_int_t ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r,
 
 u_char *ngx_http_agnitel_sandbox_date(u_char *buf, time_t t);
 size_t ngx_http_agnitel_sandbox_unescape(u_char *p, size_t len);
+ngx_int_t ngx_http_agnitel_sandbox_form(ngx_http_request_t *r,
+    ngx_http_agnitel_sandbox_field_t *fields);
+ngx_int_t ngx_http_agnitel_sandbox_url(ngx_str_t *url);
 ngx_int_t ngx_http_agnitel_sandbox_text(ngx_str_t *s, size_t max);
 ngx_uint_t ngx_http_agnitel_sandbox_eq(ngx_str_t *s, const char *v);
 ngx_int_t ngx_http_agnitel_sandbox_unauthorized(ngx_http_request_t *r);
