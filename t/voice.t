@@ -47,6 +47,33 @@ our %CALL = (CallSid => 'CA' . ('1' x 32),
              From => '+12125550100', To => '+14155550123',
              CallStatus => 'ringing', Direction => 'inbound');
 
+# Twilio's worked example from its request-validation docs (and its SDKs'
+# tests): auth token 12345, https://mycompany.com/myapp.php?foo=1&bar=2,
+# these parameters, this signature.  The account's number is +18005551212.
+our $DOC_NUMBER = <<"_EOC_";
+        location = /2010-04-01/Accounts/$SID.json {
+            return 200 '{"sid":"$SID","status":"active"}';
+        }
+        location = /2010-04-01/Accounts/$SID/IncomingPhoneNumbers/PN18005551212000000000000000000000.json {
+            return 200 '{"sid":"PN18005551212000000000000000000000","phone_number":"+18005551212","capabilities":{"voice":true,"sms":false}}';
+        }
+_EOC_
+
+sub doc_setup {
+    ::prepare(::workspace(1),
+              "POST /api/v1/telephony/providers/twilio\n"
+              . qq({"mode":"own","friendly_name":"Docs","account_sid":"$SID",)
+              . '"auth_token":"12345"}',
+              "POST /api/v1/phone-numbers/add-twilio\n"
+              . '{"phone_number":"+18005551212",'
+              . '"number_sid":"PN18005551212000000000000000000000"}',
+              "POST /api/v1/dispatch-rules\n"
+              . '{"phone_number":"+18005551212","agent_id":"agent-doc"}');
+}
+
+our $DOC_BODY = 'CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234'
+              . '&From=%2B14158675309&To=%2B18005551212';
+
 no_shuffle();
 run_tests();
 
@@ -162,4 +189,32 @@ X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=
     '<Reject reason="busy"/>',
     '<Reject reason="busy"/>',
     '"code":"method_not_allowed"',
+]
+
+
+
+=== TEST 8: Twilio's documented example signature is accepted as is; one changed parameter is not
+--- http_config eval: ::twilio_config($::DOC_NUMBER)
+--- init
+::doc_setup();
+--- more_headers eval
+[
+    "Host: mycompany.com\nX-Forwarded-Proto: https\n"
+    . "X-Twilio-Signature: RSOYDt4T1cUTdK1PDd93/VVr8B8=\n"
+    . "Content-Type: application/x-www-form-urlencoded\n",
+    "Host: mycompany.com\nX-Forwarded-Proto: https\n"
+    . "X-Twilio-Signature: RSOYDt4T1cUTdK1PDd93/VVr8B8=\n"
+    . "Content-Type: application/x-www-form-urlencoded\n",
+]
+--- request eval
+[
+    "POST /myapp.php?foo=1&bar=2\n$::DOC_BODY",
+    "POST /myapp.php?foo=1&bar=2\n" . ($::DOC_BODY =~ s/Digits=1234/Digits=1235/r),
+]
+--- error_code eval
+[200, 403]
+--- response_body_like eval
+[
+    '<Sip>sip:\+18005551212@68uajga988j\.sip\.livekit\.cloud\?X-Agnitel-Agent=agent-doc</Sip>',
+    '<Reject reason="busy"/>',
 ]

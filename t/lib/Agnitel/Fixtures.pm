@@ -189,6 +189,8 @@ _EOC_
     location = /dispatch/resolve { agnitel_dispatch_resolve; }
     location = /twilio/voice { agnitel_twilio_voice; }
     location = /twilio/status { agnitel_twilio_status; }
+    # where Twilio's documented signature example calls (t/voice.t)
+    location = /myapp.php { agnitel_twilio_voice; }
     location = /caller-id { agnitel_caller_id; }
     location = /dial {
         auth_request /caller-id;
