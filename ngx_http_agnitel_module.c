@@ -44,6 +44,10 @@ static char *ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_ca_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_agnitel_verify(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
+    ngx_str_t *file, ngx_str_t *authorization);
 static char *ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_billing(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -139,6 +143,20 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       ngx_http_agnitel_managed,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("agnitel_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_agnitel_verify,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_verify_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_loc_conf_t, verify_api),
       NULL },
 
     { ngx_string("agnitel_billing"),
@@ -257,6 +275,8 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->managed_sid = { 0, NULL };
      *     amcf->managed_authorization = { 0, NULL };
      *     amcf->terms_version = { 0, NULL };
+     *     amcf->verify_service = { 0, NULL };
+     *     amcf->verify_authorization = { 0, NULL };
      *     amcf->billing_cycle = 0;
      *     amcf->billing_renewal = 0;
      *     amcf->billing_window = 0;
@@ -554,9 +574,8 @@ ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_agnitel_main_conf_t  *amcf = conf;
 
-    u_char       buf[130];
-    size_t       len;
-    ngx_str_t   *value, sid, file, token;
+    char        *rv;
+    ngx_str_t   *value, sid, file;
     ngx_uint_t   i;
 
     if (amcf->managed_sid.data) {
@@ -592,19 +611,111 @@ ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (ngx_http_agnitel_twilio_sid_valid(&sid, "AC") != NGX_OK) {
+    rv = ngx_http_agnitel_conf_account(cf, &sid, &file,
+                                       &amcf->managed_authorization);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    amcf->managed_sid = sid;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * agnitel_verify service_sid=VA... account_sid=AC... auth_token_file=PATH;
+ * the platform's Twilio Verify service, which sends the mobile OTPs
+ */
+
+static char *
+ngx_http_agnitel_verify(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    char        *rv;
+    ngx_str_t   *value, service, sid, file;
+    ngx_uint_t   i;
+
+    if (amcf->verify_service.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ngx_str_null(&service);
+    ngx_str_null(&sid);
+    ngx_str_null(&file);
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "service_sid=", 12) == 0) {
+            service.data = value[i].data + 12;
+            service.len = value[i].len - 12;
+
+        } else if (ngx_strncmp(value[i].data, "account_sid=", 12) == 0) {
+            sid.data = value[i].data + 12;
+            sid.len = value[i].len - 12;
+
+        } else if (ngx_strncmp(value[i].data, "auth_token_file=", 16) == 0) {
+            file.data = value[i].data + 16;
+            file.len = value[i].len - 16;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": service_sid=, "
+                               "account_sid= or auth_token_file=",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_agnitel_twilio_sid_valid(&service, "VA") != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid account_sid \"%V\": AC and 32 hex "
-                           "characters", &sid);
+                           "invalid service_sid \"%V\": VA and 32 hex "
+                           "characters", &service);
         return NGX_CONF_ERROR;
     }
 
-    if (file.len == 0) {
+    rv = ngx_http_agnitel_conf_account(cf, &sid, &file,
+                                       &amcf->verify_authorization);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    amcf->verify_service = service;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A Twilio account of the platform's: its sid checked, its token read from
+ * a file only root and the workers may read, kept only as the Basic
+ * Authorization value its calls carry.
+ */
+
+static char *
+ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
+    ngx_str_t *file, ngx_str_t *authorization)
+{
+    u_char     buf[130];
+    size_t     len;
+    ngx_int_t  rc;
+    ngx_str_t  token;
+
+    if (ngx_http_agnitel_twilio_sid_valid(sid, "AC") != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid account_sid \"%V\": AC and 32 hex "
+                           "characters", sid);
+        return NGX_CONF_ERROR;
+    }
+
+    if (file->len == 0) {
         return "needs auth_token_file=";
     }
 
-    if (ngx_conf_full_name(cf->cycle, &file, 0) != NGX_OK
-        || ngx_http_agnitel_secret_file(cf, "auth_token_file", &file, buf,
+    if (ngx_conf_full_name(cf->cycle, file, 0) != NGX_OK
+        || ngx_http_agnitel_secret_file(cf, "auth_token_file", file, buf,
                                         sizeof(buf), &len)
            != NGX_CONF_OK)
     {
@@ -621,28 +732,18 @@ ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_explicit_memzero(buf, sizeof(buf));
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "auth_token_file \"%V\" must hold the auth "
-                           "token, 1 to 128 characters", &file);
+                           "token, 1 to 128 characters", file);
         return NGX_CONF_ERROR;
     }
 
     token.data = buf;
     token.len = len;
 
-    amcf->managed_sid = sid;
-
-    /* kept only as the Authorization value the platform's calls carry */
-
-    if (ngx_http_agnitel_twilio_basic(cf->pool, &sid, &token,
-                                      &amcf->managed_authorization)
-        != NGX_OK)
-    {
-        ngx_explicit_memzero(buf, sizeof(buf));
-        return NGX_CONF_ERROR;
-    }
+    rc = ngx_http_agnitel_twilio_basic(cf->pool, sid, &token, authorization);
 
     ngx_explicit_memzero(buf, sizeof(buf));
 
-    return NGX_CONF_OK;
+    return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 
@@ -883,6 +984,7 @@ ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     alcf->twilio_api = { 0, NULL };
+     *     alcf->verify_api = { 0, NULL };
      *     alcf->envelope = 0;
      */
 
@@ -899,6 +1001,7 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_str_value(conf->twilio_api, prev->twilio_api, "");
+    ngx_conf_merge_str_value(conf->verify_api, prev->verify_api, "");
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 

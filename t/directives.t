@@ -146,6 +146,29 @@ check('a sandbox account that is not a Twilio SID',
       . "location / { agnitel_twilio_sandbox account_sid=AC12; } }\n",
       qr/has an account_sid that is not AC and 32 characters/);
 
+# agnitel_verify: the Verify service and the platform account's token
+$n->write_file('verify.token', "verify-token\n");
+my $va = 'VA' . ('0' x 32);
+my $ac = 'AC' . ('0' x 32);
+
+check('agnitel_verify',
+      $good . "agnitel_verify service_sid=$va account_sid=$ac "
+      . "auth_token_file=verify.token;\n$server");
+
+check('agnitel_verify with a service that is not VA',
+      $good . "agnitel_verify service_sid=$ac account_sid=$ac "
+      . "auth_token_file=verify.token;\n$server",
+      qr/invalid service_sid "AC0+": VA and 32 hex characters/);
+
+check('agnitel_verify without its token file',
+      $good . "agnitel_verify service_sid=$va account_sid=$ac;\n$server",
+      qr/"agnitel_verify" directive needs auth_token_file=/);
+
+check('agnitel_verify with an unknown parameter',
+      $good . "agnitel_verify service_sid=$va account_sid=$ac "
+      . "auth_token_file=verify.token code=1;\n$server",
+      qr/invalid parameter "code=1"/);
+
 check('agnitel_api outside a location',
       $good . "agnitel_api;\n$server",
       qr/"agnitel_api" directive is not allowed here/);

@@ -89,8 +89,6 @@ static int ngx_http_agnitel_removal_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_removal_written(ngx_http_request_t *r,
     void *data, int rc);
 static ngx_int_t ngx_http_agnitel_provider_not_found(ngx_http_request_t *r);
-static int ngx_http_agnitel_provider_find(ngx_http_request_t *r,
-    MDB_txn *txn, ngx_str_t *ws, json_t **prv);
 static ngx_int_t ngx_http_agnitel_providers_managed(ngx_http_request_t *r,
     json_t *body, ngx_http_agnitel_connect_t *cn);
 static ngx_int_t ngx_http_agnitel_connect_record(ngx_http_request_t *r,
@@ -98,8 +96,6 @@ static ngx_int_t ngx_http_agnitel_connect_record(ngx_http_request_t *r,
 static int ngx_http_agnitel_unlock_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_unlock_written(ngx_http_request_t *r,
     void *data, int rc);
-static void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j,
-    json_t *prv);
 static ngx_int_t ngx_http_agnitel_provider_exists(ngx_http_request_t *r);
 static int ngx_http_agnitel_provider_unused(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws);
@@ -488,7 +484,7 @@ ngx_http_agnitel_connect_apply(MDB_txn *txn, void *data)
     /* another request may have connected one while this one was checked */
 
     rc = ngx_http_agnitel_provider_find(cn->request, txn, &cn->workspace,
-                                         NULL);
+                                         "twilio_", NULL);
 
     if (rc == 0) {
         return MDB_KEYEXIST;
@@ -709,7 +705,8 @@ ngx_http_agnitel_twilio_account(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, &prv);
+    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, "twilio_",
+                                         &prv);
 
     ngx_http_agnitel_store_read_done(amcf->store);
 
@@ -828,13 +825,14 @@ ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
 
 
 /*
- * The workspace's Twilio provider inside txn: 0 and *prv (owned by the
- * pool; prv may be NULL to only test), MDB_NOTFOUND, or another error.
+ * The workspace's provider whose type starts with "type" ("twilio_",
+ * "india") inside txn: 0 and *prv (owned by the pool; prv may be NULL to
+ * only test), MDB_NOTFOUND, or another error.
  */
 
-static int
+int
 ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
-    ngx_str_t *ws, json_t **prv)
+    ngx_str_t *ws, const char *type, json_t **prv)
 {
     int                            rc;
     u_char                         prefix[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
@@ -842,7 +840,7 @@ ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
     json_t                        *p;
     MDB_val                        k, v;
     MDB_cursor                    *cur;
-    const char                    *type;
+    const char                    *t;
     ngx_http_agnitel_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
@@ -874,9 +872,9 @@ ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
             break;
         }
 
-        type = ngx_http_agnitel_twilio_str(p, "type");
+        t = ngx_http_agnitel_twilio_str(p, "type");
 
-        if (type && ngx_strncmp(type, "twilio_", 7) == 0) {
+        if (t && ngx_strncmp(t, type, ngx_strlen(type)) == 0) {
             if (prv) {
                 *prv = p;
             }
@@ -909,7 +907,8 @@ ngx_http_agnitel_provider_exists(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, NULL);
+    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, "twilio_",
+                                         NULL);
 
     ngx_http_agnitel_store_read_done(amcf->store);
 
@@ -918,9 +917,12 @@ ngx_http_agnitel_provider_exists(ngx_http_request_t *r)
 }
 
 
-/* the secret never leaves: id, type, name, account, status, created */
+/*
+ * The secret never leaves: id, type, name, account, status, created; an
+ * Indian provider's state, verified mobile and rejection reason.
+ */
 
-static void
+void
 ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
 {
     json_t       *terms;
@@ -930,10 +932,21 @@ ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
         "id", "type", "friendly_name", "account_sid", "status", NULL
     };
 
+    static const char  *india[] = {
+        "state", "mobile", "rejection_reason", NULL
+    };
+
     ngx_http_agnitel_json_lit(j, "{");
 
     for (key = keys; *key; key++) {
         ngx_http_agnitel_json_member(j, *key, json_object_get(prv, *key));
+    }
+
+    for (key = india; *key; key++) {
+        if (json_object_get(prv, *key)) {
+            ngx_http_agnitel_json_member(j, *key,
+                                         json_object_get(prv, *key));
+        }
     }
 
     ngx_http_agnitel_json_key(j, "created_at");
@@ -1011,7 +1024,7 @@ ngx_http_agnitel_provider_managed(ngx_http_request_t *r, MDB_txn *txn,
     int          rc;
     const char  *type;
 
-    rc = ngx_http_agnitel_provider_find(r, txn, ws, prv);
+    rc = ngx_http_agnitel_provider_find(r, txn, ws, "twilio_", prv);
     if (rc != 0) {
         return rc;
     }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <lmdb.h>
 
+#include "ngx_http_agnitel_json.h"
 #include "ngx_http_agnitel_store.h"
 
 
@@ -49,6 +50,9 @@ int ngx_http_agnitel_provider_managed(ngx_http_request_t *r, MDB_txn *txn,
 ngx_int_t ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
     u_char *secret, ngx_str_t *ws, json_t *prv,
     ngx_http_agnitel_twilio_account_t *account, ngx_str_t *token);
+int ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_str_t *ws, const char *type, json_t **prv);
+void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv);
 int ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,
     json_t **prv);

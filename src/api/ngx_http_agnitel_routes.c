@@ -17,6 +17,7 @@
 #include "ngx_http_agnitel_billing.h"
 #include "ngx_http_agnitel_calls.h"
 #include "ngx_http_agnitel_dispatch.h"
+#include "ngx_http_agnitel_india.h"
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_providers.h"
@@ -78,8 +79,17 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
     { NGX_HTTP_POST, "telephony/providers/twilio",
       ngx_http_agnitel_providers_twilio, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
+    { NGX_HTTP_POST, "telephony/providers/india",
+      ngx_http_agnitel_india_create, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
     { NGX_HTTP_DELETE, "telephony/providers/:",
       ngx_http_agnitel_providers_delete, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "telephony/india/otp",
+      ngx_http_agnitel_india_otp, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
+    { NGX_HTTP_POST, "telephony/india/otp/check",
+      ngx_http_agnitel_india_otp_check, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { 0, NULL, NULL, 0 }
 };

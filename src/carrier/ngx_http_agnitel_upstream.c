@@ -35,7 +35,7 @@ static ngx_str_t  ngx_http_agnitel_authorization =
 ngx_int_t
 ngx_http_agnitel_call(ngx_http_request_t *r, ngx_http_agnitel_call_t *call)
 {
-    ngx_str_t                     uri;
+    ngx_str_t                     uri, *prefix;
     ngx_http_request_t           *sr;
     ngx_http_agnitel_ctx_t       *ctx, *sctx;
     ngx_http_post_subrequest_t   *ps;
@@ -43,20 +43,23 @@ ngx_http_agnitel_call(ngx_http_request_t *r, ngx_http_agnitel_call_t *call)
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
 
-    if (alcf->twilio_api.len == 0) {
+    prefix = call->prefix ? call->prefix : &alcf->twilio_api;
+
+    if (prefix->len == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "agnitel: a carrier call needs \"agnitel_twilio_api\"");
+                      "agnitel: a carrier call needs \"%s\"",
+                      call->prefix ? "agnitel_verify_api"
+                                   : "agnitel_twilio_api");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    uri.len = alcf->twilio_api.len + call->path.len;
+    uri.len = prefix->len + call->path.len;
     uri.data = ngx_pnalloc(r->pool, uri.len);
     if (uri.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(ngx_cpymem(uri.data, alcf->twilio_api.data,
-                          alcf->twilio_api.len),
+    ngx_memcpy(ngx_cpymem(uri.data, prefix->data, prefix->len),
                call->path.data, call->path.len);
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));

@@ -26,6 +26,7 @@ typedef ngx_int_t (*ngx_http_agnitel_resume_pt)(ngx_http_request_t *r,
  */
 
 struct ngx_http_agnitel_call_s {
+    ngx_str_t                      *prefix;        /* NULL: twilio_api */
     ngx_uint_t                      method;
     ngx_str_t                       path;          /* after the prefix */
     ngx_str_t                       args;          /* encoded query */

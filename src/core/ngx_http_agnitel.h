@@ -70,6 +70,10 @@ typedef struct {
     ngx_str_t                   managed_authorization;
     ngx_str_t                   terms_version;
 
+    /* agnitel_verify: the Verify service for mobile OTPs, its credentials */
+    ngx_str_t                   verify_service;
+    ngx_str_t                   verify_authorization;
+
     /* agnitel_billing, in seconds */
     time_t                      billing_cycle;
     time_t                      billing_renewal;
@@ -95,6 +99,9 @@ typedef struct {
 typedef struct {
     /* agnitel_twilio_api: the internal location carrier calls go to */
     ngx_str_t                   twilio_api;
+
+    /* agnitel_verify_api: the internal location Verify calls go to */
+    ngx_str_t                   verify_api;
 
     /* agnitel_api or agnitel_admin: every error answer is the envelope */
     unsigned                    envelope:1;

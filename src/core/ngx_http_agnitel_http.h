@@ -22,6 +22,7 @@
 
 #define NGX_HTTP_AGNITEL_UNPROCESSABLE   422
 #define NGX_HTTP_AGNITEL_PAYMENT_REQUIRED  402
+#define NGX_HTTP_AGNITEL_GONE            410
 
 /* what a route does with a request body */
 #define NGX_HTTP_AGNITEL_BODY_NONE       0

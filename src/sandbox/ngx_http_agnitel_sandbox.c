@@ -17,6 +17,8 @@
  *   POST   /2010-04-01/Accounts.json (subaccounts: ..._accounts.c)
  *   POST   .../{AccountSid}/Calls.json (queued, and nothing more)
  *   DELETE .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
+ *   POST   /v2/Services/{VA}/Verifications, .../VerificationCheck (Verify
+ *          v2: ..._verify.c)
  *   POST   /2010-04-01/Sandbox/Calls.json (the sandbox's own: an inbound
  *          call replayed to the module, ..._replay.c)
  *
@@ -175,6 +177,14 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "agnitel sandbox: authentication failed");
         return ngx_http_agnitel_sandbox_unauthorized(r);
+    }
+
+    /* Verify v2: /v2/Services/... */
+
+    rc = ngx_http_agnitel_sandbox_verify(r, &account);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (r->uri.len == sizeof(NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS) - 1

@@ -26,6 +26,8 @@ typedef struct {
 
 ngx_int_t ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_sandbox_replay(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_verify(ngx_http_request_t *r,
+    ngx_str_t *account);
 void ngx_http_agnitel_sandbox_replay_done(void);
 ngx_int_t ngx_http_agnitel_sandbox_subaccount(ngx_http_request_t *r,
     ngx_str_t *user, ngx_str_t *pass);
