@@ -43,7 +43,7 @@
 
 /* what an apply returns: none is an LMDB code */
 #define NGX_HTTP_AGNITEL_OTP_LIMITED     (MDB_KEYEXIST + 1101)
-#define NGX_HTTP_AGNITEL_OTP_STATE       (MDB_KEYEXIST + 1102)
+#define NGX_HTTP_AGNITEL_OTP_STATE       NGX_HTTP_AGNITEL_INDIA_STATE
 
 
 /* a provider being created, or an OTP being sent or checked */
@@ -117,17 +117,12 @@ static json_t *ngx_http_agnitel_otp_counts(MDB_txn *txn,
     ngx_http_agnitel_otp_t *otp, json_t **sends);
 static int ngx_http_agnitel_otp_put(MDB_txn *txn,
     ngx_http_agnitel_otp_t *otp, json_t *counts);
-static int ngx_http_agnitel_india_get(MDB_txn *txn,
-    ngx_http_agnitel_otp_t *otp, const char *state, json_t **prv);
-static int ngx_http_agnitel_india_put(MDB_txn *txn,
-    ngx_http_agnitel_otp_t *otp, json_t *prv);
-static ngx_int_t ngx_http_agnitel_india_state(ngx_http_request_t *r,
-    const char *state);
 static ngx_int_t ngx_http_agnitel_otp_limited(ngx_http_request_t *r,
     ngx_http_agnitel_otp_t *otp, const char *message);
-static ngx_int_t ngx_http_agnitel_india_answer(ngx_http_request_t *r,
-    ngx_uint_t status, const char *message, json_t *prv);
 static ngx_int_t ngx_http_agnitel_digits(u_char *p, size_t len);
+
+
+static const char  *ngx_http_agnitel_otp_states[] = { "otp_required", NULL };
 
 
 /* POST /api/v1/telephony/providers/india {friendly_name}: 201 */
@@ -266,12 +261,11 @@ static ngx_int_t
 ngx_http_agnitel_otp_init(ngx_http_request_t *r, json_t *body,
     ngx_http_agnitel_otp_t **otp)
 {
-    int                            rc;
     u_char                        *d;
     json_t                        *prv;
-    MDB_txn                       *txn;
-    ngx_str_t                      mobile, id;
-    const char                    *msg, *state;
+    ngx_int_t                      rc;
+    ngx_str_t                      mobile;
+    const char                    *msg;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_otp_t        *o;
     ngx_http_agnitel_loc_conf_t   *alcf;
@@ -315,43 +309,13 @@ ngx_http_agnitel_otp_init(ngx_http_request_t *r, json_t *body,
     o->ok.mv_data = o->otp_key;
     o->ok.mv_size = ngx_sprintf(o->otp_key, "otp:%V", &mobile) - o->otp_key;
 
-    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
-    if (txn == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     prv = NULL;
-    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, "india",
-                                         &prv);
 
-    ngx_http_agnitel_store_read_done(amcf->store);
-
-    if (rc == MDB_NOTFOUND) {
-        return ngx_http_agnitel_india_state(r, NULL);
+    rc = ngx_http_agnitel_india_find(r, ngx_http_agnitel_otp_states, &prv,
+                                     o->key, &o->k);
+    if (prv == NULL) {
+        return rc;
     }
-
-    if (rc != 0) {
-        return ngx_http_agnitel_store_error(r, rc);
-    }
-
-    state = json_string_value(json_object_get(prv, "state"));
-
-    if (state == NULL || ngx_strcmp(state, "otp_required") != 0) {
-        return ngx_http_agnitel_india_state(r, state);
-    }
-
-    /* the provider's key, for the writes that follow */
-
-    id.data = (u_char *) json_string_value(json_object_get(prv, "id"));
-
-    if (id.data == NULL) {
-        return ngx_http_agnitel_store_error(r, MDB_CORRUPTED);
-    }
-
-    id.len = ngx_strlen(id.data);
-
-    o->k.mv_data = o->key;
-    o->k.mv_size = ngx_http_agnitel_store_key(o->key, &ctx->workspace, &id);
 
     *otp = o;
 
@@ -398,7 +362,8 @@ ngx_http_agnitel_otp_send_apply(MDB_txn *txn, void *data)
         return rc;
     }
 
-    rc = ngx_http_agnitel_india_get(txn, otp, "otp_required", &prv);
+    rc = ngx_http_agnitel_india_get(txn, otp->store, &otp->k,
+                                    ngx_http_agnitel_otp_states, &prv);
     if (rc != 0) {
         return rc;
     }
@@ -406,7 +371,7 @@ ngx_http_agnitel_otp_send_apply(MDB_txn *txn, void *data)
     rc = json_object_set_new(prv, "otp_mobile",
                              json_stringn((char *) otp->mobile.data,
                                           otp->mobile.len))
-         ? MDB_PANIC : ngx_http_agnitel_india_put(txn, otp, prv);
+         ? MDB_PANIC : ngx_http_agnitel_india_put(txn, otp->store, &otp->k, prv);
 
     json_decref(prv);
 
@@ -541,7 +506,8 @@ ngx_http_agnitel_otp_check_apply(MDB_txn *txn, void *data)
     json_int_t   checks;
     const char  *sent_to;
 
-    rc = ngx_http_agnitel_india_get(txn, otp, "otp_required", &prv);
+    rc = ngx_http_agnitel_india_get(txn, otp->store, &otp->k,
+                                    ngx_http_agnitel_otp_states, &prv);
     if (rc != 0) {
         return rc;
     }
@@ -677,7 +643,8 @@ ngx_http_agnitel_otp_verified_apply(MDB_txn *txn, void *data)
     json_decref(otp->prv);
     otp->prv = NULL;
 
-    rc = ngx_http_agnitel_india_get(txn, otp, "otp_required", &prv);
+    rc = ngx_http_agnitel_india_get(txn, otp->store, &otp->k,
+                                    ngx_http_agnitel_otp_states, &prv);
     if (rc != 0) {
         return rc;
     }
@@ -695,7 +662,7 @@ ngx_http_agnitel_otp_verified_apply(MDB_txn *txn, void *data)
         return MDB_PANIC;
     }
 
-    rc = ngx_http_agnitel_india_put(txn, otp, prv);
+    rc = ngx_http_agnitel_india_put(txn, otp->store, &otp->k, prv);
 
     if (rc == 0) {
         otp->prv = prv;     /* for the answer; released there */
@@ -820,24 +787,90 @@ ngx_http_agnitel_otp_put(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
 
 
 /*
- * The provider inside txn, still in "state" (else
- * NGX_HTTP_AGNITEL_OTP_STATE): a new reference the caller releases.
+ * The workspace's Indian provider, in one of "states" (NULL-terminated):
+ * *prv (the pool's) and its key in key/k.  Otherwise *prv stays NULL and
+ * the answer is made: 409 invalid_state naming the next step.
  */
 
-static int
-ngx_http_agnitel_india_get(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
-    const char *state, json_t **prv)
+ngx_int_t
+ngx_http_agnitel_india_find(ngx_http_request_t *r, const char **states,
+    json_t **prv, u_char *key, MDB_val *k)
 {
-    int          rc;
-    json_t      *p;
-    MDB_val      v;
-    const char  *s;
+    int                            rc;
+    json_t                        *p;
+    MDB_txn                       *txn;
+    ngx_str_t                      id;
+    const char                    *state, **s;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_main_conf_t  *amcf;
 
-    rc = mdb_get(txn, otp->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
-                 &otp->k, &v);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = NULL;
+    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, "india", &p);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
 
     if (rc == MDB_NOTFOUND) {
-        return NGX_HTTP_AGNITEL_OTP_STATE;
+        return ngx_http_agnitel_india_state(r, NULL);
+    }
+
+    if (rc != 0) {
+        return ngx_http_agnitel_store_error(r, rc);
+    }
+
+    state = json_string_value(json_object_get(p, "state"));
+    id.data = (u_char *) json_string_value(json_object_get(p, "id"));
+
+    if (state == NULL || id.data == NULL) {
+        return ngx_http_agnitel_store_error(r, MDB_CORRUPTED);
+    }
+
+    for (s = states; *s; s++) {
+        if (ngx_strcmp(*s, state) == 0) {
+            break;
+        }
+    }
+
+    if (*s == NULL) {
+        return ngx_http_agnitel_india_state(r, state);
+    }
+
+    id.len = ngx_strlen(id.data);
+
+    k->mv_data = key;
+    k->mv_size = ngx_http_agnitel_store_key(key, &ctx->workspace, &id);
+
+    *prv = p;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The provider inside txn, still in one of "states" (else
+ * NGX_HTTP_AGNITEL_INDIA_STATE): a new reference the caller releases.
+ */
+
+int
+ngx_http_agnitel_india_get(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    MDB_val *k, const char **states, json_t **prv)
+{
+    int           rc;
+    json_t       *p;
+    MDB_val       v;
+    const char   *state, **s;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_HTTP_AGNITEL_INDIA_STATE;
     }
 
     if (rc != 0) {
@@ -849,22 +882,24 @@ ngx_http_agnitel_india_get(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
         return MDB_CORRUPTED;
     }
 
-    s = json_string_value(json_object_get(p, "state"));
+    state = json_string_value(json_object_get(p, "state"));
 
-    if (s == NULL || ngx_strcmp(s, state) != 0) {
-        json_decref(p);
-        return NGX_HTTP_AGNITEL_OTP_STATE;
+    for (s = states; state && *s; s++) {
+        if (ngx_strcmp(*s, state) == 0) {
+            *prv = p;
+            return 0;
+        }
     }
 
-    *prv = p;
+    json_decref(p);
 
-    return 0;
+    return NGX_HTTP_AGNITEL_INDIA_STATE;
 }
 
 
-static int
-ngx_http_agnitel_india_put(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
-    json_t *prv)
+int
+ngx_http_agnitel_india_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    MDB_val *k, json_t *prv)
 {
     int      rc;
     char    *text;
@@ -878,8 +913,7 @@ ngx_http_agnitel_india_put(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
     v.mv_data = text;
     v.mv_size = ngx_strlen(text);
 
-    rc = mdb_put(txn, otp->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
-                 &otp->k, &v, 0);
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], k, &v, 0);
     free(text);
 
     return rc;
@@ -888,7 +922,7 @@ ngx_http_agnitel_india_put(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
 
 /* 409 invalid_state, saying what comes next (state NULL: no provider) */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_agnitel_india_state(ngx_http_request_t *r, const char *state)
 {
     u_char                   *msg;
@@ -912,7 +946,7 @@ ngx_http_agnitel_india_state(ngx_http_request_t *r, const char *state)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    *ngx_snprintf(msg, 255, "the Indian provider is %s: next, %s%Z", state,
+    *ngx_snprintf(msg, 255, "the Indian provider is %s: next, %s", state,
                   step->next ? step->next : "nothing")
         = '\0';
 
@@ -950,7 +984,7 @@ ngx_http_agnitel_otp_limited(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_agnitel_india_answer(ngx_http_request_t *r, ngx_uint_t status,
     const char *message, json_t *prv)
 {
