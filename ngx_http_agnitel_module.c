@@ -56,6 +56,8 @@ static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_agnitel_webhook_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_agnitel_uploads_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_agnitel_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
 static char *ngx_http_agnitel_rate(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -180,6 +182,20 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       0,
       ngx_http_agnitel_api_handler },
 
+    { ngx_string("agnitel_kyc_documents"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_agnitel_uploads_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_agnitel_api_handler },
+
+    { ngx_string("agnitel_kyc_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_main_conf_t, kyc_dir),
+      NULL },
+
     { ngx_string("agnitel_admin"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_agnitel_handler_directive,
@@ -277,6 +293,7 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->terms_version = { 0, NULL };
      *     amcf->verify_service = { 0, NULL };
      *     amcf->verify_authorization = { 0, NULL };
+     *     amcf->kyc_dir = { 0, NULL };
      *     amcf->billing_cycle = 0;
      *     amcf->billing_renewal = 0;
      *     amcf->billing_window = 0;
@@ -368,6 +385,21 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
                            "agnitel_api and agnitel_admin need "
                            "\"agnitel_secret_key_file\" in the http block: "
                            "secrets are stored encrypted");
+        return NGX_CONF_ERROR;
+    }
+
+    /* sealed KYC documents: beside the store unless agnitel_kyc_dir says */
+
+    if (amcf->kyc_dir.len == 0) {
+        amcf->kyc_dir.len = amcf->store_path.len + sizeof("/kyc") - 1;
+        amcf->kyc_dir.data = ngx_pnalloc(cf->pool, amcf->kyc_dir.len + 1);
+        if (amcf->kyc_dir.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(amcf->kyc_dir.data, "%V/kyc%Z", &amcf->store_path);
+
+    } else if (ngx_conf_full_name(cf->cycle, &amcf->kyc_dir, 0) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -998,6 +1030,7 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_agnitel_loc_conf_t  *prev = parent;
     ngx_http_agnitel_loc_conf_t  *conf = child;
 
+    off_t                      max;
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_str_value(conf->twilio_api, prev->twilio_api, "");
@@ -1013,6 +1046,7 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (prev->envelope && clcf->noname) {
         conf->envelope = 1;
         conf->twiml = prev->twiml;
+        conf->uploads = prev->uploads;
     }
 
     /*
@@ -1021,11 +1055,19 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
      * a byte, and stops a chunked body there, not at 1m.
      */
 
-    if (conf->envelope) {
+    if (conf->uploads) {
+
+        /* DESIGN's limit for a document, whatever nginx's default */
+
+        clcf->client_max_body_size = NGX_HTTP_AGNITEL_MAX_UPLOAD;
+
+    } else if (conf->envelope) {
+        max = NGX_HTTP_AGNITEL_MAX_BODY;
+
         if (clcf->client_max_body_size == 0
-            || clcf->client_max_body_size > NGX_HTTP_AGNITEL_MAX_BODY)
+            || clcf->client_max_body_size > max)
         {
-            clcf->client_max_body_size = NGX_HTTP_AGNITEL_MAX_BODY;
+            clcf->client_max_body_size = max;
         }
     }
 
@@ -1063,6 +1105,23 @@ ngx_http_agnitel_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     alcf->envelope = 1;
 
     return ngx_http_agnitel_set_handler(cf, (ngx_http_handler_pt) cmd->post);
+}
+
+
+/*
+ * agnitel_kyc_documents; agnitel_api for the location of the document
+ * uploads, whose bodies may be 5 MiB
+ */
+
+static char *
+ngx_http_agnitel_uploads_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_agnitel_loc_conf_t  *alcf = conf;
+
+    alcf->uploads = 1;
+
+    return ngx_http_agnitel_handler_directive(cf, cmd, conf);
 }
 
 

@@ -18,6 +18,7 @@
 #include "ngx_http_agnitel_calls.h"
 #include "ngx_http_agnitel_dispatch.h"
 #include "ngx_http_agnitel_india.h"
+#include "ngx_http_agnitel_kyc.h"
 #include "ngx_http_agnitel_numbers.h"
 #include "ngx_http_agnitel_purchase.h"
 #include "ngx_http_agnitel_providers.h"
@@ -91,6 +92,12 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_api_routes[] = {
     { NGX_HTTP_POST, "telephony/india/otp/check",
       ngx_http_agnitel_india_otp_check, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
+    { NGX_HTTP_PUT, "telephony/india/kyc/documents/:",
+      ngx_http_agnitel_kyc_document, NGX_HTTP_AGNITEL_BODY_RAW },
+
+    { NGX_HTTP_POST, "telephony/india/kyc",
+      ngx_http_agnitel_kyc_submit, NGX_HTTP_AGNITEL_BODY_REQUIRED },
+
     { 0, NULL, NULL, 0 }
 };
 
@@ -117,6 +124,18 @@ static ngx_http_agnitel_route_t  ngx_http_agnitel_admin_routes[] = {
 
     { NGX_HTTP_GET, "jobs",
       ngx_http_agnitel_jobs_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_GET, "kyc",
+      ngx_http_agnitel_kyc_list, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_GET, "kyc/:/documents/:",
+      ngx_http_agnitel_kyc_read, NGX_HTTP_AGNITEL_BODY_NONE },
+
+    { NGX_HTTP_POST, "kyc/:/approve",
+      ngx_http_agnitel_kyc_approve, NGX_HTTP_AGNITEL_BODY_OPTIONAL },
+
+    { NGX_HTTP_POST, "kyc/:/reject",
+      ngx_http_agnitel_kyc_reject, NGX_HTTP_AGNITEL_BODY_REQUIRED },
 
     { 0, NULL, NULL, 0 }
 };

@@ -74,6 +74,9 @@ typedef struct {
     ngx_str_t                   verify_service;
     ngx_str_t                   verify_authorization;
 
+    /* agnitel_kyc_dir: where sealed KYC documents are kept */
+    ngx_str_t                   kyc_dir;
+
     /* agnitel_billing, in seconds */
     time_t                      billing_cycle;
     time_t                      billing_renewal;
@@ -108,6 +111,9 @@ typedef struct {
 
     /* a Twilio webhook: the envelope is TwiML's busy reject, not JSON */
     unsigned                    twiml:1;
+
+    /* agnitel_kyc_documents: bodies up to 5 MiB for the document routes */
+    unsigned                    uploads:1;
 } ngx_http_agnitel_loc_conf_t;
 
 

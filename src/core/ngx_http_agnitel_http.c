@@ -36,6 +36,10 @@ static ngx_int_t ngx_http_agnitel_not_allowed(ngx_http_request_t *r,
     ngx_http_agnitel_api_t *api, const char *pattern);
 static ngx_int_t ngx_http_agnitel_read_body(ngx_http_request_t *r,
     ngx_http_agnitel_route_t *route);
+static ngx_int_t ngx_http_agnitel_read_raw(ngx_http_request_t *r,
+    ngx_uint_t has_body);
+static void ngx_http_agnitel_raw_handler(ngx_http_request_t *r);
+static size_t ngx_http_agnitel_raw_max(ngx_http_request_t *r);
 static void ngx_http_agnitel_body_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_agnitel_method(ngx_http_request_t *r);
 static ngx_http_agnitel_json_t *ngx_http_agnitel_status_reply(
@@ -71,6 +75,7 @@ static ngx_http_agnitel_status_t  ngx_http_agnitel_statuses[] = {
 static ngx_str_t  ngx_http_agnitel_methods[] = {
     ngx_string("GET"),
     ngx_string("POST"),
+    ngx_string("PUT"),
     ngx_string("PATCH"),
     ngx_string("DELETE"),
 };
@@ -78,6 +83,7 @@ static ngx_str_t  ngx_http_agnitel_methods[] = {
 static ngx_uint_t  ngx_http_agnitel_method_bits[] = {
     NGX_HTTP_GET,
     NGX_HTTP_POST,
+    NGX_HTTP_PUT,
     NGX_HTTP_PATCH,
     NGX_HTTP_DELETE,
 };
@@ -361,6 +367,10 @@ ngx_http_agnitel_read_body(ngx_http_request_t *r,
 
     has_body = r->headers_in.content_length_n > 0 || r->headers_in.chunked;
 
+    if (route->body == NGX_HTTP_AGNITEL_BODY_RAW) {
+        return ngx_http_agnitel_read_raw(r, has_body);
+    }
+
     /* nginx checks client_max_body_size, which the directive lowered */
 
     if (r->headers_in.content_length_n > NGX_HTTP_AGNITEL_MAX_BODY) {
@@ -400,6 +410,80 @@ ngx_http_agnitel_read_body(ngx_http_request_t *r,
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * A file as the body, whatever its type (the handler checks it), up to
+ * 5 MiB in an agnitel_kyc_documents location, 64 KiB elsewhere.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_read_raw(ngx_http_request_t *r, ngx_uint_t has_body)
+{
+    ngx_int_t  rc;
+
+    if (r->headers_in.content_length_n
+        > (off_t) ngx_http_agnitel_raw_max(r))
+    {
+        return ngx_http_agnitel_status_error(r,
+                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE);
+    }
+
+    if (!has_body) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_field", "document",
+                                      "the request body is the document, "
+                                      "and it is empty");
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_agnitel_raw_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_agnitel_raw_handler(ngx_http_request_t *r)
+{
+    u_char                  *data;
+    size_t                   len, max;
+    ngx_int_t                rc;
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    max = ngx_http_agnitel_raw_max(r);
+
+    data = ngx_http_agnitel_body(r, max, &len);
+
+    if (data == NULL) {
+        rc = (len > max) ? NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+                         : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else {
+        ctx->body.data = data;
+        ctx->body.len = len;
+
+        rc = ctx->route->handler(r, NULL);
+    }
+
+    ngx_http_finalize_request(r, ngx_http_agnitel_done(r, rc));
+}
+
+
+static size_t
+ngx_http_agnitel_raw_max(ngx_http_request_t *r)
+{
+    ngx_http_agnitel_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
+
+    return alcf->uploads ? NGX_HTTP_AGNITEL_MAX_UPLOAD
+                         : NGX_HTTP_AGNITEL_MAX_BODY;
 }
 
 
@@ -688,7 +772,13 @@ ngx_http_agnitel_send_raw(ngx_http_request_t *r, ngx_uint_t status,
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = text->len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
+
+    /* JSON, unless the handler sends a file of its own type */
+
+    if (r->headers_out.content_type.len == 0 || status != NGX_HTTP_OK) {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
@@ -801,8 +891,10 @@ ngx_http_agnitel_too_large(ngx_http_request_t *r)
 
     max = clcf->client_max_body_size;
 
-    if (max == 0 || max >= NGX_HTTP_AGNITEL_MAX_BODY) {
-        return "request body is over 64 KiB";
+    if (max == 0 || max >= (off_t) ngx_http_agnitel_raw_max(r)) {
+        return (ngx_http_agnitel_raw_max(r) == NGX_HTTP_AGNITEL_MAX_UPLOAD)
+               ? "a document is at most 5 MiB"
+               : "request body is over 64 KiB";
     }
 
     msg = ngx_pnalloc(r->pool, sizeof("request body is over  bytes")

@@ -28,6 +28,10 @@
 #define NGX_HTTP_AGNITEL_BODY_NONE       0
 #define NGX_HTTP_AGNITEL_BODY_OPTIONAL   1
 #define NGX_HTTP_AGNITEL_BODY_REQUIRED   2
+#define NGX_HTTP_AGNITEL_BODY_RAW        3     /* a file, in ctx->body */
+
+/* a KYC document, in an agnitel_kyc_documents location */
+#define NGX_HTTP_AGNITEL_MAX_UPLOAD      (5 * 1024 * 1024)
 
 
 /* what Twilio is told when a call is not taken */
