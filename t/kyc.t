@@ -297,7 +297,8 @@ is(provider(1)->{state}, 'approved', 'the workspace is approved');
 $data = $json->decode($body)->{data};
 is($data->[0]{review}{decision}, 'approved', 'the decision is recorded');
 is($data->[0]{review}{by}, '127.0.0.1', 'with who made it');
-like($data->[0]{review}{at}, qr/^\d+$/, 'and when');
+like($data->[0]{review}{at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+     'and when');
 
 ($status) = $n->request(POST => "/admin/v1/kyc/ws_0000000000000000/approve");
 is($status, 404, 'an unknown workspace: 404');

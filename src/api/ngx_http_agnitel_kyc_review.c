@@ -55,6 +55,7 @@ static const char  *ngx_http_agnitel_review_submitted[] = {
 
 
 static json_t *ngx_http_agnitel_kyc_view(u_char *ws, json_t *prv);
+static ngx_int_t ngx_http_agnitel_kyc_time(json_t *obj, const char *name);
 static ngx_int_t ngx_http_agnitel_kyc_decide(ngx_http_request_t *r,
     const char *decision, ngx_str_t *reason);
 static int ngx_http_agnitel_kyc_decide_apply(MDB_txn *txn, void *data);
@@ -210,14 +211,62 @@ ngx_http_agnitel_kyc_view(u_char *ws, json_t *prv)
         d = json_deep_copy(doc);
 
         if (d == NULL || json_object_del(d, "file") != 0
-            || json_object_set_new(docs, type, d) != 0)
+            || json_object_set_new(docs, type, d) != 0
+            || ngx_http_agnitel_kyc_time(d, "uploaded_at") != NGX_OK)
         {
             json_decref(item);
             return NULL;
         }
     }
 
+    /* times as the API shows them everywhere: RFC 3339, UTC */
+
+    if (json_is_object(json_object_get(item, "review"))
+        && json_object_set_new(item, "review",
+                               json_deep_copy(json_object_get(item, "review")))
+           != 0)
+    {
+        json_decref(item);
+        return NULL;
+    }
+
+    if (ngx_http_agnitel_kyc_time(item, "created_at") != NGX_OK
+        || ngx_http_agnitel_kyc_time(item, "kyc_submitted_at") != NGX_OK
+        || ngx_http_agnitel_kyc_time(json_object_get(item, "review"), "at")
+           != NGX_OK)
+    {
+        json_decref(item);
+        return NULL;
+    }
+
     return item;
+}
+
+
+/* an integer time member of obj, if there is one, as an RFC 3339 string */
+
+static ngx_int_t
+ngx_http_agnitel_kyc_time(json_t *obj, const char *name)
+{
+    u_char     buf[sizeof("1970-01-01T00:00:00Z")];
+    json_t    *v;
+    ngx_tm_t   tm;
+
+    v = json_object_get(obj, name);
+
+    if (!json_is_integer(v)) {
+        return NGX_OK;
+    }
+
+    ngx_gmtime((time_t) json_integer_value(v), &tm);
+
+    ngx_sprintf(buf, "%4d-%02d-%02dT%02d:%02d:%02dZ", tm.ngx_tm_year,
+                tm.ngx_tm_mon, tm.ngx_tm_mday, tm.ngx_tm_hour,
+                tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    return json_object_set_new(obj, name,
+                               json_stringn((char *) buf, sizeof(buf) - 1))
+           ? NGX_ERROR : NGX_OK;
 }
 
 
