@@ -140,6 +140,26 @@ is($status, 409, 'the form before the OTP: 409');
 verified(1, '+919898989898');
 is(provider(1)->{state}, 'kyc_required', 'workspace 1 is at KYC');
 
+# Indian numbers wait for the KYC's approval
+
+sub search_in { api($_[0], GET => '/api/v1/phone-numbers/available?iso_country=IN') }
+sub buy_in { api($_[0], POST => '/api/v1/phone-numbers/buy',
+                 '{"phone_number":"+918040001234","price":295}') }
+
+$n->workspace(3);
+($status, $body) = search_in(3);
+is($status, 403, 'a search for Indian numbers without the provider: 403');
+is($body->{error}{code}, 'kyc_required', 'kyc_required');
+like($body->{message}, qr{POST /api/v1/telephony/providers/india},
+     'naming the first step');
+
+($status, $body) = search_in(1);
+is($status, 403, 'with the mobile verified but no KYC: 403');
+like($body->{message}, qr{submit KYC}, 'naming KYC as the next step');
+($status, $body) = buy_in(1);
+is($status, 403, 'a +91 purchase too');
+is($body->{error}{code}, 'kyc_required', 'kyc_required');
+
 # documents
 
 ($status, $body) = upload(1, 'gst_certificate', 'application/pdf', $pdf);
@@ -292,6 +312,12 @@ ok(!exists provider(1)->{rejection_reason}, 'the reason is cleared');
 ($status, $body) = $n->request(POST => "/admin/v1/kyc/$ws1/approve");
 is($status, 200, 'approved');
 is(provider(1)->{state}, 'approved', 'the workspace is approved');
+
+($status, $body) = search_in(1);
+is($status, 501, 'approved: the Indian carrier is not reached yet (501)');
+($status, $body) = buy_in(1);
+is($status, 501, 'for a purchase too, and nothing goes to Twilio');
+is($body->{error}{code}, 'not_implemented', 'not_implemented');
 
 ($status, $body) = $n->request(GET => '/admin/v1/kyc?state=approved');
 $data = $json->decode($body)->{data};

@@ -231,6 +231,76 @@ ngx_http_agnitel_india_created(ngx_http_request_t *r, void *data, int rc)
 }
 
 
+/*
+ * Searches and purchases of Indian numbers: NGX_DECLINED and err, always
+ * for now.  Before the workspace's KYC is approved, 403 kyc_required
+ * naming the next step; after it, 501: the Indian carrier is not reached
+ * by this build yet.
+ */
+
+ngx_int_t
+ngx_http_agnitel_india_gate(ngx_http_request_t *r,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    int                            rc;
+    json_t                        *prv;
+    MDB_txn                       *txn;
+    const char                    *state;
+    ngx_http_agnitel_ctx_t        *ctx;
+    ngx_http_agnitel_step_t       *step;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    ngx_memzero(err, sizeof(ngx_http_agnitel_carrier_err_t));
+
+    err->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    err->code = "internal_error";
+    err->message = "internal error; nothing was saved";
+
+    txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
+    if (txn == NULL) {
+        return NGX_DECLINED;
+    }
+
+    prv = NULL;
+    rc = ngx_http_agnitel_provider_find(r, txn, &ctx->workspace, "india",
+                                         &prv);
+
+    ngx_http_agnitel_store_read_done(amcf->store);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    state = (rc == 0) ? json_string_value(json_object_get(prv, "state"))
+                      : NULL;
+
+    err->status = NGX_HTTP_FORBIDDEN;
+    err->code = "kyc_required";
+    err->message = "Indian numbers need an approved KYC: create the Indian "
+                   "provider (POST /api/v1/telephony/providers/india)";
+
+    if (state && ngx_strcmp(state, "approved") == 0) {
+        err->status = NGX_HTTP_NOT_IMPLEMENTED;
+        err->code = "not_implemented";
+        err->message = "Indian numbers come from an Indian carrier, which "
+                       "this build does not reach yet";
+        return NGX_DECLINED;
+    }
+
+    for (step = ngx_http_agnitel_india_steps; state && step->state; step++) {
+        if (ngx_strcmp(step->state, state) == 0) {
+            err->message = step->next;
+            break;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 /* POST /api/v1/telephony/india/otp {mobile}: 202, a code is on its way */
 
 ngx_int_t

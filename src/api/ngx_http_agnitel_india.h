@@ -15,6 +15,7 @@
 #include <lmdb.h>
 
 #include "ngx_http_agnitel_store.h"
+#include "ngx_http_agnitel_twilio.h"
 
 
 /* what an apply returns when the provider is not in the state it needs */
@@ -26,6 +27,8 @@ ngx_int_t ngx_http_agnitel_india_otp(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_india_otp_check(ngx_http_request_t *r,
     json_t *body);
 
+ngx_int_t ngx_http_agnitel_india_gate(ngx_http_request_t *r,
+    ngx_http_agnitel_carrier_err_t *err);
 ngx_int_t ngx_http_agnitel_india_find(ngx_http_request_t *r,
     const char **states, json_t **prv, u_char *key, MDB_val *k);
 int ngx_http_agnitel_india_get(MDB_txn *txn, ngx_http_agnitel_store_t *store,

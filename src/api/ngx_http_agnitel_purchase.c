@@ -18,6 +18,7 @@
 #include "ngx_http_agnitel_e164.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_idempotency.h"
+#include "ngx_http_agnitel_india.h"
 #include "ngx_http_agnitel_ledger.h"
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_providers.h"
@@ -127,6 +128,10 @@ ngx_http_agnitel_purchase_search(ngx_http_request_t *r, json_t *body)
     type = NGX_HTTP_AGNITEL_LOCAL;
 
     rc = ngx_http_agnitel_search_args(r, o, &type, &args, &err);
+
+    if (rc == NGX_OK && o->iso[0] == 'I' && o->iso[1] == 'N') {
+        rc = ngx_http_agnitel_india_gate(r, &err);
+    }
 
     if (rc == NGX_OK) {
         rc = ngx_http_agnitel_order_account(r, o, &err);
@@ -428,6 +433,13 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
     o->request = r;
 
     if (ngx_http_agnitel_order_number(r, body, o, &fail) != NGX_OK) {
+        return ngx_http_agnitel_carrier_error(r, &fail);
+    }
+
+    /* +91: Indian numbers, never Twilio's */
+
+    if (o->number.len > 3 && ngx_strncmp(o->number.data, "+91", 3) == 0) {
+        (void) ngx_http_agnitel_india_gate(r, &fail);
         return ngx_http_agnitel_carrier_error(r, &fail);
     }
 
