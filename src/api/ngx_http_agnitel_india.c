@@ -110,6 +110,8 @@ static ngx_int_t ngx_http_agnitel_otp_counted(ngx_http_request_t *r,
     void *data, int rc);
 static ngx_int_t ngx_http_agnitel_otp_checked(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
+static ngx_int_t ngx_http_agnitel_otp_call(ngx_http_request_t *r,
+    ngx_http_agnitel_otp_t *otp, ngx_http_agnitel_resume_pt resume);
 static int ngx_http_agnitel_otp_verified_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_otp_verified(ngx_http_request_t *r,
     void *data, int rc);
@@ -454,40 +456,20 @@ ngx_http_agnitel_otp_reserved(ngx_http_request_t *r, void *data, int rc)
 {
     ngx_http_agnitel_otp_t  *otp = data;
 
-    ngx_http_agnitel_loc_conf_t   *alcf;
-    ngx_http_agnitel_main_conf_t  *amcf;
-
     if (rc == NGX_HTTP_AGNITEL_OTP_LIMITED) {
         return ngx_http_agnitel_otp_limited(r, otp, "5 codes an hour at "
                                             "most for a mobile: wait");
     }
 
     if (rc == NGX_HTTP_AGNITEL_OTP_STATE) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
-                                      "state", "the provider changed "
-                                      "meanwhile: read it again");
+        return ngx_http_agnitel_india_changed(r);
     }
 
     if (rc != 0) {
         return ngx_http_agnitel_store_error(r, rc);
     }
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
-
-    otp->call.prefix = &alcf->verify_api;
-    otp->call.authorization = amcf->verify_authorization;
-    otp->call.resume = ngx_http_agnitel_otp_sent;
-    otp->call.data = otp;
-
-    if (ngx_http_agnitel_verify_send(r->pool, &amcf->verify_service,
-                                     &otp->mobile, &otp->call)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_agnitel_call(r, &otp->call);
+    return ngx_http_agnitel_otp_call(r, otp, ngx_http_agnitel_otp_sent);
 }
 
 
@@ -628,9 +610,6 @@ ngx_http_agnitel_otp_counted(ngx_http_request_t *r, void *data, int rc)
 {
     ngx_http_agnitel_otp_t  *otp = data;
 
-    ngx_http_agnitel_loc_conf_t   *alcf;
-    ngx_http_agnitel_main_conf_t  *amcf;
-
     if (rc == NGX_HTTP_AGNITEL_OTP_LIMITED) {
         return ngx_http_agnitel_otp_limited(r, otp, "5 checks at most for a "
                                             "code: ask for a new code");
@@ -647,18 +626,39 @@ ngx_http_agnitel_otp_counted(ngx_http_request_t *r, void *data, int rc)
         return ngx_http_agnitel_store_error(r, rc);
     }
 
+    return ngx_http_agnitel_otp_call(r, otp, ngx_http_agnitel_otp_checked);
+}
+
+
+/* the Verify call a counted send or check makes: a subrequest */
+
+static ngx_int_t
+ngx_http_agnitel_otp_call(ngx_http_request_t *r, ngx_http_agnitel_otp_t *otp,
+    ngx_http_agnitel_resume_pt resume)
+{
+    ngx_int_t                      rc;
+    ngx_http_agnitel_loc_conf_t   *alcf;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
 
     otp->call.prefix = &alcf->verify_api;
     otp->call.authorization = amcf->verify_authorization;
-    otp->call.resume = ngx_http_agnitel_otp_checked;
+    otp->call.resume = resume;
     otp->call.data = otp;
 
-    if (ngx_http_agnitel_verify_check(r->pool, &amcf->verify_service,
-                                      &otp->mobile, &otp->code, &otp->call)
-        != NGX_OK)
-    {
+    if (resume == ngx_http_agnitel_otp_sent) {
+        rc = ngx_http_agnitel_verify_send(r->pool, &amcf->verify_service,
+                                          &otp->mobile, &otp->call);
+
+    } else {
+        rc = ngx_http_agnitel_verify_check(r->pool, &amcf->verify_service,
+                                           &otp->mobile, &otp->code,
+                                           &otp->call);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1022,6 +1022,17 @@ ngx_http_agnitel_india_state(ngx_http_request_t *r, const char *state)
 
     return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
                                   "state", (const char *) msg);
+}
+
+
+/* a write found the provider moved on since the request read it */
+
+ngx_int_t
+ngx_http_agnitel_india_changed(ngx_http_request_t *r)
+{
+    return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
+                                  "state", "the provider changed meanwhile: "
+                                  "read it again");
 }
 
 

@@ -37,6 +37,7 @@ int ngx_http_agnitel_india_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
     MDB_val *k, json_t *prv);
 ngx_int_t ngx_http_agnitel_india_state(ngx_http_request_t *r,
     const char *state);
+ngx_int_t ngx_http_agnitel_india_changed(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_india_answer(ngx_http_request_t *r,
     ngx_uint_t status, const char *message, json_t *prv);
 

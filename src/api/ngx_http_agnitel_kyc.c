@@ -413,9 +413,7 @@ ngx_http_agnitel_kyc_document_written(ngx_http_request_t *r, void *data,
     };
 
     if (rc == NGX_HTTP_AGNITEL_INDIA_STATE) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
-                                      "state", "the provider changed "
-                                      "meanwhile: read it again");
+        return ngx_http_agnitel_india_changed(r);
     }
 
     if (rc != 0) {
@@ -732,10 +730,7 @@ ngx_http_agnitel_kyc_submitted(ngx_http_request_t *r, void *data, int rc)
     }
 
     if (rc == NGX_HTTP_AGNITEL_INDIA_STATE) {
-        status = ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT,
-                                        "invalid_state", "state",
-                                        "the provider changed meanwhile: "
-                                        "read it again");
+        status = ngx_http_agnitel_india_changed(r);
 
     } else if (rc != 0) {
         status = ngx_http_agnitel_store_error(r, rc);
