@@ -18,18 +18,13 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use Agnitel::Nginx;
+use Agnitel::Prism;
 
-use Cwd qw(abs_path);
-use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP ();
-use POSIX ();
-use Time::HiRes qw(time);
 
-my $root  = abs_path("$FindBin::Bin/../..");
 my $spec  = $ENV{AGNITEL_TWILIO_OAI}
             // "$FindBin::Bin/../../../shared/twilio-oai/twilio_api_v2010.json";
-my $prism = "$root/node_modules/.bin/prism";
+my $prism = $Agnitel::Prism::BINARY;
 
 my $NGINX_PORT = $ENV{AGNITEL_CONTRACT_NGINX_PORT}
                  || Agnitel::Nginx::test_port(13);
@@ -58,24 +53,17 @@ my $json = JSON::PP->new->utf8;
 # add-twilio): so the test sends what the examples hold.  Read from the
 # spec rather than copied, so a newer description does not break the suite.
 
-my $oai = do {
-    open my $fh, '<', $spec or die "$spec: $!";
-    local $/;
-    $json->decode(scalar <$fh>);
-};
+my $oai = Agnitel::Prism::read_spec($spec);
 
 sub example {
     my ($path, $method, $status) = @_;
 
-    my $examples = $oai->{paths}{$path}{$method}{responses}{$status}
-                   {content}{'application/json'}{examples}
-        or die "the description has no example for $method $path\n";
-
     # these operations have a single example, the one Prism serves
-    my @ex = values %$examples;
+    my @ex = values %{ Agnitel::Prism::examples($oai, $path, $method,
+                                                 $status) };
     die "$method $path: " . @ex . " examples, expected one\n" unless @ex == 1;
 
-    return $ex[0]{value};
+    return $ex[0];
 }
 
 my $account = example('/2010-04-01/Accounts/{Sid}.json', get => 200);
@@ -90,79 +78,12 @@ undef $oai;    # 1.8 MB of it
 # --- nginx's prefix first: Prism's log goes into it
 
 my $n = Agnitel::Nginx->new(name => 'contract', port => $NGINX_PORT);
-my $prism_log = $n->prefix . '/logs/prism.log';
-my $prism_pid;
-
-# whatever happens, neither Prism nor nginx outlive the test: the END
-# block stops them, and a signal (Ctrl-C, prove gone: SIGPIPE) exits
-# through it instead of killing the test where it stands
-my $parent = $$;
-$SIG{$_} = sub { exit 1 } for qw(INT TERM HUP PIPE);
-
-END {
-    local $?;
-    return unless defined $parent && $$ == $parent;    # not in the child
-
-    $n->stop if $n;
-
-    if ($prism_pid) {
-        kill 'TERM', $prism_pid;
-        my $deadline = time + 5;
-        while (waitpid($prism_pid, POSIX::WNOHANG()) == 0) {
-            if (time > $deadline) {
-                kill 'KILL', $prism_pid;
-                waitpid $prism_pid, 0;
-                last;
-            }
-            Time::HiRes::sleep(0.05);
-        }
-    }
-}
-
-sub port_open {
-    my ($port) = @_;
-    return IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                 Proto => 'tcp');
-}
-
-# a server left on the port would answer in Prism's place, and its log
-# is not ours: the checks below would be meaningless
-die "port $PRISM_PORT is taken: the contract suite needs it for Prism\n"
-    if port_open($PRISM_PORT);
 
 
-# --- Prism
+# --- Prism (which stops nginx, then itself, when the test ends)
 
-# Prism answers a request its validator rejects with a 4xx of its own
-# (401, 415, 422), so the API answer fails too, not only the log check.
-# No --errors: it only adds 500s for *responses* that do not match the
-# schema, and Twilio's own examples do not (the Local.json example has
-# "latitude": "19.720000", a string where the schema says number): that
-# is Twilio's description disagreeing with itself, not the module.
-$prism_pid = fork // die "fork: $!";
-
-if ($prism_pid == 0) {
-    open STDOUT, '>', $prism_log or die "$prism_log: $!";
-    open STDERR, '>&', \*STDOUT or die "stderr: $!";
-    open STDIN, '<', '/dev/null';
-    { exec $prism, 'mock', '-h', '127.0.0.1', '-p', $PRISM_PORT, $spec }
-    print STDERR "exec $prism: $!\n";
-    POSIX::_exit(127);    # not exit: the END block is the parent's
-}
-
-my $started = time;
-
-$n->wait_for(sub {
-    # died on its own: a broken install or a spec it cannot read
-    if (waitpid($prism_pid, POSIX::WNOHANG()) == $prism_pid) {
-        undef $prism_pid;
-        die "Prism exited at start:\n" . tail($prism_log);
-    }
-    port_open($PRISM_PORT);
-}, 'Prism to listen', 60);
-
-note sprintf 'Prism listening after %.1fs, log in %s', time - $started,
-             $prism_log;
+my $p = Agnitel::Prism->new(spec => $spec, port => $PRISM_PORT,
+                            nginx => $n)->start;
 
 
 # --- nginx, configured as in production but for the upstream
@@ -316,16 +237,7 @@ api_is(200, 'managed: release through the subaccount',
 
 # --- what Prism made of it
 
-# Prism logs each request as a block: "[HTTP SERVER] get /path ...
-# Request received", then its validator's verdict.  The suite sends one
-# request at a time, so the blocks do not interleave.
-my @calls;
-for (split /\n/, $n->read_file('logs/prism.log')) {
-    if (/\[HTTP SERVER\] (\w+) (\S+) .*Request received/) {
-        push @calls, { request => uc($1) . " $2", log => '' };
-    }
-    $calls[-1]{log} .= "$_\n" if @calls;
-}
+my @calls = $p->requests;
 
 my $acc = "/2010-04-01/Accounts/$SID";
 my $sub = "/2010-04-01/Accounts/$SUB";
@@ -369,59 +281,14 @@ is(scalar @carrier, 12, 'nginx made twelve carrier calls')
     or diag join "\n", @carrier;
 is_deeply([grep { !/ 2\d\d$/ } @carrier], [], 'Prism answered each with a 2xx');
 
-# the point of the suite: every request passed Prism's validator.  A
-# rejection reads "Request did not pass the validation rules", one
-# "[VALIDATOR] ... error" line per violation, then "Request terminated with
-# error".  "Violation: response..." lines are Prism checking Twilio's
-# examples against Twilio's schemas: not about what we sent.
-my $rejected = qr/Request[ ]did[ ]not[ ]pass[ ]the[ ]validation[ ]rules
-                 |\[VALIDATOR\](?!.*Violation:[ ]response\.).*(?:warning|error)
-                 |Request[ ]terminated[ ]with[ ]error/x;
+# the point of the suite: every request passed Prism's validator
+$p->validator_accepts(@calls);
+$p->no_rejection;
 
-for my $call (@calls) {
-    my $log = $call->{log};
-    my $ok = $log =~ /The request passed the validation rules/
-             && $log !~ $rejected;
-
-    ok($ok, "Prism's validator accepts $call->{request}") or diag $log;
-}
-
-# and in the whole log, blocks or not (only the offending lines on failure)
-my $all = $n->read_file('logs/prism.log');
-my @lines = split /\n/, $all;
-is_deeply([grep { /Request did not pass the validation rules/ } @lines], [],
-          'Prism\'s log has no "Request did not pass the validation rules"');
-is_deeply([grep { $_ =~ $rejected } @lines], [], 'nor any other violation');
-
-my $examples = () = $all =~ /Violation: response\./g;
-note "Prism found $examples violations in Twilio's examples (not ours)"
-    if $examples;
-
-# the checks above are only as good as the markers they look for: a
-# request Prism must reject (no credentials, a letter in AreaCode), sent
-# straight to it, has to trip them, or a Prism that logs differently would
-# let every future violation through
-my $canary = HTTP::Tiny->new(timeout => 10)->get(
-    "http://127.0.0.1:$PRISM_PORT$acc/AvailablePhoneNumbers/US/Local.json"
-    . '?AreaCode=4a5');
-ok($canary->{status} >= 400 && $canary->{status} < 500,
-   "Prism refuses an invalid request ($canary->{status})");
-
-my $tail;
-$n->wait_for(sub {
-    ($tail) = $n->read_file('logs/prism.log') =~ /.*(Request received.*)/s;
-    defined $tail && $tail =~ /Request terminated/;
-}, 'Prism to log the invalid request');
-like($tail, $rejected, 'and the markers this suite looks for see it');
+# and the markers it looks for do see a rejection: no credentials, a
+# letter in AreaCode
+$p->canary(GET => "$acc/AvailablePhoneNumbers/US/Local.json?AreaCode=4a5");
 
 unlike($n->error_log, qr/\[(?:alert|emerg|crit)\]/, 'nginx: no alert');
 
 done_testing();
-
-
-sub tail {
-    my ($file) = @_;
-    open my $fh, '<', $file or return "($file: $!)";
-    my @lines = <$fh>;
-    return join '', @lines[-(@lines < 30 ? @lines : 30) .. -1];
-}
