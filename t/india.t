@@ -100,6 +100,7 @@ is($status, 201, 'the Indian provider is created');
 is($body->{data}{type}, 'india', 'of type india');
 is($body->{data}{state}, 'otp_required', 'waiting for the mobile OTP');
 like($body->{data}{id}, qr/^prv_[0-9a-f]{16}$/, 'with an id');
+ok(!exists $body->{data}{account_sid}, 'and no Twilio account field');
 
 ($status, $body) = create(1);
 is($status, 409, 'a second one: 409');

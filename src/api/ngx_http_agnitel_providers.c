@@ -929,11 +929,13 @@ ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
     const char  **key;
 
     static const char  *keys[] = {
-        "id", "type", "friendly_name", "account_sid", "status", NULL
+        "id", "type", "friendly_name", NULL
     };
 
-    static const char  *india[] = {
-        "state", "mobile", "rejection_reason", NULL
+    /* what a type has: a Twilio account, or an Indian provider's state */
+
+    static const char  *optional[] = {
+        "account_sid", "status", "state", "mobile", "rejection_reason", NULL
     };
 
     ngx_http_agnitel_json_lit(j, "{");
@@ -942,7 +944,7 @@ ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv)
         ngx_http_agnitel_json_member(j, *key, json_object_get(prv, *key));
     }
 
-    for (key = india; *key; key++) {
+    for (key = optional; *key; key++) {
         if (json_object_get(prv, *key)) {
             ngx_http_agnitel_json_member(j, *key,
                                          json_object_get(prv, *key));
