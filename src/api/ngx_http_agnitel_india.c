@@ -2,7 +2,9 @@
 /*
  * Copyright (C) agnitel
  *
- * Indian telephony, its first steps: the provider and the mobile OTP.
+ * Indian telephony: the provider, its mobile OTP, and what its steps
+ * share (the provider in the state a step needs; the gate Indian numbers
+ * pass).  KYC is in ngx_http_agnitel_kyc.c and ..._kyc_review.c.
  *
  *   POST /api/v1/telephony/providers/india    {friendly_name}
  *   POST /api/v1/telephony/india/otp          {mobile}
