@@ -838,23 +838,9 @@ static int
 ngx_http_agnitel_otp_put(MDB_txn *txn, ngx_http_agnitel_otp_t *otp,
     json_t *counts)
 {
-    int      rc;
-    char    *text;
-    MDB_val  v;
-
-    text = json_dumps(counts, JSON_COMPACT);
-    if (text == NULL) {
-        return MDB_PANIC;
-    }
-
-    v.mv_data = text;
-    v.mv_size = ngx_strlen(text);
-
-    rc = mdb_put(txn, otp->store->dbi[NGX_HTTP_AGNITEL_DB_META], &otp->ok,
-                 &v, 0);
-    free(text);
-
-    return rc;
+    return ngx_http_agnitel_store_put_json(txn,
+                                    otp->store->dbi[NGX_HTTP_AGNITEL_DB_META],
+                                    &otp->ok, counts);
 }
 
 
@@ -973,22 +959,9 @@ int
 ngx_http_agnitel_india_put(MDB_txn *txn, ngx_http_agnitel_store_t *store,
     MDB_val *k, json_t *prv)
 {
-    int      rc;
-    char    *text;
-    MDB_val  v;
-
-    text = json_dumps(prv, JSON_COMPACT);
-    if (text == NULL) {
-        return MDB_PANIC;
-    }
-
-    v.mv_data = text;
-    v.mv_size = ngx_strlen(text);
-
-    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], k, &v, 0);
-    free(text);
-
-    return rc;
+    return ngx_http_agnitel_store_put_json(txn,
+                                  store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
+                                  k, prv);
 }
 
 

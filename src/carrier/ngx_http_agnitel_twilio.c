@@ -283,6 +283,31 @@ ngx_http_agnitel_twilio_listed(json_t *page, ngx_str_t *number)
  * answer, and whether the carrier surely did nothing.
  */
 
+/* a carrier's answer as a JSON object owned by the pool, or NULL */
+
+json_t *
+ngx_http_agnitel_carrier_json(ngx_pool_t *pool, ngx_http_agnitel_call_t *call)
+{
+    json_t  *body;
+
+    if (call->rc != NGX_OK || call->response.len == 0) {
+        return NULL;
+    }
+
+    body = json_loadb((char *) call->response.data, call->response.len, 0,
+                      NULL);
+
+    if (body && (!json_is_object(body)
+                 || ngx_http_agnitel_json_own(pool, body) != NGX_OK))
+    {
+        json_decref(body);
+        body = NULL;
+    }
+
+    return body;
+}
+
+
 ngx_int_t
 ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
@@ -309,19 +334,7 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     }
 
     status = call->status;
-    body = NULL;
-
-    if (call->response.len) {
-        body = json_loadb((char *) call->response.data, call->response.len,
-                          0, NULL);
-
-        if (body && (!json_is_object(body)
-                     || ngx_http_agnitel_json_own(pool, body) != NGX_OK))
-        {
-            json_decref(body);
-            body = NULL;
-        }
-    }
+    body = ngx_http_agnitel_carrier_json(pool, call);
 
     code = json_integer_value(json_object_get(body, "code"));
 

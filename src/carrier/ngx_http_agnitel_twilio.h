@@ -64,6 +64,8 @@ json_t *ngx_http_agnitel_twilio_listed(json_t *page, ngx_str_t *number);
 ngx_int_t ngx_http_agnitel_twilio_release(ngx_pool_t *pool,
     ngx_str_t *account, ngx_str_t *sid, ngx_http_agnitel_call_t *call);
 
+json_t *ngx_http_agnitel_carrier_json(ngx_pool_t *pool,
+    ngx_http_agnitel_call_t *call);
 ngx_int_t ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
     ngx_http_agnitel_carrier_err_t *err);

@@ -134,19 +134,7 @@ ngx_http_agnitel_verify_outcome(ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
-    body = NULL;
-
-    if (call->rc == NGX_OK && call->response.len) {
-        body = json_loadb((char *) call->response.data, call->response.len,
-                          0, NULL);
-
-        if (body && (!json_is_object(body)
-                     || ngx_http_agnitel_json_own(pool, body) != NGX_OK))
-        {
-            json_decref(body);
-            body = NULL;
-        }
-    }
+    body = ngx_http_agnitel_carrier_json(pool, call);
 
     code = json_integer_value(json_object_get(body, "code"));
 

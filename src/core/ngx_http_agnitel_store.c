@@ -7,6 +7,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <jansson.h>
+
 #include "ngx_http_agnitel_store.h"
 
 
@@ -720,4 +722,32 @@ ngx_http_agnitel_store_denied(ngx_log_t *log, ngx_err_t err, ngx_str_t *path,
                   "agnitel_store \"%V\" is unusable for the workers' "
                   "user \"%s\": cannot %s \"%*s\"",
                   path, user, what, len, name);
+}
+
+
+/*
+ * A JSON value as the data of k, inside txn.  Memory is jansson's, not a
+ * pool's: this runs in commit tasks, off the event loop.
+ */
+
+int
+ngx_http_agnitel_store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
+    json_t *json)
+{
+    int      rc;
+    char    *text;
+    MDB_val  v;
+
+    text = json_dumps(json, JSON_COMPACT);
+    if (text == NULL) {
+        return MDB_PANIC;
+    }
+
+    v.mv_data = text;
+    v.mv_size = ngx_strlen(text);
+
+    rc = mdb_put(txn, dbi, k, &v, 0);
+    free(text);
+
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <lmdb.h>
+#include <jansson.h>
 #if (NGX_THREADS)
 #include <ngx_thread_pool.h>
 #endif
@@ -152,6 +153,10 @@ int ngx_http_agnitel_store_commit(MDB_txn *txn);
 #define NGX_HTTP_AGNITEL_UNSYNCED        (MDB_KEYEXIST + 1000)
 
 size_t ngx_http_agnitel_store_key(u_char *buf, ngx_str_t *a, ngx_str_t *b);
+
+
+int ngx_http_agnitel_store_put_json(MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
+    json_t *json);
 
 
 #endif /* _NGX_HTTP_AGNITEL_STORE_H_INCLUDED_ */

@@ -352,9 +352,7 @@ ngx_http_agnitel_sandbox_verify_save(MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
     json_t *ve)
 {
     int          rc;
-    char        *text;
     json_t      *saved;
-    MDB_val      v;
     const char  *status;
 
     status = json_string_value(json_object_get(ve, "status"));
@@ -366,18 +364,9 @@ ngx_http_agnitel_sandbox_verify_save(MDB_txn *txn, MDB_dbi dbi, MDB_val *k,
         saved = json_incref(ve);
     }
 
-    text = saved ? json_dumps(saved, JSON_COMPACT) : NULL;
+    rc = saved ? ngx_http_agnitel_store_put_json(txn, dbi, k, saved)
+               : MDB_PANIC;
     json_decref(saved);
-
-    if (text == NULL) {
-        return MDB_PANIC;
-    }
-
-    v.mv_data = text;
-    v.mv_size = ngx_strlen(text);
-
-    rc = mdb_put(txn, dbi, k, &v, 0);
-    free(text);
 
     return rc;
 }
