@@ -67,6 +67,8 @@ run: deps $(MODULE)
 	    (umask 077 && head -c 32 /dev/urandom > var/secret.key)
 	@test -f var/sandbox.token || \
 	    (umask 077 && echo sandbox-auth-token > var/sandbox.token)
+	@test -f var/sandbox-india.token || \
+	    (umask 077 && echo sandbox-india-token > var/sandbox-india.token)
 	@echo
 	@echo "agnitel on http://127.0.0.1:8080 (Ctrl-C stops it). Try:"
 	@echo "  curl -s -XPOST localhost:8080/admin/v1/workspaces \\"

@@ -40,7 +40,7 @@ static char *ngx_http_agnitel_sip_uri(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_jobs_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_agnitel_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_ca_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -48,6 +48,10 @@ static char *ngx_http_agnitel_verify(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
     ngx_str_t *file, ngx_str_t *authorization);
+static char *ngx_http_agnitel_conf_basic(ngx_conf_t *cf, ngx_str_t *user,
+    const char *name, ngx_str_t *file, ngx_str_t *authorization);
+static char *ngx_http_agnitel_india(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_billing(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -128,9 +132,16 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
 
     { ngx_string("agnitel_twilio_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_agnitel_twilio_url,
+      ngx_http_agnitel_url,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_agnitel_main_conf_t, twilio_url),
+      NULL },
+
+    { ngx_string("agnitel_india_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_agnitel_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_main_conf_t, india_url),
       NULL },
 
     { ngx_string("agnitel_ca_file"),
@@ -159,6 +170,20 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_agnitel_loc_conf_t, verify_api),
+      NULL },
+
+    { ngx_string("agnitel_india_account"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_agnitel_india,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agnitel_india_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_agnitel_loc_conf_t, india_api),
       NULL },
 
     { ngx_string("agnitel_billing"),
@@ -294,6 +319,10 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->verify_service = { 0, NULL };
      *     amcf->verify_authorization = { 0, NULL };
      *     amcf->kyc_dir = { 0, NULL };
+     *     amcf->india_sid = { 0, NULL };
+     *     amcf->india_authorization = { 0, NULL };
+     *     amcf->india_renewal = 0;
+     *     amcf->india_url = { 0, NULL };
      *     amcf->billing_cycle = 0;
      *     amcf->billing_renewal = 0;
      *     amcf->billing_window = 0;
@@ -341,6 +370,10 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (amcf->twilio_url.len == 0) {
         ngx_str_set(&amcf->twilio_url, "https://api.twilio.com");
+    }
+
+    if (amcf->india_url.len == 0) {
+        ngx_str_set(&amcf->india_url, "https://api.in.exotel.com");
     }
 
     if (amcf->terms_version.len == 0) {
@@ -730,11 +763,6 @@ static char *
 ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
     ngx_str_t *file, ngx_str_t *authorization)
 {
-    u_char     buf[130];
-    size_t     len;
-    ngx_int_t  rc;
-    ngx_str_t  token;
-
     if (ngx_http_agnitel_twilio_sid_valid(sid, "AC") != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid account_sid \"%V\": AC and 32 hex "
@@ -742,13 +770,32 @@ ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
         return NGX_CONF_ERROR;
     }
 
+    return ngx_http_agnitel_conf_basic(cf, sid, "auth_token_file", file,
+                                       authorization);
+}
+
+
+/* user, and the token in file (its parameter: name), as a Basic value */
+
+static char *
+ngx_http_agnitel_conf_basic(ngx_conf_t *cf, ngx_str_t *user,
+    const char *name, ngx_str_t *file, ngx_str_t *authorization)
+{
+    u_char     buf[130];
+    size_t     len;
+    ngx_int_t  rc;
+    ngx_str_t  token;
+
     if (file->len == 0) {
-        return "needs auth_token_file=";
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" directive needs %s=",
+                           (ngx_str_t *) cf->args->elts, name);
+        return NGX_CONF_ERROR;
     }
 
     if (ngx_conf_full_name(cf->cycle, file, 0) != NGX_OK
-        || ngx_http_agnitel_secret_file(cf, "auth_token_file", file, buf,
-                                        sizeof(buf), &len)
+        || ngx_http_agnitel_secret_file(cf, name, file, buf, sizeof(buf),
+                                        &len)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
@@ -763,19 +810,115 @@ ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
     if (len == 0 || len > 128) {
         ngx_explicit_memzero(buf, sizeof(buf));
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "auth_token_file \"%V\" must hold the auth "
-                           "token, 1 to 128 characters", file);
+                           "%s \"%V\" must hold the %s token, 1 to 128 "
+                           "characters", name, file,
+                           name[0] == 'a' && name[1] == 'p' ? "API" : "auth");
         return NGX_CONF_ERROR;
     }
 
     token.data = buf;
     token.len = len;
 
-    rc = ngx_http_agnitel_twilio_basic(cf->pool, sid, &token, authorization);
+    rc = ngx_http_agnitel_twilio_basic(cf->pool, user, &token, authorization);
 
     ngx_explicit_memzero(buf, sizeof(buf));
 
     return (rc == NGX_OK) ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+/*
+ * agnitel_india_account sid=... api_key=... api_token_file=PATH
+ *     [renewal=30d];
+ * the platform's account at the Indian carrier, which every Indian number
+ * is bought from, and how often those numbers renew
+ */
+
+static char *
+ngx_http_agnitel_india(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agnitel_main_conf_t  *amcf = conf;
+
+    ngx_str_t   *value, sid, key, file, s;
+    ngx_uint_t   i, k;
+
+    if (amcf->india_sid.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ngx_str_null(&sid);
+    ngx_str_null(&key);
+    ngx_str_null(&file);
+    amcf->india_renewal = 30 * 86400;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "sid=", 4) == 0) {
+            sid.data = value[i].data + 4;
+            sid.len = value[i].len - 4;
+
+        } else if (ngx_strncmp(value[i].data, "api_key=", 8) == 0) {
+            key.data = value[i].data + 8;
+            key.len = value[i].len - 8;
+
+        } else if (ngx_strncmp(value[i].data, "api_token_file=", 15) == 0) {
+            file.data = value[i].data + 15;
+            file.len = value[i].len - 15;
+
+        } else if (ngx_strncmp(value[i].data, "renewal=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            amcf->india_renewal = ngx_parse_time(&s, 1);
+
+            if (amcf->india_renewal == (time_t) NGX_ERROR
+                || amcf->india_renewal == 0)
+            {
+                return "has an invalid renewal=";
+            }
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": sid=, api_key=, "
+                               "api_token_file= or renewal=", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    /* the sid goes into paths, the key into a Basic pair */
+
+    for (k = 0; k < sid.len; k++) {
+        if (!isalnum(sid.data[k]) && sid.data[k] != '_'
+            && sid.data[k] != '-')
+        {
+            break;
+        }
+    }
+
+    if (sid.len == 0 || sid.len > 64 || k != sid.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid sid \"%V\": 1 to 64 letters, digits, "
+                           "\"_\" or \"-\"", &sid);
+        return NGX_CONF_ERROR;
+    }
+
+    for (k = 0; k < key.len; k++) {
+        if (key.data[k] <= 0x20 || key.data[k] >= 0x7f
+            || key.data[k] == ':')
+        {
+            break;
+        }
+    }
+
+    if (key.len == 0 || key.len > 128 || k != key.len) {
+        return "needs api_key=, 1 to 128 printable characters but \":\"";
+    }
+
+    amcf->india_sid = sid;
+
+    return ngx_http_agnitel_conf_basic(cf, &key, "api_token_file", &file,
+                                       &amcf->india_authorization);
 }
 
 
@@ -842,13 +985,13 @@ ngx_http_agnitel_billing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /* agnitel_twilio_url URL; the base of background calls */
 
 static char *
-ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_agnitel_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_agnitel_main_conf_t  *amcf = conf;
+    ngx_str_t  *field = (ngx_str_t *) ((char *) conf + cmd->offset);
 
     ngx_str_t  *value, url;
 
-    if (amcf->twilio_url.data) {
+    if (field->data) {
         return "is duplicate";
     }
 
@@ -870,7 +1013,7 @@ ngx_http_agnitel_twilio_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    amcf->twilio_url = url;
+    *field = url;
 
     return NGX_CONF_OK;
 }
@@ -1017,6 +1160,7 @@ ngx_http_agnitel_create_loc_conf(ngx_conf_t *cf)
      *
      *     alcf->twilio_api = { 0, NULL };
      *     alcf->verify_api = { 0, NULL };
+     *     alcf->india_api = { 0, NULL };
      *     alcf->envelope = 0;
      */
 
@@ -1035,6 +1179,7 @@ ngx_http_agnitel_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_str_value(conf->twilio_api, prev->twilio_api, "");
     ngx_conf_merge_str_value(conf->verify_api, prev->verify_api, "");
+    ngx_conf_merge_str_value(conf->india_api, prev->india_api, "");
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 

@@ -169,6 +169,36 @@ check('agnitel_verify with an unknown parameter',
       . "auth_token_file=verify.token code=1;\n$server",
       qr/invalid parameter "code=1"/);
 
+# agnitel_india_account: the platform's account at the Indian carrier
+$n->write_file('india.token', "india-token\n");
+my $in = 'agnitel_india_account sid=acme-in api_key=key1';
+
+check('agnitel_india_account',
+      $good . "$in api_token_file=india.token renewal=30d;\n"
+      . "agnitel_india_url https://api.in.exotel.com/;\n$server");
+
+check('agnitel_india_account with a sid unfit for a path',
+      $good . "agnitel_india_account sid=acme/in api_key=key1 "
+      . "api_token_file=india.token;\n$server",
+      qr{invalid sid "acme/in": 1 to 64 letters});
+
+check('agnitel_india_account without api_key',
+      $good . "agnitel_india_account sid=acme-in "
+      . "api_token_file=india.token;\n$server",
+      qr/"agnitel_india_account" directive needs api_key=/);
+
+check('agnitel_india_account without its token file',
+      $good . "$in;\n$server",
+      qr/"agnitel_india_account" directive needs api_token_file=/);
+
+check('agnitel_india_account with a renewal that is no time',
+      $good . "$in api_token_file=india.token renewal=soon;\n$server",
+      qr/"agnitel_india_account" directive has an invalid renewal=/);
+
+check('agnitel_india_url that is no URL',
+      $good . "agnitel_india_url api.in.exotel.com;\n$server",
+      qr/invalid URL "api\.in\.exotel\.com"/);
+
 check('agnitel_api outside a location',
       $good . "agnitel_api;\n$server",
       qr/"agnitel_api" directive is not allowed here/);

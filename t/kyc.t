@@ -314,10 +314,12 @@ is($status, 200, 'approved');
 is(provider(1)->{state}, 'approved', 'the workspace is approved');
 
 ($status, $body) = search_in(1);
-is($status, 501, 'approved: the Indian carrier is not reached yet (501)');
+is($status, 503, 'approved, on a server with no Indian carrier: 503');
+is($body->{error}{code}, 'india_unavailable', 'india_unavailable');
+like($body->{message}, qr/agnitel_india_account/,
+     'naming what the operator must configure');
 ($status, $body) = buy_in(1);
-is($status, 501, 'for a purchase too, and nothing goes to Twilio');
-is($body->{error}{code}, 'not_implemented', 'not_implemented');
+is($status, 503, 'for a purchase too, and nothing goes to Twilio');
 
 ($status, $body) = $n->request(GET => '/admin/v1/kyc?state=approved');
 $data = $json->decode($body)->{data};

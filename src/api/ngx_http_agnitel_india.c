@@ -236,14 +236,13 @@ ngx_http_agnitel_india_created(ngx_http_request_t *r, void *data, int rc)
 
 
 /*
- * Searches and purchases of Indian numbers: NGX_DECLINED and err, always
- * for now.  Before the workspace's KYC is approved, 403 kyc_required
- * naming the next step; after it, 501: the Indian carrier is not reached
- * by this build yet.
+ * Searches and purchases of Indian numbers need an approved KYC: NGX_OK
+ * and the provider's id, or NGX_DECLINED and err, 403 kyc_required naming
+ * the next step.
  */
 
 ngx_int_t
-ngx_http_agnitel_india_gate(ngx_http_request_t *r,
+ngx_http_agnitel_india_gate(ngx_http_request_t *r, ngx_str_t *id,
     ngx_http_agnitel_carrier_err_t *err)
 {
     int                            rc;
@@ -287,11 +286,10 @@ ngx_http_agnitel_india_gate(ngx_http_request_t *r,
                    "provider (POST /api/v1/telephony/providers/india)";
 
     if (state && ngx_strcmp(state, "approved") == 0) {
-        err->status = NGX_HTTP_NOT_IMPLEMENTED;
-        err->code = "not_implemented";
-        err->message = "Indian numbers come from an Indian carrier, which "
-                       "this build does not reach yet";
-        return NGX_DECLINED;
+        id->data = (u_char *) json_string_value(json_object_get(prv, "id"));
+        id->len = id->data ? ngx_strlen(id->data) : 0;
+
+        return id->len ? NGX_OK : NGX_DECLINED;
     }
 
     for (step = ngx_http_agnitel_india_steps; state && step->state; step++) {

@@ -27,7 +27,7 @@ ngx_int_t ngx_http_agnitel_india_otp(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_india_otp_check(ngx_http_request_t *r,
     json_t *body);
 
-ngx_int_t ngx_http_agnitel_india_gate(ngx_http_request_t *r,
+ngx_int_t ngx_http_agnitel_india_gate(ngx_http_request_t *r, ngx_str_t *id,
     ngx_http_agnitel_carrier_err_t *err);
 ngx_int_t ngx_http_agnitel_india_find(ngx_http_request_t *r,
     const char **states, json_t **prv, u_char *key, MDB_val *k);

@@ -522,9 +522,13 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
     sid.data = (u_char *) json_string_value(json_object_get(rec,
                                                             "telephony_id"));
 
-    if (provider && ngx_strcmp(provider, "twilio") == 0 && sid.data) {
+    if (provider && sid.data
+        && (ngx_strcmp(provider, "twilio") == 0
+            || ngx_strcmp(provider, "india") == 0))
+    {
         sid.len = ngx_strlen(sid.data);
-        return ngx_http_agnitel_purchase_release(r, &sid);
+        return ngx_http_agnitel_purchase_release(r, provider[0] == 'i',
+                                                 &sid);
     }
 
     return ngx_http_agnitel_number_release_local(r);

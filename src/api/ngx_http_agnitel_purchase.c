@@ -4,7 +4,9 @@
  *
  * Number operations that go through the carrier: search, buy, add an
  * existing Twilio number, release a bought one.  Each starts a call
- * (ngx_http_agnitel_call()) and finishes in its resume handler.
+ * (ngx_http_agnitel_call()) and finishes in its resume handler.  The
+ * carrier is the workspace's Twilio account, or for Indian numbers the
+ * platform's account at the Indian carrier (ngx_http_agnitel_exotel.h).
  */
 
 
@@ -16,6 +18,7 @@
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_e164.h"
+#include "ngx_http_agnitel_exotel.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_idempotency.h"
 #include "ngx_http_agnitel_india.h"
@@ -42,8 +45,9 @@ typedef struct {
     ngx_str_t                           number;
     ngx_str_t                           name;
     ngx_http_agnitel_idem_t             idem;
+    ngx_uint_t                          limit;
 
-    /* a managed purchase: its debit, or the reversal of it */
+    /* a purchase paid from credits: its debit, or the reversal of it */
     ngx_http_agnitel_entry_t            entry;
 
     /* a purchase: its record, and what the key and the carrier said */
@@ -54,11 +58,18 @@ typedef struct {
     json_t                             *carrier;
     const char                         *sid;
     unsigned                            remove:1;
+
+    /* an Indian number, from the Indian carrier; paid from credits */
+    unsigned                            india:1;
+    unsigned                            paid:1;
 } ngx_http_agnitel_order_t;
 
 
 static ngx_int_t ngx_http_agnitel_search_args(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_uint_t *type, ngx_str_t *args,
+    ngx_http_agnitel_carrier_err_t *err);
+static ngx_int_t ngx_http_agnitel_search_india(ngx_http_agnitel_order_t *o,
+    ngx_http_agnitel_param_t *params, ngx_str_t *args,
     ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_search_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
@@ -92,6 +103,11 @@ static ngx_int_t ngx_http_agnitel_release_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
 static ngx_int_t ngx_http_agnitel_order_account(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err);
+static ngx_int_t ngx_http_agnitel_order_india(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err);
+static ngx_int_t ngx_http_agnitel_order_outcome(ngx_http_agnitel_order_t *o,
+    ngx_pool_t *pool, ngx_uint_t op, json_t **json,
+    ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_order_number(ngx_http_request_t *r,
     json_t *body, ngx_http_agnitel_order_t *o,
     ngx_http_agnitel_carrier_err_t *err);
@@ -125,13 +141,10 @@ ngx_http_agnitel_purchase_search(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    o->request = r;
     type = NGX_HTTP_AGNITEL_LOCAL;
 
     rc = ngx_http_agnitel_search_args(r, o, &type, &args, &err);
-
-    if (rc == NGX_OK && o->iso[0] == 'I' && o->iso[1] == 'N') {
-        rc = ngx_http_agnitel_india_gate(r, &err);
-    }
 
     if (rc == NGX_OK) {
         rc = ngx_http_agnitel_order_account(r, o, &err);
@@ -149,13 +162,19 @@ ngx_http_agnitel_purchase_search(ngx_http_request_t *r, json_t *body)
     o->call.resume = ngx_http_agnitel_search_done;
     o->call.data = o;
 
-    if (ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
-                                     &o->account.account_sid,
-                                     "/AvailablePhoneNumbers/%*s/%s.json",
-                                     (size_t) 2, o->iso,
-                                     ngx_http_agnitel_resources[type])
-        != NGX_OK)
-    {
+    if (o->india) {
+        rc = ngx_http_agnitel_exotel_search(r->pool, &o->account.account_sid,
+                                            type, &o->call);
+
+    } else {
+        rc = ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
+                                          &o->account.account_sid,
+                                          "/AvailablePhoneNumbers/%*s/%s.json",
+                                          (size_t) 2, o->iso,
+                                          ngx_http_agnitel_resources[type]);
+    }
+
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -205,6 +224,7 @@ ngx_http_agnitel_search_args(ngx_http_request_t *r,
 
     o->iso[0] = ngx_toupper(v.data[0]);
     o->iso[1] = ngx_toupper(v.data[1]);
+    o->india = (o->iso[0] == 'I' && o->iso[1] == 'N');
 
     if (ngx_http_agnitel_arg(r, "type", &name) == NGX_OK) {
         *type = ngx_http_agnitel_rate_type(&name);
@@ -258,6 +278,12 @@ ngx_http_agnitel_search_args(ngx_http_request_t *r,
         ngx_str_set(&params[7].value, "20");
     }
 
+    o->limit = ngx_atoi(params[7].value.data, params[7].value.len);
+
+    if (o->india) {
+        return ngx_http_agnitel_search_india(o, params, args, err);
+    }
+
     if (ngx_http_agnitel_twilio_encode(r->pool, params, i, args) != NGX_OK) {
         return ngx_http_agnitel_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                      "internal_error", NULL,
@@ -277,6 +303,77 @@ invalid:
 }
 
 
+/*
+ * The Indian carrier is searched by telecom circle (InRegion, such as
+ * KA), digits (Contains) and IncomingSMS; it has no page size, so the
+ * limit is applied here.  Filters it does not know are refused, not
+ * silently dropped.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_search_india(ngx_http_agnitel_order_t *o,
+    ngx_http_agnitel_param_t *params, ngx_str_t *args,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    ngx_str_t                 *region;
+    ngx_uint_t                 i;
+    ngx_http_agnitel_param_t   query[3];
+
+    static const char  *unknown[] = {
+        "area_code", NULL, NULL, "locality", "postal_code", "voice_enabled"
+    };
+
+    for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        if (unknown[i] && params[i].value.len) {
+            return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_field", unknown[i],
+                                         "Indian numbers are searched by "
+                                         "type, region (a telecom circle, "
+                                         "such as KA), contains and "
+                                         "sms_enabled");
+        }
+    }
+
+    region = &params[2].value;
+
+    if (region->len
+        && (region->len != 2 || !isupper(region->data[0])
+            || !isupper(region->data[1])))
+    {
+        return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                     "invalid_field", "region",
+                                     "region is a telecom circle: two "
+                                     "capital letters, such as KA or MH");
+    }
+
+    for (i = 0; i < params[1].value.len; i++) {
+        if (!isdigit(params[1].value.data[i])) {
+            return ngx_http_agnitel_fail(err, NGX_HTTP_BAD_REQUEST,
+                                         "invalid_field", "contains",
+                                         "contains is digits for Indian "
+                                         "numbers");
+        }
+    }
+
+    query[0].key = "InRegion";
+    query[0].value = *region;
+    query[1].key = "Contains";
+    query[1].value = params[1].value;
+    query[2].key = "IncomingSMS";
+    query[2].value = params[6].value;
+
+    if (ngx_http_agnitel_twilio_encode(o->request->pool, query, 3, args)
+        != NGX_OK)
+    {
+        return ngx_http_agnitel_fail(err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal_error", NULL,
+                                     "internal error");
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_agnitel_search_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call)
@@ -288,18 +385,18 @@ ngx_http_agnitel_search_done(ngx_http_request_t *r,
     ngx_http_agnitel_json_t         *j;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
-                                        NGX_HTTP_AGNITEL_TWILIO_SEARCH,
-                                        &json, &err)
+    if (ngx_http_agnitel_order_outcome(o, r->pool,
+                                       NGX_HTTP_AGNITEL_TWILIO_SEARCH,
+                                       &json, &err)
         != NGX_OK)
     {
         return ngx_http_agnitel_carrier_error(r, &err);
     }
 
-    /* no json: Twilio found nothing (21452) */
+    /* no json: the carrier found nothing (Twilio's 21452, a 404) */
 
-    list = json_object_get(json, "available_phone_numbers");
-    n = json_array_size(list);
+    list = ngx_http_agnitel_exotel_list(json);
+    n = ngx_min(json_array_size(list), o->limit);
 
     j = ngx_http_agnitel_reply(r, 512 * (n + 1), "Available phone numbers");
     if (j == NULL) {
@@ -438,10 +535,8 @@ ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body)
 
     /* +91: Indian numbers, never Twilio's */
 
-    if (o->number.len > 3 && ngx_strncmp(o->number.data, "+91", 3) == 0) {
-        (void) ngx_http_agnitel_india_gate(r, &fail);
-        return ngx_http_agnitel_carrier_error(r, &fail);
-    }
+    o->india = (o->number.len > 3
+                && ngx_strncmp(o->number.data, "+91", 3) == 0);
 
     if (ngx_http_agnitel_buy_prices(r, o, &fail) != NGX_OK) {
         return ngx_http_agnitel_carrier_error(r, &fail);
@@ -570,9 +665,9 @@ ngx_http_agnitel_buy_record(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* managed: paid now, from credits, in the write that holds the number */
+    /* paid now, from credits, in the write that holds the number */
 
-    if (o->account.managed) {
+    if (o->paid) {
         ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
 
         if (json_object_set_new(rec, "auto_renew", json_true()) != 0
@@ -620,7 +715,7 @@ ngx_http_agnitel_pending_apply(MDB_txn *txn, void *data)
     rc = ngx_http_agnitel_record_insert(txn, amcf->store, &ctx->workspace,
                                         &o->number, &o->v);
 
-    if (rc == 0 && o->account.managed) {
+    if (rc == 0 && o->paid) {
         rc = ngx_http_agnitel_ledger_append(txn, amcf->store, &o->entry);
     }
 
@@ -698,12 +793,23 @@ ngx_http_agnitel_buy_call(ngx_http_request_t *r, ngx_http_agnitel_order_t *o)
     o->call.resume = ngx_http_agnitel_buy_done;
     o->call.data = o;
 
-    if (ngx_http_agnitel_twilio_encode(r->pool, form, 4, &o->call.body)
-        != NGX_OK
-        || ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
-                                        &o->account.account_sid,
-                                        "/IncomingPhoneNumbers.json")
-           != NGX_OK)
+    /* the Indian carrier takes no status callback */
+
+    if (o->india) {
+        if (ngx_http_agnitel_exotel_buy(r->pool, &o->account.account_sid,
+                                        form, 3, &o->call)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else if (ngx_http_agnitel_twilio_encode(r->pool, form, 4,
+                                              &o->call.body)
+               != NGX_OK
+               || ngx_http_agnitel_twilio_path(r->pool, &o->call.path,
+                                               &o->account.account_sid,
+                                               "/IncomingPhoneNumbers.json")
+                  != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -725,9 +831,9 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
     json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
-                                        NGX_HTTP_AGNITEL_TWILIO_BUY,
-                                        &json, &err)
+    if (ngx_http_agnitel_order_outcome(o, r->pool,
+                                       NGX_HTTP_AGNITEL_TWILIO_BUY,
+                                       &json, &err)
         != NGX_OK)
     {
         if (!err.definite) {
@@ -744,7 +850,9 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
 
     o->sid = ngx_http_agnitel_twilio_str(json, "sid");
 
-    if (o->sid == NULL || ngx_strncmp(o->sid, "PN", 2) != 0) {
+    if (o->sid == NULL || ngx_strlen(o->sid) > 64
+        || (!o->india && ngx_strncmp(o->sid, "PN", 2) != 0))
+    {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "agnitel: the carrier's answer to the purchase of %V "
                       "has no sid: it stays pending", &o->number);
@@ -792,7 +900,9 @@ ngx_http_agnitel_active_apply(MDB_txn *txn, void *data)
     caps = json_object_get(o->carrier, "capabilities");
 
     if (ngx_http_agnitel_number_activate(r->pool, rec, o->sid, caps,
-                                         amcf->billing_renewal, &o->v)
+                                         o->india ? amcf->india_renewal
+                                                  : amcf->billing_renewal,
+                                         &o->v)
         != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,
                                       "Phone number bought", &o->v), &o->text)
@@ -859,7 +969,7 @@ ngx_http_agnitel_buy_answer(ngx_http_request_t *r,
 
     /* a purchase surely refused: what it was debited comes back */
 
-    if (remove && o->account.managed) {
+    if (remove && o->paid) {
         o->entry.amount = -o->entry.amount;
         o->entry.type = "reversal";
         o->entry.covered = 0;
@@ -894,7 +1004,7 @@ ngx_http_agnitel_answer_apply(MDB_txn *txn, void *data)
         rc = ngx_http_agnitel_record_remove(txn, amcf->store, &ctx->workspace,
                                             &o->number);
 
-        if (rc == 0 && o->account.managed) {
+        if (rc == 0 && o->paid) {
             rc = ngx_http_agnitel_ledger_append(txn, amcf->store, &o->entry);
         }
 
@@ -1078,8 +1188,10 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
 /* a bought number is released at Twilio first; a 404 there is fine */
 
 ngx_int_t
-ngx_http_agnitel_purchase_release(ngx_http_request_t *r, ngx_str_t *sid)
+ngx_http_agnitel_purchase_release(ngx_http_request_t *r, ngx_uint_t india,
+    ngx_str_t *sid)
 {
+    ngx_int_t                        rc;
     ngx_http_agnitel_order_t        *o;
     ngx_http_agnitel_carrier_err_t   err;
 
@@ -1088,17 +1200,28 @@ ngx_http_agnitel_purchase_release(ngx_http_request_t *r, ngx_str_t *sid)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_agnitel_order_account(r, o, &err) != NGX_OK) {
+    o->request = r;
+    o->india = india;
+
+    /* a number bought is released whatever its KYC has become since */
+
+    rc = india ? ngx_http_agnitel_order_india(r, o, &err)
+               : ngx_http_agnitel_order_account(r, o, &err);
+
+    if (rc != NGX_OK) {
         return ngx_http_agnitel_carrier_error(r, &err);
     }
 
     o->call.resume = ngx_http_agnitel_release_done;
     o->call.data = o;
 
-    if (ngx_http_agnitel_twilio_release(r->pool, &o->account.account_sid, sid,
-                                        &o->call)
-        != NGX_OK)
-    {
+    rc = india ? ngx_http_agnitel_exotel_release(r->pool,
+                                                 &o->account.account_sid,
+                                                 sid, &o->call)
+               : ngx_http_agnitel_twilio_release(r->pool,
+                                                 &o->account.account_sid,
+                                                 sid, &o->call);
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1113,9 +1236,9 @@ ngx_http_agnitel_release_done(ngx_http_request_t *r,
     json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
-                                        NGX_HTTP_AGNITEL_TWILIO_RELEASE,
-                                        &json, &err)
+    if (ngx_http_agnitel_order_outcome(call->data, r->pool,
+                                       NGX_HTTP_AGNITEL_TWILIO_RELEASE,
+                                       &json, &err)
         != NGX_OK)
     {
         /* the number stays active: it is still the workspace's */
@@ -1134,6 +1257,14 @@ ngx_http_agnitel_order_account(ngx_http_request_t *r,
 {
     ngx_int_t  rc;
 
+    if (o->india) {
+        if (ngx_http_agnitel_india_gate(r, &o->account.id, err) != NGX_OK) {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_agnitel_order_india(r, o, err);
+    }
+
     rc = ngx_http_agnitel_twilio_account(r, &o->account);
 
     if (rc == NGX_DECLINED) {
@@ -1149,8 +1280,63 @@ ngx_http_agnitel_order_account(ngx_http_request_t *r,
     }
 
     o->call.authorization = o->account.authorization;
+    o->paid = o->account.managed;
 
     return NGX_OK;
+}
+
+
+/*
+ * The platform's account at the Indian carrier: every Indian number is
+ * bought there, and paid by the workspace from its rupee credits.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_order_india(ngx_http_request_t *r,
+    ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err)
+{
+    ngx_http_agnitel_loc_conf_t   *alcf;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_module);
+
+    if (amcf->india_sid.len == 0 || alcf->india_api.len == 0) {
+        return ngx_http_agnitel_fail(err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "india_unavailable", NULL,
+                                     "Indian numbers are not offered here: "
+                                     "the server has no Indian carrier "
+                                     "(agnitel_india_account and "
+                                     "agnitel_india_api)");
+    }
+
+    o->account.account_sid = amcf->india_sid;
+    o->call.authorization = amcf->india_authorization;
+    o->call.prefix = &alcf->india_api;
+    o->paid = 1;
+
+    return NGX_OK;
+}
+
+
+/* the carrier's answer to the order's call, by its carrier's rules */
+
+static ngx_int_t
+ngx_http_agnitel_order_outcome(ngx_http_agnitel_order_t *o,
+    ngx_pool_t *pool, ngx_uint_t op, json_t **json,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    static ngx_uint_t  exotel[] = {
+        0, 0, NGX_HTTP_AGNITEL_EXOTEL_SEARCH, NGX_HTTP_AGNITEL_EXOTEL_BUY,
+        0, NGX_HTTP_AGNITEL_EXOTEL_RELEASE
+    };
+
+    if (o->india) {
+        return ngx_http_agnitel_exotel_outcome(pool, &o->call, exotel[op],
+                                               json, err);
+    }
+
+    return ngx_http_agnitel_twilio_outcome(pool, &o->call, op, json, err);
 }
 
 
@@ -1228,7 +1414,7 @@ ngx_http_agnitel_twilio_number(ngx_http_request_t *r,
     rec = json_pack("{s:s%,s:s%,s:s,s:s%,s:s%,s:{s:b,s:b},s:s,s:I}",
                     "phone_number", o->number.data, o->number.len,
                     "friendly_name", name->data, name->len,
-                    "provider", "twilio",
+                    "provider", o->india ? "india" : "twilio",
                     "provider_id", o->account.id.data, o->account.id.len,
                     "iso_country", o->iso, (size_t) (o->iso[0] ? 2 : 0),
                     "capabilities",

@@ -19,7 +19,7 @@ ngx_int_t ngx_http_agnitel_purchase_search(ngx_http_request_t *r,
 ngx_int_t ngx_http_agnitel_purchase_buy(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_purchase_add(ngx_http_request_t *r, json_t *body);
 ngx_int_t ngx_http_agnitel_purchase_release(ngx_http_request_t *r,
-    ngx_str_t *sid);
+    ngx_uint_t india, ngx_str_t *sid);
 
 
 #endif /* _NGX_HTTP_AGNITEL_PURCHASE_H_INCLUDED_ */

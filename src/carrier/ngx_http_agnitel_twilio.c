@@ -23,9 +23,6 @@
 #define NGX_HTTP_AGNITEL_TWILIO_INVALID_AREA      21451
 
 
-static void ngx_http_agnitel_twilio_err(ngx_http_agnitel_carrier_err_t *err,
-    ngx_uint_t status, const char *code, const char *message,
-    ngx_uint_t definite);
 
 
 /*
@@ -130,20 +127,34 @@ ngx_int_t
 ngx_http_agnitel_twilio_path(ngx_pool_t *pool, ngx_str_t *out,
     ngx_str_t *sid, const char *fmt, ...)
 {
-    u_char   *p;
-    va_list   args;
+    ngx_int_t  rc;
+    va_list    args;
+
+    va_start(args, fmt);
+    rc = ngx_http_agnitel_carrier_path(pool, out, "2010-04-01", sid, fmt,
+                                       args);
+    va_end(args);
+
+    return rc;
+}
+
+
+/* root "/Accounts/" sid, then fmt: the path of a carrier's resource */
+
+ngx_int_t
+ngx_http_agnitel_carrier_path(ngx_pool_t *pool, ngx_str_t *out,
+    const char *root, ngx_str_t *sid, const char *fmt, va_list args)
+{
+    u_char  *p;
 
     out->data = ngx_pnalloc(pool, 256);
     if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_slprintf(out->data, out->data + 256, "2010-04-01/Accounts/%V",
+    p = ngx_slprintf(out->data, out->data + 256, "%s/Accounts/%V", root,
                      sid);
-
-    va_start(args, fmt);
     p = ngx_vslprintf(p, out->data + 256, fmt, args);
-    va_end(args);
 
     out->len = p - out->data;
 
@@ -276,14 +287,7 @@ ngx_http_agnitel_twilio_listed(json_t *page, ngx_str_t *number)
 }
 
 
-/*
- * Classifies the answer to a call, following DESIGN's carrier table.
- * NGX_OK: the carrier did it (*json is its answer, NULL for no body, or
- * for a search that found nothing).  NGX_DECLINED: *err says what to
- * answer, and whether the carrier surely did nothing.
- */
-
-/* a carrier's answer as a JSON object owned by the pool, or NULL */
+/* a carrier's answer as JSON owned by the pool, or NULL */
 
 json_t *
 ngx_http_agnitel_carrier_json(ngx_pool_t *pool, ngx_http_agnitel_call_t *call)
@@ -297,7 +301,9 @@ ngx_http_agnitel_carrier_json(ngx_pool_t *pool, ngx_http_agnitel_call_t *call)
     body = json_loadb((char *) call->response.data, call->response.len, 0,
                       NULL);
 
-    if (body && (!json_is_object(body)
+    /* an object; or an array, as the Indian carrier lists numbers */
+
+    if (body && ((!json_is_object(body) && !json_is_array(body))
                  || ngx_http_agnitel_json_own(pool, body) != NGX_OK))
     {
         json_decref(body);
@@ -307,6 +313,41 @@ ngx_http_agnitel_carrier_json(ngx_pool_t *pool, ngx_http_agnitel_call_t *call)
     return body;
 }
 
+
+/*
+ * Whether the call reached the carrier and got an answer, any answer; if
+ * not, the error, whose outcome is unknown: the carrier may have acted.
+ */
+
+ngx_int_t
+ngx_http_agnitel_carrier_reached(ngx_http_agnitel_call_t *call,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    if (call->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_GATEWAY_TIME_OUT,
+                                     "upstream_timeout",
+                                     "the carrier did not answer in time",
+                                     0);
+        return NGX_DECLINED;
+    }
+
+    if (call->rc != NGX_OK || call->status == 0) {
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_BAD_GATEWAY,
+                                     "upstream_error",
+                                     "the carrier could not be reached", 0);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Classifies the answer to a call, following DESIGN's carrier table.
+ * NGX_OK: the carrier did it (*json is its answer, NULL for no body, or
+ * for a search that found nothing).  NGX_DECLINED: *err says what to
+ * answer, and whether the carrier surely did nothing.
+ */
 
 ngx_int_t
 ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
@@ -319,17 +360,7 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
 
     *json = NULL;
 
-    if (call->rc == NGX_HTTP_GATEWAY_TIME_OUT) {
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_GATEWAY_TIME_OUT,
-                                    "upstream_timeout",
-                                    "the carrier did not answer in time", 0);
-        return NGX_DECLINED;
-    }
-
-    if (call->rc != NGX_OK || call->status == 0) {
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
-                                    "upstream_error",
-                                    "the carrier could not be reached", 0);
+    if (ngx_http_agnitel_carrier_reached(call, err) != NGX_OK) {
         return NGX_DECLINED;
     }
 
@@ -341,10 +372,10 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     if (status >= 200 && status < 300) {
 
         if (body == NULL && status != NGX_HTTP_NO_CONTENT) {
-            ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
-                                        "upstream_error",
-                                        "the carrier's answer is malformed",
-                                        0);
+            ngx_http_agnitel_carrier_err(err, NGX_HTTP_BAD_GATEWAY,
+                                         "upstream_error",
+                                         "the carrier's answer is malformed",
+                                         0);
             return NGX_DECLINED;
         }
 
@@ -353,9 +384,9 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     }
 
     if (status >= 500 || (body == NULL && status != NGX_HTTP_NOT_FOUND)) {
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
-                                    "upstream_error",
-                                    "the carrier failed", 0);
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_BAD_GATEWAY,
+                                     "upstream_error",
+                                     "the carrier failed", 0);
         return NGX_DECLINED;
     }
 
@@ -365,10 +396,10 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     {
         /* the platform's own credentials: nothing the client can fix */
 
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY,
-                                    "upstream_error",
-                                    "the platform's Twilio account refused "
-                                    "the request", 1);
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_BAD_GATEWAY,
+                                     "upstream_error",
+                                     "the platform's Twilio account refused "
+                                     "the request", 1);
         return NGX_DECLINED;
     }
 
@@ -377,9 +408,9 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
         || (status == NGX_HTTP_NOT_FOUND
             && op == NGX_HTTP_AGNITEL_TWILIO_CONNECT))
     {
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
-                                    "provider_auth_failed",
-                                    "the carrier refused the credentials", 1);
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                     "provider_auth_failed",
+                                     "the carrier refused the credentials", 1);
         return NGX_DECLINED;
     }
 
@@ -392,19 +423,19 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     if (code == NGX_HTTP_AGNITEL_TWILIO_UNAVAILABLE
         || code == NGX_HTTP_AGNITEL_TWILIO_NONE_FOUND)
     {
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_CONFLICT,
-                                    "number_unavailable",
-                                    "the number is not available", 1);
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_CONFLICT,
+                                     "number_unavailable",
+                                     "the number is not available", 1);
         return NGX_DECLINED;
     }
 
     if (code == NGX_HTTP_AGNITEL_TWILIO_INVALID_NUMBER
         || code == NGX_HTTP_AGNITEL_TWILIO_INVALID_AREA)
     {
-        ngx_http_agnitel_twilio_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
-                                    "invalid_number",
-                                    "the carrier says the number or area "
-                                    "code is invalid", 1);
+        ngx_http_agnitel_carrier_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                     "invalid_number",
+                                     "the carrier says the number or area "
+                                     "code is invalid", 1);
         return NGX_DECLINED;
     }
 
@@ -416,23 +447,23 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
         }
 
         if (op == NGX_HTTP_AGNITEL_TWILIO_FETCH) {
-            ngx_http_agnitel_twilio_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
-                                        "invalid_number",
-                                        "number_sid is not a number of the "
-                                        "connected Twilio account", 1);
+            ngx_http_agnitel_carrier_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
+                                         "invalid_number",
+                                         "number_sid is not a number of the "
+                                         "connected Twilio account", 1);
             err->field = "number_sid";
             return NGX_DECLINED;
         }
     }
 
-    ngx_http_agnitel_twilio_err(err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
-                                "the carrier refused the request", 1);
+    ngx_http_agnitel_carrier_err(err, NGX_HTTP_BAD_GATEWAY, "upstream_error",
+                                 "the carrier refused the request", 1);
     return NGX_DECLINED;
 }
 
 
-static void
-ngx_http_agnitel_twilio_err(ngx_http_agnitel_carrier_err_t *err,
+void
+ngx_http_agnitel_carrier_err(ngx_http_agnitel_carrier_err_t *err,
     ngx_uint_t status, const char *code, const char *message,
     ngx_uint_t definite)
 {

@@ -55,6 +55,8 @@ ngx_int_t ngx_http_agnitel_twilio_basic(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *token, ngx_str_t *out);
 ngx_int_t ngx_http_agnitel_twilio_path(ngx_pool_t *pool, ngx_str_t *out,
     ngx_str_t *sid, const char *fmt, ...);
+ngx_int_t ngx_http_agnitel_carrier_path(ngx_pool_t *pool, ngx_str_t *out,
+    const char *root, ngx_str_t *sid, const char *fmt, va_list args);
 
 ngx_int_t ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *number, ngx_http_agnitel_call_t *call);
@@ -66,6 +68,11 @@ ngx_int_t ngx_http_agnitel_twilio_release(ngx_pool_t *pool,
 
 json_t *ngx_http_agnitel_carrier_json(ngx_pool_t *pool,
     ngx_http_agnitel_call_t *call);
+ngx_int_t ngx_http_agnitel_carrier_reached(ngx_http_agnitel_call_t *call,
+    ngx_http_agnitel_carrier_err_t *err);
+void ngx_http_agnitel_carrier_err(ngx_http_agnitel_carrier_err_t *err,
+    ngx_uint_t status, const char *code, const char *message,
+    ngx_uint_t definite);
 ngx_int_t ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
     ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
     ngx_http_agnitel_carrier_err_t *err);

@@ -48,8 +48,9 @@ ngx_http_agnitel_call(ngx_http_request_t *r, ngx_http_agnitel_call_t *call)
     if (prefix->len == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "agnitel: a carrier call needs \"%s\"",
-                      call->prefix ? "agnitel_verify_api"
-                                   : "agnitel_twilio_api");
+                      call->prefix == NULL ? "agnitel_twilio_api"
+                      : call->prefix == &alcf->india_api ? "agnitel_india_api"
+                      : "agnitel_verify_api");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -74,6 +74,15 @@ typedef struct {
     ngx_str_t                   verify_service;
     ngx_str_t                   verify_authorization;
 
+    /*
+     * agnitel_india_account: the platform's account at the Indian carrier,
+     * its Basic credentials, how often its numbers renew; agnitel_india_url
+     */
+    ngx_str_t                   india_sid;
+    ngx_str_t                   india_authorization;
+    time_t                      india_renewal;
+    ngx_str_t                   india_url;
+
     /* agnitel_kyc_dir: where sealed KYC documents are kept */
     ngx_str_t                   kyc_dir;
 
@@ -105,6 +114,9 @@ typedef struct {
 
     /* agnitel_verify_api: the internal location Verify calls go to */
     ngx_str_t                   verify_api;
+
+    /* agnitel_india_api: the one the Indian carrier's calls go to */
+    ngx_str_t                   india_api;
 
     /* agnitel_api or agnitel_admin: every error answer is the envelope */
     unsigned                    envelope:1;

@@ -2,12 +2,15 @@
 /*
  * Copyright (C) agnitel
  *
- * The renew job, for managed numbers.  At renews_at a number renewing by
- * itself is debited the monthly price and renews_at moves on by a renewal
- * period; when the credits are short, or it does not renew by itself, it
- * goes to "grace" until grace_ends_at.  A number whose grace has ended is
- * released at the carrier (DELETE, as its subaccount), then here, for
- * good, with release_reason "renewal_missed".  No refund either way.
+ * The renew job, for numbers paid from credits: managed Twilio numbers and
+ * Indian ones.  At renews_at a number renewing by itself is debited the
+ * monthly price and renews_at moves on by a renewal period (agnitel_billing
+ * renewal=, or agnitel_india_account renewal= for Indian numbers); when
+ * the credits are short, or it does not renew by itself, it goes to
+ * "grace" until grace_ends_at.  A number whose grace has ended is released
+ * at the carrier (DELETE, as its subaccount, or as the platform's account
+ * at the Indian carrier), then here, for good, with release_reason
+ * "renewal_missed".  No refund either way.
  *
  * Every change is made inside a write transaction that first checks the
  * number is still as the run saw it: a renewal by the client, or another
@@ -23,6 +26,7 @@
 #include "ngx_http_agnitel_jobs.h"
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_curl.h"
+#include "ngx_http_agnitel_exotel.h"
 #include "ngx_http_agnitel_ledger.h"
 #include "ngx_http_agnitel_number.h"
 #include "ngx_http_agnitel_record.h"
@@ -39,7 +43,7 @@
 
 typedef struct ngx_http_agnitel_renew_s  ngx_http_agnitel_renew_t;
 
-/* a managed number due: to renew, or to release */
+/* a number paid from credits, due: to renew, or to release */
 typedef struct {
     ngx_http_agnitel_renew_t       *run;
     ngx_str_t                       workspace;
@@ -47,6 +51,7 @@ typedef struct {
     ngx_str_t                       id;
     ngx_str_t                       provider_id;
     ngx_str_t                       telephony_id;
+    ngx_uint_t                      india;
 
     /* a renewal's debit, its id drawn in the worker */
     ngx_http_agnitel_entry_t        entry;
@@ -81,6 +86,8 @@ static int ngx_http_agnitel_renew_one(ngx_http_agnitel_renew_t *run,
 static void ngx_http_agnitel_renew_committed(ngx_http_agnitel_write_t *w);
 static void ngx_http_agnitel_release_more(ngx_http_agnitel_renew_t *run);
 static ngx_int_t ngx_http_agnitel_release_ask(ngx_http_agnitel_due_t *due);
+static ngx_int_t ngx_http_agnitel_release_twilio(ngx_http_agnitel_due_t *due);
+static ngx_int_t ngx_http_agnitel_release_india(ngx_http_agnitel_due_t *due);
 static void ngx_http_agnitel_release_answer(ngx_http_agnitel_fetch_t *f);
 static int ngx_http_agnitel_lapse_apply(MDB_txn *txn, void *data);
 static void ngx_http_agnitel_lapse_committed(ngx_http_agnitel_write_t *w);
@@ -158,7 +165,7 @@ ngx_http_agnitel_renew(ngx_http_agnitel_job_t *job)
 }
 
 
-/* managed numbers past renews_at (active) or grace_ends_at (in grace) */
+/* paid numbers past renews_at (active) or grace_ends_at (in grace) */
 
 static int
 ngx_http_agnitel_renew_collect(ngx_http_agnitel_renew_t *run, MDB_txn *txn)
@@ -187,7 +194,7 @@ ngx_http_agnitel_renew_collect(ngx_http_agnitel_renew_t *run, MDB_txn *txn)
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
         if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK
-            || hdr.provider != NGX_HTTP_AGNITEL_TWILIO
+            || hdr.provider == NGX_HTTP_AGNITEL_CUSTOM
             || (hdr.status != NGX_HTTP_AGNITEL_ACTIVE
                 && hdr.status != NGX_HTTP_AGNITEL_GRACE))
         {
@@ -201,7 +208,7 @@ ngx_http_agnitel_renew_collect(ngx_http_agnitel_renew_t *run, MDB_txn *txn)
         }
 
         if (json_object_get(rec, "auto_renew") == NULL) {
-            continue;       /* not a managed number */
+            continue;       /* not paid from credits */
         }
 
         if (hdr.status == NGX_HTTP_AGNITEL_ACTIVE
@@ -239,7 +246,7 @@ ngx_http_agnitel_renew_due(ngx_http_agnitel_renew_t *run, ngx_array_t *list,
     MDB_val *k, json_t *rec)
 {
     u_char                  *slash;
-    const char              *currency;
+    const char              *currency, *provider;
     ngx_http_agnitel_due_t  *due;
 
     slash = ngx_strlchr(k->mv_data, (u_char *) k->mv_data + k->mv_size, '/');
@@ -257,6 +264,8 @@ ngx_http_agnitel_renew_due(ngx_http_agnitel_renew_t *run, ngx_array_t *list,
     ngx_memzero(due, sizeof(ngx_http_agnitel_due_t));
 
     due->run = run;
+    provider = json_string_value(json_object_get(rec, "provider"));
+    due->india = (provider && ngx_strcmp(provider, "india") == 0);
 
     /* the key's bytes and the record's strings live as long as the run */
 
@@ -367,7 +376,9 @@ ngx_http_agnitel_renew_one(ngx_http_agnitel_renew_t *run, MDB_txn *txn,
     if (rc == 0) {
         due->renewed = 1;
         rc = json_object_set_new(rec, "renews_at",
-                          json_integer(renews_at + amcf->billing_renewal));
+                          json_integer(renews_at + (due->india
+                                                    ? amcf->india_renewal
+                                                    : amcf->billing_renewal)));
 
     } else if (rc == NGX_HTTP_AGNITEL_NO_CREDITS) {
         rc = json_object_set_new(rec, "status", json_string("grace"))
@@ -458,8 +469,8 @@ ngx_http_agnitel_release_more(ngx_http_agnitel_renew_t *run)
 static ngx_int_t
 ngx_http_agnitel_release_ask(ngx_http_agnitel_due_t *due)
 {
-    ngx_http_agnitel_job_t             *job;
-    ngx_http_agnitel_twilio_account_t   account;
+    ngx_int_t                rc;
+    ngx_http_agnitel_job_t  *job;
 
     job = due->run->job;
 
@@ -468,18 +479,12 @@ ngx_http_agnitel_release_ask(ngx_http_agnitel_due_t *due)
         return NGX_ERROR;
     }
 
-    if (ngx_http_agnitel_job_account(job, due->pool, &due->workspace,
-                                     &due->provider_id, &account)
-        != NGX_OK
-        || ngx_http_agnitel_twilio_release(due->pool, &account.account_sid,
-                                           &due->telephony_id,
-                                           &due->fetch.call)
-           != NGX_OK)
-    {
+    rc = due->india ? ngx_http_agnitel_release_india(due)
+                    : ngx_http_agnitel_release_twilio(due);
+    if (rc != NGX_OK) {
         goto failed;
     }
 
-    due->fetch.call.authorization = account.authorization;
     due->fetch.pool = due->pool;
     due->fetch.done = ngx_http_agnitel_release_answer;
     due->fetch.data = due;
@@ -497,6 +502,69 @@ failed:
 }
 
 
+/* a managed Twilio number leaves its subaccount */
+
+static ngx_int_t
+ngx_http_agnitel_release_twilio(ngx_http_agnitel_due_t *due)
+{
+    ngx_http_agnitel_twilio_account_t  account;
+
+    if (ngx_http_agnitel_job_account(due->run->job, due->pool,
+                                     &due->workspace, &due->provider_id,
+                                     &account)
+        != NGX_OK
+        || ngx_http_agnitel_twilio_release(due->pool, &account.account_sid,
+                                           &due->telephony_id,
+                                           &due->fetch.call)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    due->fetch.call.authorization = account.authorization;
+
+    return NGX_OK;
+}
+
+
+/*
+ * An Indian number leaves the platform's account at the Indian carrier,
+ * which bought it: at agnitel_india_url, not below agnitel_twilio_url.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_release_india(ngx_http_agnitel_due_t *due)
+{
+    ngx_str_t                      *base, url;
+    ngx_http_agnitel_main_conf_t   *amcf;
+
+    amcf = due->run->job->amcf;
+    base = &amcf->india_url;
+
+    if (amcf->india_sid.len == 0
+        || ngx_http_agnitel_exotel_release(due->pool, &amcf->india_sid,
+                                           &due->telephony_id,
+                                           &due->fetch.call)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    url.len = base->len + 1 + due->fetch.call.path.len;
+    url.data = ngx_pnalloc(due->pool, url.len);
+    if (url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(url.data, "%V/%V", base, &due->fetch.call.path);
+
+    due->fetch.url = url;
+    due->fetch.call.authorization = amcf->india_authorization;
+
+    return NGX_OK;
+}
+
+
 /* released at the carrier (or gone from it already): now here */
 
 static void
@@ -507,9 +575,13 @@ ngx_http_agnitel_release_answer(ngx_http_agnitel_fetch_t *f)
     json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_twilio_outcome(due->pool, &f->call,
-                                        NGX_HTTP_AGNITEL_TWILIO_RELEASE,
-                                        &json, &err)
+    if ((due->india
+         ? ngx_http_agnitel_exotel_outcome(due->pool, &f->call,
+                                           NGX_HTTP_AGNITEL_EXOTEL_RELEASE,
+                                           &json, &err)
+         : ngx_http_agnitel_twilio_outcome(due->pool, &f->call,
+                                           NGX_HTTP_AGNITEL_TWILIO_RELEASE,
+                                           &json, &err))
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_WARN, due->run->job->log, 0,

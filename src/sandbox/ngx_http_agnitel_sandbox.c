@@ -167,6 +167,14 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
         return ngx_http_agnitel_sandbox_replay(r);
     }
 
+    /* the Indian carrier, with credentials of its own: /v2_beta/... */
+
+    rc = ngx_http_agnitel_sandbox_india(r);
+
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
     rc = ngx_http_agnitel_sandbox_auth(r, slcf, &account);
 
     if (rc == NGX_ERROR) {

@@ -1,0 +1,44 @@
+
+/*
+ * Copyright (C) agnitel
+ */
+
+
+#ifndef _NGX_HTTP_AGNITEL_EXOTEL_H_INCLUDED_
+#define _NGX_HTTP_AGNITEL_EXOTEL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <jansson.h>
+
+#include "ngx_http_agnitel_twilio.h"
+#include "ngx_http_agnitel_upstream.h"
+
+
+/*
+ * The Indian carrier's number API, in the shape of Exotel's v2_beta:
+ * request builders and the reading of its answers, without a transport.
+ * Its errors carry no codes worth relying on, so answers are read by
+ * their HTTP status alone.
+ */
+
+#define NGX_HTTP_AGNITEL_EXOTEL_SEARCH    1
+#define NGX_HTTP_AGNITEL_EXOTEL_BUY       2
+#define NGX_HTTP_AGNITEL_EXOTEL_RELEASE   3
+
+
+ngx_int_t ngx_http_agnitel_exotel_search(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_uint_t type, ngx_http_agnitel_call_t *call);
+ngx_int_t ngx_http_agnitel_exotel_buy(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_http_agnitel_param_t *form, ngx_uint_t n,
+    ngx_http_agnitel_call_t *call);
+ngx_int_t ngx_http_agnitel_exotel_release(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_str_t *number_sid, ngx_http_agnitel_call_t *call);
+ngx_int_t ngx_http_agnitel_exotel_outcome(ngx_pool_t *pool,
+    ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
+    ngx_http_agnitel_carrier_err_t *err);
+json_t *ngx_http_agnitel_exotel_list(json_t *json);
+
+
+#endif /* _NGX_HTTP_AGNITEL_EXOTEL_H_INCLUDED_ */
