@@ -3,8 +3,9 @@
 # Verify), KYC and an operator's approval; then a search at the Indian
 # carrier (the sandbox's, in Exotel's v2_beta shape) priced from the IN
 # rate card, a purchase debited from INR credits, renewals every 3 s here,
-# grace and a release at the carrier for good when the rupees run out, a
-# release by the client, and the carrier's refusals as API errors.
+# grace, a renewal by hand, and a release at the carrier for good when the
+# rupees run out, a release by the client, and the carrier's refusals as
+# API errors.
 #
 # Every step waits for its condition, not for a time.  Under
 # TEST_NGINX_USE_VALGRIND it runs under memcheck.
@@ -16,6 +17,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
+use Time::Local ();
 use Agnitel::Nginx;
 
 my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -104,6 +106,10 @@ sub buy {
 }
 
 sub number { api($_[0], GET => "/api/v1/phone-numbers/$_[1]") }
+sub iso {
+    my @t = $_[0] =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)Z$/;
+    return Time::Local::timegm(@t[5, 4, 3, 2], $t[1] - 1, $t[0]);
+}
 sub ledger { @{ (api($_[0], GET => '/api/v1/billing/ledger?currency=INR&limit=200'))[1]{data} } }
 sub types { join ' ', reverse map { $_->{type} } ledger($_[0]) }
 sub balance { micros((api($_[0], GET => '/api/v1/billing?currency=INR'))[1]{data}{balance}) }
@@ -270,6 +276,22 @@ $n->wait_for(sub { (number(1, $A))[1]{data}{status} eq 'grace' },
              'the second renewal to fail', $patience);
 pass('short of rupees at the next renewal: grace');
 
+($status, $body) = api(1, POST => "/api/v1/phone-numbers/$A/renew");
+is($status, 402, 'renewed by hand, still short: 402');
+
+topup(1, 300, 'upi-3');
+my $missed = (number(1, $A))[1]{data}{renews_at};
+($status, $body) = api(1, POST => "/api/v1/phone-numbers/$A/renew");
+is($status, 200, 'topped up: renewed by hand');
+is($body->{data}{status}, 'active', 'active again');
+is(iso($body->{data}{renews_at}) - iso($missed), 3,
+   'its period goes on from the missed date by the Indian renewal (3 s)');
+is(balance(1), 15_000_000, 'INR 10 + 300 - 295 = 15');
+
+$n->wait_for(sub { (number(1, $A))[1]{data}{status} eq 'grace' },
+             'the next renewal to fail', $patience);
+pass('and short again at the next: grace');
+
 $n->wait_for(sub { (number(1, $A))[0] == 404 }, 'the grace to end',
              $patience);
 pass('grace over: the number is released for good');
@@ -277,8 +299,8 @@ like(carrier_log(), qr{DELETE /v2_beta/Accounts/agnitel-sandbox/IncomingPhoneNum
      'at the carrier too');
 ok(grep({ $_ eq $A } @{ found(1, '&region=KA') }),
    'which has it in stock again');
-is(types(1), 'topup number_purchase number_purchase reversal number_renewal',
-   'no refund, no other debit');
+is(types(1), 'topup number_purchase number_purchase reversal number_renewal '
+           . 'topup number_renewal', 'no refund, no other debit');
 adds_up(1, 'at the end');
 
 # --- released by the client

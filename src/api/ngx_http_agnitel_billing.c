@@ -38,12 +38,13 @@ typedef struct {
 } ngx_http_agnitel_topup_t;
 
 
-/* a managed number renewed from its grace */
+/* a number paid from credits renewed from its grace */
 typedef struct {
     ngx_http_agnitel_entry_t        entry;
     ngx_http_request_t             *request;
     ngx_http_agnitel_store_t       *store;
     time_t                          renewal;
+    time_t                          india_renewal;
     u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     MDB_val                         k;
     MDB_val                         v;
@@ -471,9 +472,10 @@ ngx_http_agnitel_entry_get(ngx_http_request_t *r, MDB_txn *txn, MDB_val *k,
 
 
 /*
- * POST /api/v1/phone-numbers/{n}/renew: a managed number in its grace
- * period is paid for again (402 if the credits are short) and active; its
- * renewal period goes on from the missed date.
+ * POST /api/v1/phone-numbers/{n}/renew: a number paid from credits (a
+ * managed Twilio number, an Indian one) in its grace period is paid for
+ * again (402 if the credits are short) and active; its renewal period goes
+ * on from the missed date.
  */
 
 ngx_int_t
@@ -509,6 +511,7 @@ ngx_http_agnitel_number_renew(ngx_http_request_t *r, json_t *body)
     rn->request = r;
     rn->store = amcf->store;
     rn->renewal = amcf->billing_renewal;
+    rn->india_renewal = amcf->india_renewal;
     rn->k.mv_data = rn->key;
 
     return ngx_http_agnitel_write(r, ngx_http_agnitel_renewal_apply,
@@ -523,7 +526,8 @@ ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
 
     int          rc;
     json_t      *rec;
-    const char  *status, *currency;
+    time_t       renewal;
+    const char  *status, *currency, *provider;
 
     rc = ngx_http_agnitel_record_load(rn->request->pool, txn, rn->store,
                                       &rn->k, &rec);
@@ -544,6 +548,10 @@ ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
         return NGX_HTTP_AGNITEL_NOT_IN_GRACE;
     }
 
+    provider = json_string_value(json_object_get(rec, "provider"));
+    renewal = (provider && ngx_strcmp(provider, "india") == 0)
+              ? rn->india_renewal : rn->renewal;
+
     ngx_memcpy(rn->entry.currency, currency, 3);
     rn->entry.amount = -json_integer_value(json_object_get(rec, "price"));
     rn->entry.phone_number.data = (u_char *) json_string_value(
@@ -559,7 +567,7 @@ ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
         || json_object_set_new(rec, "renews_at",
                json_integer(json_integer_value(json_object_get(rec,
                                                                "renews_at"))
-                            + rn->renewal)) != 0
+                            + renewal)) != 0
         || json_object_del(rec, "grace_ends_at") != 0
         || ngx_http_agnitel_record_encode(rn->request->pool, rec, &rn->v)
            != NGX_OK)
@@ -592,8 +600,9 @@ ngx_http_agnitel_renewal_written(ngx_http_request_t *r, void *data, int rc)
 
     case NGX_HTTP_AGNITEL_NOT_MANAGED:
         return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
-                                      NULL, "only numbers of a managed "
-                                      "Twilio account are renewed");
+                                      NULL, "only numbers paid from credits "
+                                      "(managed Twilio, Indian) are "
+                                      "renewed");
 
     case NGX_HTTP_AGNITEL_NOT_IN_GRACE:
         return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "invalid_state",
