@@ -4,8 +4,8 @@
 # carrier (the sandbox's, in Exotel's v2_beta shape) priced from the IN
 # rate card, a purchase debited from INR credits, renewals every 3 s here,
 # grace, a renewal by hand, and a release at the carrier for good when the
-# rupees run out, a release by the client, and the carrier's refusals as
-# API errors.
+# rupees run out, a release by the client, a purchase whose answer is lost
+# settled by the reconcile job, and the carrier's refusals as API errors.
 #
 # Every step waits for its condition, not for a time.  Under
 # TEST_NGINX_USE_VALGRIND it runs under memcheck.
@@ -42,7 +42,7 @@ $n->write_config(<<"END", workers => 2);
                           api_token_file=india.token renewal=3s;
     agnitel_india_url http://127.0.0.1:\$CARRIER_PORT;
     agnitel_billing window=3s;
-    agnitel_jobs interval=1s timeout=5s;
+    agnitel_jobs interval=1s reconcile_after=2s timeout=5s;
 
     log_format carrier '\$request_method \$uri';
 
@@ -74,11 +74,22 @@ $n->write_config(<<"END", workers => 2);
         location /admin/ { agnitel_admin; }
     }
 
+    # the carrier: down (503) while html/down exists, refusing the
+    # platform's credentials (401) while html/denied does
     server {
         listen 127.0.0.1:\$CARRIER_PORT;
+        root html;
         access_log logs/carrier.log carrier;
         location /v2/ { agnitel_twilio_sandbox; }
-        location /v2_beta/ { agnitel_twilio_sandbox; }
+        location /v2_beta/ {
+            if (-f \$document_root/down) {
+                return 503 '{"RestException":{"Status":503}}';
+            }
+            if (-f \$document_root/denied) {
+                return 401 '{"RestException":{"Status":401}}';
+            }
+            agnitel_twilio_sandbox;
+        }
     }
 END
 $vg ? $n->start_valgrind : $n->start;
@@ -318,6 +329,66 @@ ok(grep({ $_ eq $B } @{ found(2, '&type=mobile&region=MH') }),
    'the carrier has it back');
 ok(!grep({ micros($_->{amount}) > 0 && $_->{type} ne 'topup' } ledger(2)),
    'and nothing was refunded');
+
+# --- an answer lost: the purchase is settled by asking the carrier
+
+my $L = '+918047091919';    # the sandbox sells it, then answers 500
+($status, $body) = buy(2, $L);
+is($status, 502, 'a purchase whose answer is lost: 502');
+is($body->{error}{code}, 'upstream_error', 'upstream_error');
+is((number(2, $L))[1]{data}{status}, 'pending', 'the number is pending');
+is(scalar(grep { $_->{type} eq 'number_purchase' } ledger(2)), 2,
+   'and paid for, as it may have been bought');
+
+$n->wait_for(sub { (number(2, $L))[1]{data}{status} eq 'active' },
+             'the reconcile job', $patience);
+like((number(2, $L))[1]{data}{telephony_id}, qr/^[0-9a-f]{32}$/,
+     "the carrier owns it: active, with the carrier's sid");
+like(carrier_log(), qr{GET /v2_beta/Accounts/agnitel-sandbox/IncomingPhoneNumbers},
+     'as the carrier said when asked');
+ok(!grep({ $_->{type} eq 'reversal' } ledger(2)), 'and nothing reversed');
+adds_up(2, 'after the reconciliation');
+
+# --- the carrier down, or refusing the platform's credentials
+
+sub flag {
+    my ($name, $on) = @_;
+    my $file = $n->prefix . "/html/$name";
+    if ($on) { open my $fh, '>', $file or die "$file: $!"; close $fh }
+    else { unlink $file }
+}
+
+my $C = found(2, '&type=mobile&region=TN')->[0];
+flag(down => 1);
+
+($status, $body) = search(2, '&region=KA');
+is($status, 502, 'the carrier down: a search is 502');
+is($body->{error}{code}, 'upstream_error', 'upstream_error');
+
+my $paid = scalar grep { $_->{type} eq 'number_purchase' } ledger(2);
+($status, $body) = buy(2, $C);
+is($status, 502, 'a purchase too');
+is((number(2, $C))[1]{data}{status}, 'pending',
+   'and, its outcome unknown, the number is pending');
+
+flag(down => 0);
+flag(denied => 1);
+
+($status, $body) = search(2, '&region=KA');
+is($status, 502, "the platform's credentials refused: 502, not the client's fault");
+like($body->{message}, qr/platform's account at the Indian carrier/,
+     'saying whose credentials');
+
+flag(denied => 0);
+
+$n->wait_for(sub { (number(2, $C))[0] == 404 }, 'the reconcile job',
+             $patience);
+pass('back up, the carrier has not sold it: the pending number goes');
+is(scalar(grep { $_->{type} eq 'reversal' } ledger(2)), 1,
+   'and its debit is reversed');
+is(scalar(grep { $_->{type} eq 'number_purchase' } ledger(2)), $paid + 1,
+   'once');
+adds_up(2, 'after the outage');
 
 # --- nobody else's
 

@@ -170,15 +170,17 @@ ngx_http_agnitel_curl_setup(ngx_http_agnitel_fetch_t *f, CURL *easy)
 
     u_char             *url, *p;
     size_t              len;
+    ngx_str_t          *base;
     ngx_msec_t          timeout;
     struct curl_slist  *h;
+
+    base = f->base ? f->base : (conf ? &conf->base : NULL);
 
     if (f->url.len) {
         len = f->url.len + 1;
 
-    } else if (conf) {
-        len = conf->base.len + 1 + f->call.path.len + 1 + f->call.args.len
-              + 1;
+    } else if (base) {
+        len = base->len + 1 + f->call.path.len + 1 + f->call.args.len + 1;
 
     } else {
         return NGX_ERROR;
@@ -193,7 +195,7 @@ ngx_http_agnitel_curl_setup(ngx_http_agnitel_fetch_t *f, CURL *easy)
         p = ngx_cpymem(url, f->url.data, f->url.len);
 
     } else {
-        p = ngx_sprintf(url, "%V/%V", &conf->base, &f->call.path);
+        p = ngx_sprintf(url, "%V/%V", base, &f->call.path);
 
         if (f->call.args.len) {
             p = ngx_sprintf(p, "?%V", &f->call.args);

@@ -31,6 +31,7 @@ typedef void (*ngx_http_agnitel_fetched_pt)(ngx_http_agnitel_fetch_t *f);
 struct ngx_http_agnitel_fetch_s {
     ngx_http_agnitel_call_t         call;
     ngx_str_t                       url;      /* absolute: not below base */
+    ngx_str_t                      *base;     /* NULL: agnitel_twilio_url */
     ngx_str_t                       header;   /* one more, "Name: value" */
     ngx_pool_t                     *pool;     /* the response's */
     ngx_http_agnitel_fetched_pt     done;

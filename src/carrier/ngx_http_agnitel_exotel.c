@@ -58,6 +58,37 @@ ngx_http_agnitel_exotel_buy(ngx_pool_t *pool, ngx_str_t *sid,
 }
 
 
+/*
+ * GET v2_beta/Accounts/{sid}/IncomingPhoneNumbers?PhoneNumber=N: whether
+ * the account owns N, asked when a purchase's outcome is unknown.  The
+ * answer is a page of the account's numbers; a carrier that ignores the
+ * filter answers a page that goes on (next_page_uri), and absence from it
+ * proves nothing.
+ */
+
+ngx_int_t
+ngx_http_agnitel_exotel_lookup(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_str_t *number, ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_param_t  query;
+
+    query.key = "PhoneNumber";
+    query.value = *number;
+
+    call->method = NGX_HTTP_GET;
+    ngx_str_null(&call->body);
+
+    if (ngx_http_agnitel_twilio_encode(pool, &query, 1, &call->args)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_exotel_path(pool, &call->path, sid,
+                                        "/IncomingPhoneNumbers");
+}
+
+
 /* DELETE v2_beta/Accounts/{sid}/IncomingPhoneNumbers/{number_sid} */
 
 ngx_int_t
@@ -119,20 +150,26 @@ ngx_http_agnitel_exotel_outcome(ngx_pool_t *pool,
         return NGX_DECLINED;
     }
 
-    if (status == NGX_HTTP_NOT_FOUND && op != NGX_HTTP_AGNITEL_EXOTEL_BUY) {
+    if (status == NGX_HTTP_NOT_FOUND
+        && (op == NGX_HTTP_AGNITEL_EXOTEL_SEARCH
+            || op == NGX_HTTP_AGNITEL_EXOTEL_RELEASE))
+    {
         /* no numbers found, or the number gone from the carrier already */
         return NGX_OK;
     }
 
-    if (status == NGX_HTTP_NOT_FOUND || status == NGX_HTTP_CONFLICT) {
+    if ((status == NGX_HTTP_NOT_FOUND || status == NGX_HTTP_CONFLICT)
+        && op == NGX_HTTP_AGNITEL_EXOTEL_BUY)
+    {
         ngx_http_agnitel_carrier_err(err, NGX_HTTP_CONFLICT,
                                      "number_unavailable",
                                      "the number is not available", 1);
         return NGX_DECLINED;
     }
 
-    if (status == NGX_HTTP_BAD_REQUEST
-        || status == NGX_HTTP_AGNITEL_UNPROCESSABLE)
+    if ((status == NGX_HTTP_BAD_REQUEST
+         || status == NGX_HTTP_AGNITEL_UNPROCESSABLE)
+        && op != NGX_HTTP_AGNITEL_EXOTEL_LOOKUP)
     {
         ngx_http_agnitel_carrier_err(err, NGX_HTTP_AGNITEL_UNPROCESSABLE,
                                      "invalid_number",
@@ -148,6 +185,21 @@ ngx_http_agnitel_exotel_outcome(ngx_pool_t *pool,
                                    "carrier refused the request"
                                  : "the carrier refused the request", 1);
     return NGX_DECLINED;
+}
+
+
+/* the account's entry for number on a page of a lookup, or NULL */
+
+json_t *
+ngx_http_agnitel_exotel_listed(json_t *page, ngx_str_t *number,
+    ngx_uint_t *complete)
+{
+    json_t  *next;
+
+    next = json_object_get(page, "next_page_uri");
+    *complete = !(json_is_string(next) && json_string_length(next));
+
+    return ngx_http_agnitel_twilio_listed(page, number);
 }
 
 

@@ -26,6 +26,7 @@
 #define NGX_HTTP_AGNITEL_EXOTEL_SEARCH    1
 #define NGX_HTTP_AGNITEL_EXOTEL_BUY       2
 #define NGX_HTTP_AGNITEL_EXOTEL_RELEASE   3
+#define NGX_HTTP_AGNITEL_EXOTEL_LOOKUP    4
 
 
 ngx_int_t ngx_http_agnitel_exotel_search(ngx_pool_t *pool, ngx_str_t *sid,
@@ -33,6 +34,10 @@ ngx_int_t ngx_http_agnitel_exotel_search(ngx_pool_t *pool, ngx_str_t *sid,
 ngx_int_t ngx_http_agnitel_exotel_buy(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_http_agnitel_param_t *form, ngx_uint_t n,
     ngx_http_agnitel_call_t *call);
+ngx_int_t ngx_http_agnitel_exotel_lookup(ngx_pool_t *pool, ngx_str_t *sid,
+    ngx_str_t *number, ngx_http_agnitel_call_t *call);
+json_t *ngx_http_agnitel_exotel_listed(json_t *page, ngx_str_t *number,
+    ngx_uint_t *complete);
 ngx_int_t ngx_http_agnitel_exotel_release(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *number_sid, ngx_http_agnitel_call_t *call);
 ngx_int_t ngx_http_agnitel_exotel_outcome(ngx_pool_t *pool,

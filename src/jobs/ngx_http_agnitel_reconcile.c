@@ -10,6 +10,9 @@
  * way an Idempotency-Key of the purchase is settled with it.  When the
  * carrier cannot be asked, the number waits for the next run.
  *
+ * Indian numbers are asked about at the Indian carrier, as the platform's
+ * account there, one call per number.
+ *
  * One call per number, at most 50 at once, is right for the few numbers a
  * failed purchase leaves.  An account with more pending numbers than that
  * (a carrier outage during a buying spree) is read instead a page of 1000
@@ -26,6 +29,7 @@
 #include "ngx_http_agnitel_jobs.h"
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_curl.h"
+#include "ngx_http_agnitel_exotel.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_idempotency.h"
 #include "ngx_http_agnitel_ledger.h"
@@ -73,9 +77,12 @@ typedef struct {
     json_t                         *caps;
     ngx_uint_t                      settled;
 
-    /* a managed purchase: what comes back if the carrier did not buy it */
+    /* a paid purchase: what comes back if the carrier did not buy it */
     ngx_http_agnitel_entry_t        reversal;
     unsigned                        managed:1;
+
+    /* an Indian number, bought from the Indian carrier */
+    unsigned                        india:1;
 
     /* found on a page of its account's list */
     unsigned                        listed:1;
@@ -234,7 +241,7 @@ ngx_http_agnitel_reconcile_collect(ngx_http_agnitel_reconcile_t *run,
 
         if (ngx_http_agnitel_record_header(&v, &hdr, &view) != NGX_OK
             || hdr.status != NGX_HTTP_AGNITEL_PENDING
-            || hdr.provider != NGX_HTTP_AGNITEL_TWILIO)
+            || hdr.provider == NGX_HTTP_AGNITEL_CUSTOM)
         {
             continue;
         }
@@ -319,6 +326,9 @@ ngx_http_agnitel_reconcile_item(ngx_http_agnitel_reconcile_t *run,
     item->id.len = ngx_strlen(item->id.data);
     item->provider_id.len = ngx_strlen(item->provider_id.data);
 
+    s.data = (u_char *) json_string_value(json_object_get(rec, "provider"));
+    item->india = (s.data && ngx_strcmp(s.data, "india") == 0);
+
     /* the reversal's id is drawn here, in the worker, should it be needed */
 
     currency = json_string_value(json_object_get(rec, "currency"));
@@ -379,7 +389,7 @@ ngx_http_agnitel_reconcile_plan(ngx_http_agnitel_reconcile_t *run)
              j++)
         { /* void */ }
 
-        if (j - i > NGX_HTTP_AGNITEL_RECONCILE_CALLS) {
+        if (j - i > NGX_HTTP_AGNITEL_RECONCILE_CALLS && !items[i].india) {
             ls = ngx_array_push(&run->listings);
             if (ls == NULL) {
                 return NGX_ERROR;
@@ -492,27 +502,43 @@ ngx_http_agnitel_reconcile_more(ngx_http_agnitel_reconcile_t *run)
 static ngx_int_t
 ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
 {
+    ngx_int_t                           rc;
     ngx_http_agnitel_job_t             *job;
+    ngx_http_agnitel_main_conf_t       *amcf;
     ngx_http_agnitel_twilio_account_t   account;
 
     job = item->run->job;
+    amcf = job->amcf;
 
     item->pool = ngx_create_pool(4096, job->log);
     if (item->pool == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_agnitel_job_account(job, item->pool, &item->workspace,
-                                     &item->provider_id, &account)
-        != NGX_OK
-        || ngx_http_agnitel_twilio_lookup(item->pool, &account.account_sid,
-                                          &item->number, &item->fetch.call)
-           != NGX_OK)
-    {
+    if (item->india) {
+        rc = ngx_http_agnitel_exotel_lookup(item->pool, &amcf->india_sid,
+                                            &item->number, &item->fetch.call);
+
+        item->fetch.base = &amcf->india_url;
+        item->fetch.call.authorization = amcf->india_authorization;
+
+    } else {
+        rc = ngx_http_agnitel_job_account(job, item->pool, &item->workspace,
+                                          &item->provider_id, &account);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_agnitel_twilio_lookup(item->pool,
+                                                &account.account_sid,
+                                                &item->number,
+                                                &item->fetch.call);
+            item->fetch.call.authorization = account.authorization;
+        }
+    }
+
+    if (rc != NGX_OK) {
         goto failed;
     }
 
-    item->fetch.call.authorization = account.authorization;
     item->fetch.pool = item->pool;
     item->fetch.done = ngx_http_agnitel_reconcile_answer;
     item->fetch.data = item;
@@ -792,20 +818,38 @@ ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f)
     ngx_http_agnitel_pending_t  *item = f->data;
 
     json_t                          *page, *entry;
+    ngx_uint_t                       complete;
     const char                      *error;
     ngx_http_agnitel_carrier_err_t   err;
 
     error = NULL;
+    entry = NULL;
+    complete = 1;
 
-    if (ngx_http_agnitel_twilio_outcome(item->pool, &f->call,
-                                        NGX_HTTP_AGNITEL_TWILIO_LOOKUP,
-                                        &page, &err)
+    if ((item->india
+         ? ngx_http_agnitel_exotel_outcome(item->pool, &f->call,
+                                           NGX_HTTP_AGNITEL_EXOTEL_LOOKUP,
+                                           &page, &err)
+         : ngx_http_agnitel_twilio_outcome(item->pool, &f->call,
+                                           NGX_HTTP_AGNITEL_TWILIO_LOOKUP,
+                                           &page, &err))
         != NGX_OK)
     {
         error = err.message;
 
     } else if (page == NULL) {
         error = "the carrier's answer is malformed";
+
+    } else {
+        entry = item->india
+                ? ngx_http_agnitel_exotel_listed(page, &item->number,
+                                                 &complete)
+                : ngx_http_agnitel_twilio_listed(page, &item->number);
+
+        if (entry == NULL && !complete) {
+            error = "the carrier answered a page of its numbers that goes "
+                    "on, not the number alone";
+        }
     }
 
     if (error) {
@@ -818,13 +862,13 @@ ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f)
         return;
     }
 
-    entry = ngx_http_agnitel_twilio_listed(page, &item->number);
-
     if (entry) {
         item->sid = ngx_http_agnitel_twilio_str(entry, "sid");
         item->caps = json_object_get(entry, "capabilities");
 
-        if (item->sid == NULL || ngx_strncmp(item->sid, "PN", 2) != 0) {
+        if (item->sid == NULL || ngx_strlen(item->sid) > 64
+            || (!item->india && ngx_strncmp(item->sid, "PN", 2) != 0))
+        {
             ngx_http_agnitel_reconcile_end(item, "the carrier's entry for "
                                                  "a number has no sid");
             return;
@@ -869,9 +913,10 @@ ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data)
     u_char                     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     json_t                    *rec;
     MDB_val                    k, v;
-    ngx_str_t                  answer;
-    const char                *status, *id;
-    ngx_http_agnitel_store_t  *store;
+    ngx_str_t                      answer;
+    const char                    *status, *id;
+    ngx_http_agnitel_store_t      *store;
+    ngx_http_agnitel_main_conf_t  *amcf;
 
     store = item->run->job->amcf->store;
     item->settled = NGX_HTTP_AGNITEL_SETTLED_NONE;
@@ -913,9 +958,12 @@ ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data)
         return rc;
     }
 
+    amcf = item->run->job->amcf;
+
     if (ngx_http_agnitel_number_activate(item->pool, rec, item->sid,
                                          item->caps,
-                                         item->run->job->amcf->billing_renewal,
+                                         item->india ? amcf->india_renewal
+                                                     : amcf->billing_renewal,
                                          &v)
         != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_view_envelope(item->pool,

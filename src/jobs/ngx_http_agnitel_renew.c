@@ -535,11 +535,9 @@ ngx_http_agnitel_release_twilio(ngx_http_agnitel_due_t *due)
 static ngx_int_t
 ngx_http_agnitel_release_india(ngx_http_agnitel_due_t *due)
 {
-    ngx_str_t                      *base, url;
-    ngx_http_agnitel_main_conf_t   *amcf;
+    ngx_http_agnitel_main_conf_t  *amcf;
 
     amcf = due->run->job->amcf;
-    base = &amcf->india_url;
 
     if (amcf->india_sid.len == 0
         || ngx_http_agnitel_exotel_release(due->pool, &amcf->india_sid,
@@ -550,15 +548,7 @@ ngx_http_agnitel_release_india(ngx_http_agnitel_due_t *due)
         return NGX_ERROR;
     }
 
-    url.len = base->len + 1 + due->fetch.call.path.len;
-    url.data = ngx_pnalloc(due->pool, url.len);
-    if (url.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(url.data, "%V/%V", base, &due->fetch.call.path);
-
-    due->fetch.url = url;
+    due->fetch.base = &amcf->india_url;
     due->fetch.call.authorization = amcf->india_authorization;
 
     return NGX_OK;

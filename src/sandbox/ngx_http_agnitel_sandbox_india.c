@@ -6,7 +6,10 @@
  * for a workspace to search, buy and release +91 numbers offline.  Stock
  * is made up, the same on every run: ten numbers of each type in each of
  * five telecom circles.  Numbers sold are kept in the sandbox's database
- * as "in:+91..." (the record) and "in:{sid}" (the number).
+ * as "in:+91..." (the record) and "in:{sid}" (the number).  One number,
+ * +918047091919, is sold but its answer is a 500, as a lost answer would
+ * be: the purchase's outcome is unknown until the account's numbers are
+ * looked up (GET IncomingPhoneNumbers?PhoneNumber=).
  */
 
 
@@ -26,6 +29,7 @@
 #define NGX_HTTP_AGNITEL_INDIA_PREFIX     "/v2_beta/Accounts/"
 #define NGX_HTTP_AGNITEL_INDIA_PER_TYPE   10
 #define NGX_HTTP_AGNITEL_INDIA_KEY_MAX    80
+#define NGX_HTTP_AGNITEL_INDIA_LOST       "+918047091919"
 
 /* +91 and ten digits */
 #define NGX_HTTP_AGNITEL_INDIA_LEN        13
@@ -44,6 +48,7 @@ static ngx_int_t ngx_http_agnitel_sandbox_india_available(
     ngx_http_request_t *r, ngx_str_t *type);
 static ngx_uint_t ngx_http_agnitel_sandbox_india_sold(MDB_txn *txn,
     MDB_dbi dbi, u_char *number);
+static ngx_int_t ngx_http_agnitel_sandbox_india_list(ngx_http_request_t *r);
 static void ngx_http_agnitel_sandbox_india_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_sandbox_india_buy(ngx_http_request_t *r);
 static int ngx_http_agnitel_sandbox_india_keep(MDB_txn *txn, MDB_dbi dbi,
@@ -136,8 +141,12 @@ ngx_http_agnitel_sandbox_india(ngx_http_request_t *r)
     }
 
     if (ngx_http_agnitel_sandbox_eq(&rest, "IncomingPhoneNumbers")) {
+        if (r->method == NGX_HTTP_GET) {
+            return ngx_http_agnitel_sandbox_india_list(r);
+        }
+
         if (r->method != NGX_HTTP_POST) {
-            return ngx_http_agnitel_sandbox_not_allowed(r, "POST");
+            return ngx_http_agnitel_sandbox_not_allowed(r, "GET, POST");
         }
 
         rc = ngx_http_read_client_request_body(r,
@@ -312,6 +321,84 @@ ngx_http_agnitel_sandbox_india_sold(MDB_txn *txn, MDB_dbi dbi,
 }
 
 
+/*
+ * The numbers sold, all on one page (the sandbox sells few), or only
+ * PhoneNumber's: {"incoming_phone_numbers": [...], "next_page_uri": null}
+ */
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_india_list(ngx_http_request_t *r)
+{
+    int                        rc;
+    u_char                     key[NGX_HTTP_AGNITEL_INDIA_KEY_MAX];
+    json_t                    *list, *rec;
+    MDB_val                    k, v;
+    MDB_txn                   *txn;
+    ngx_str_t                  number;
+    MDB_cursor                *cur;
+    ngx_http_agnitel_store_t  *store;
+
+    (void) ngx_http_agnitel_sandbox_arg(r, "PhoneNumber", &number);
+
+    store = ngx_http_agnitel_sandbox_store(r);
+
+    txn = store ? ngx_http_agnitel_store_read(store, r->connection->log)
+                : NULL;
+
+    if (txn == NULL) {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    list = json_array();
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_sandbox_india_key(key,
+                                     number.len ? number.data : (u_char *) "+",
+                                     number.len ? number.len : 1);
+
+    rc = mdb_cursor_open(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &cur);
+
+    if (rc == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+             rc == 0 && list
+             && k.mv_size >= sizeof("in:+") - 1
+             && ngx_strncmp(k.mv_data, "in:+", sizeof("in:+") - 1) == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (number.len
+                && (k.mv_size != number.len + 3
+                    || ngx_strncmp((u_char *) k.mv_data + 3, number.data,
+                                   number.len) != 0))
+            {
+                break;
+            }
+
+            rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+            if (rec == NULL || json_array_append_new(list, rec) != 0) {
+                json_decref(list);
+                list = NULL;
+            }
+        }
+
+        mdb_cursor_close(cur);
+    }
+
+    ngx_http_agnitel_store_read_done(store);
+
+    if (list == NULL || (rc != 0 && rc != MDB_NOTFOUND)) {
+        json_decref(list);
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_OK,
+               json_pack("{s:i,s:i,s:o,s:n}", "page", 0, "page_size",
+                         (int) json_array_size(list),
+                         "incoming_phone_numbers", list,
+                         "next_page_uri"));
+}
+
+
 static void
 ngx_http_agnitel_sandbox_india_body(ngx_http_request_t *r)
 {
@@ -435,6 +522,13 @@ ngx_http_agnitel_sandbox_india_buy(ngx_http_request_t *r)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "agnitel sandbox: Indian carrier sold %V as %*s", &number,
                   sizeof(sid), sid);
+
+    if (ngx_http_agnitel_sandbox_eq(&number, NGX_HTTP_AGNITEL_INDIA_LOST)) {
+        json_decref(rec);
+        return ngx_http_agnitel_sandbox_india_error(r,
+                                            NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                            "Internal error");
+    }
 
     return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_OK, rec);
 }
