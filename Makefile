@@ -21,7 +21,7 @@ SOURCES     := config ngx_http_agnitel_module.c $(wildcard src/*/*.c src/*/*.h)
 PACKAGES := nginx nginx-dev libjansson-dev liblmdb-dev lmdb-utils \
             libcurl4-openssl-dev libssl-dev perl libtest-base-perl \
             libtext-diff-perl libtest-longstring-perl liburi-perl \
-            libnginx-mod-http-echo wrk valgrind curl
+            libnginx-mod-http-echo wrk valgrind curl chromium
 
 # our Test::Nginx::Socket subset, unless the real one is installed
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
@@ -29,7 +29,8 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib
 TEST_ENV = TEST_NGINX_BINARY=$(NGINX) \
            TEST_NGINX_LOAD_MODULES="$(CURDIR)/$(MODULE) $(CURDIR)/$(SANDBOX) $(ECHO_MODULE)"
 
-.PHONY: all deps run test test-upstream test-valgrind test-contract bench clean
+.PHONY: all deps run test test-upstream test-valgrind test-contract \
+        test-console bench clean
 
 all: $(MODULE)
 
@@ -58,7 +59,13 @@ $(OBJS)/Makefile: config
 	        --with-cc-opt='-g -O2 -fPIC -Wall -Werror' \
 	        --add-dynamic-module=$(CURDIR) > configure.log
 
-$(MODULE) $(SANDBOX) &: $(OBJS)/Makefile $(SOURCES)
+# the console's files are compiled in (auto/console_embed)
+CONSOLE     := $(OBJS)/ngx_http_agnitel_console_assets.c
+
+$(CONSOLE): $(OBJS)/Makefile auto/console_embed $(wildcard console/*)
+	sh auto/console_embed console > $@.tmp && mv $@.tmp $@
+
+$(MODULE) $(SANDBOX) &: $(OBJS)/Makefile $(SOURCES) $(CONSOLE)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
 
 run: deps $(MODULE)
@@ -101,11 +108,16 @@ endif
 test-contract: deps $(MODULE) node_modules
 	$(TEST_ENV) prove $(PROVE_INC) -r t/contract/
 
+# the console suite alone (t/console.t: headless chromium, screenshots in
+# t/console/artifacts/)
+test-console: deps $(MODULE) node_modules
+	$(TEST_ENV) prove $(PROVE_INC) t/console.t
+
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch node_modules
 
-test-valgrind: deps $(MODULE)
+test-valgrind: deps $(MODULE) node_modules
 	$(TEST_ENV) TEST_NGINX_USE_VALGRIND=1 prove $(PROVE_INC) -r t/
 
 bench: deps $(MODULE)

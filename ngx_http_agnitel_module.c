@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_console.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_jobs.h"
@@ -61,6 +62,8 @@ static char *ngx_http_agnitel_handler_directive(ngx_conf_t *cf,
 static char *ngx_http_agnitel_webhook_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_agnitel_uploads_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_agnitel_console_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_agnitel_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
@@ -255,6 +258,13 @@ static ngx_command_t  ngx_http_agnitel_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_agnitel_resolve_handler },
+
+    { ngx_string("agnitel_console"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_agnitel_console_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -1281,6 +1291,26 @@ ngx_http_agnitel_webhook_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     alcf->twiml = 1;
 
     return ngx_http_agnitel_handler_directive(cf, cmd, conf);
+}
+
+
+/* agnitel_console; the page needs no store: it only calls the API */
+
+static char *
+ngx_http_agnitel_console_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate or conflicts with another content handler";
+    }
+
+    clcf->handler = ngx_http_agnitel_console_handler;
+
+    return NGX_CONF_OK;
 }
 
 

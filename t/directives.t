@@ -199,6 +199,20 @@ check('agnitel_india_url that is no URL',
       $good . "agnitel_india_url api.in.exotel.com;\n$server",
       qr/invalid URL "api\.in\.exotel\.com"/);
 
+check('agnitel_console in a location',
+      $good . "server { listen 127.0.0.1:\$PORT;\n"
+      . "location /console/ { agnitel_console; } }\n");
+
+check('agnitel_console with an argument',
+      $good . "server { listen 127.0.0.1:\$PORT;\n"
+      . "location /console/ { agnitel_console /srv; } }\n",
+      qr/invalid number of arguments in "agnitel_console"/);
+
+check('agnitel_console beside another handler',
+      $good . "server { listen 127.0.0.1:\$PORT;\n"
+      . "location /console/ { agnitel_api; agnitel_console; } }\n",
+      qr/"agnitel_console" directive is duplicate or conflicts/);
+
 check('agnitel_api outside a location',
       $good . "agnitel_api;\n$server",
       qr/"agnitel_api" directive is not allowed here/);
