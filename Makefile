@@ -80,6 +80,7 @@ run: deps $(MODULE)
 	@echo "agnitel on http://127.0.0.1:8080 (Ctrl-C stops it). Try:"
 	@echo "  curl -s -XPOST localhost:8080/admin/v1/workspaces \\"
 	@echo "       -H 'Content-Type: application/json' -d '{\"name\":\"Acme\"}'"
+	@echo "Then open http://127.0.0.1:8080/console/ and paste its api_key."
 	@echo "See README.md for the walk-through."
 	@echo
 	$(NGINX) -p $(CURDIR)/var/ -c $(CURDIR)/conf-examples/dev.conf \
