@@ -30,7 +30,9 @@ my $PLATFORM = 'AC00000000000000000000000000000000';
 my $SERVICE = 'VA' . ('0' x 31) . '4';
 
 my $port = Agnitel::Nginx::test_port(35);
-my $to_twilio = Agnitel::Nginx::twilio_location($port + 1);
+my $to_carriers = join '', Agnitel::Nginx::twilio_location($port + 1),
+    map { Agnitel::Nginx::carrier_location("agnitel_${_}_api", "/_$_/",
+                                           $port + 1) } 'verify', 'india';
 
 my $n = Agnitel::Nginx->new(name => 'console', port => $port);
 $n->write_file('secret.key', 'c' x 32);
@@ -55,26 +57,7 @@ $n->write_config(<<"END", workers => 2);
     server {
         listen 127.0.0.1:\$PORT;
         subrequest_output_buffer_size 256k;
-$to_twilio
-        agnitel_verify_api /_verify/;
-        agnitel_india_api /_india/;
-
-        location /_verify/ {
-            internal;
-            proxy_pass http://127.0.0.1:\$CARRIER_PORT/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
-
-        location /_india/ {
-            internal;
-            proxy_pass http://127.0.0.1:\$CARRIER_PORT/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
-
+$to_carriers
         location /api/ { agnitel_api; }
         location /api/v1/telephony/india/kyc/documents/ {
             agnitel_kyc_documents;

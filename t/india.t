@@ -29,6 +29,9 @@ my $n = Agnitel::Nginx->new(name => 'india', port => $port);
 $n->write_file('secret.key', 'i' x 32);
 $n->write_file('platform.token', "$TOKEN\n");
 
+my $to_verify = Agnitel::Nginx::carrier_location('agnitel_verify_api',
+    '/_verify/', $port + 1);
+
 $n->write_config(<<"END", workers => 2);
     agnitel_store store;
     agnitel_secret_key_file secret.key;
@@ -37,16 +40,7 @@ $n->write_config(<<"END", workers => 2);
 
     server {
         listen 127.0.0.1:\$PORT;
-        agnitel_verify_api /_verify/;
-
-        location /_verify/ {
-            internal;
-            proxy_pass http://127.0.0.1:\$CARRIER_PORT/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
-
+$to_verify
         location /api/ { agnitel_api; }
         location /admin/ { agnitel_admin; }
     }

@@ -33,6 +33,10 @@ $n->write_file('secret.key', 'x' x 32);
 $n->write_file('platform.token', "sandbox-auth-token\n");
 $n->write_file('india.token', "sandbox-india-token\n");
 
+my $to_carriers = join '',
+    map { Agnitel::Nginx::carrier_location("agnitel_${_}_api", "/_$_/",
+                                           $port + 1) } 'verify', 'india';
+
 $n->write_config(<<"END", workers => 2);
     agnitel_store store;
     agnitel_secret_key_file secret.key;
@@ -48,25 +52,7 @@ $n->write_config(<<"END", workers => 2);
 
     server {
         listen 127.0.0.1:\$PORT;
-        agnitel_verify_api /_verify/;
-        agnitel_india_api /_india/;
-
-        location /_verify/ {
-            internal;
-            proxy_pass http://127.0.0.1:\$CARRIER_PORT/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
-
-        location /_india/ {
-            internal;
-            proxy_pass http://127.0.0.1:\$CARRIER_PORT/;
-            proxy_pass_request_headers off;
-            proxy_set_header Authorization \$agnitel_upstream_authorization;
-            proxy_set_header Content-Type application/x-www-form-urlencoded;
-        }
-
+$to_carriers
         location /api/ { agnitel_api; }
         location /api/v1/telephony/india/kyc/documents/ {
             agnitel_kyc_documents;

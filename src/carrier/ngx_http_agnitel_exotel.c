@@ -70,17 +70,7 @@ ngx_int_t
 ngx_http_agnitel_exotel_lookup(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *number, ngx_http_agnitel_call_t *call)
 {
-    ngx_http_agnitel_param_t  query;
-
-    query.key = "PhoneNumber";
-    query.value = *number;
-
-    call->method = NGX_HTTP_GET;
-    ngx_str_null(&call->body);
-
-    if (ngx_http_agnitel_twilio_encode(pool, &query, 1, &call->args)
-        != NGX_OK)
-    {
+    if (ngx_http_agnitel_carrier_lookup(pool, number, call) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -171,6 +171,21 @@ ngx_int_t
 ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *number, ngx_http_agnitel_call_t *call)
 {
+    if (ngx_http_agnitel_carrier_lookup(pool, number, call) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_twilio_path(pool, &call->path, sid,
+                                        "/IncomingPhoneNumbers.json");
+}
+
+
+/* GET ?PhoneNumber=N, a carrier's lookup of a number: the caller's path */
+
+ngx_int_t
+ngx_http_agnitel_carrier_lookup(ngx_pool_t *pool, ngx_str_t *number,
+    ngx_http_agnitel_call_t *call)
+{
     ngx_http_agnitel_param_t  query;
 
     query.key = "PhoneNumber";
@@ -179,14 +194,7 @@ ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
     call->method = NGX_HTTP_GET;
     ngx_str_null(&call->body);
 
-    if (ngx_http_agnitel_twilio_encode(pool, &query, 1, &call->args)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_agnitel_twilio_path(pool, &call->path, sid,
-                                        "/IncomingPhoneNumbers.json");
+    return ngx_http_agnitel_twilio_encode(pool, &query, 1, &call->args);
 }
 
 

@@ -60,6 +60,8 @@ ngx_int_t ngx_http_agnitel_carrier_path(ngx_pool_t *pool, ngx_str_t *out,
 
 ngx_int_t ngx_http_agnitel_twilio_lookup(ngx_pool_t *pool, ngx_str_t *sid,
     ngx_str_t *number, ngx_http_agnitel_call_t *call);
+ngx_int_t ngx_http_agnitel_carrier_lookup(ngx_pool_t *pool,
+    ngx_str_t *number, ngx_http_agnitel_call_t *call);
 ngx_int_t ngx_http_agnitel_twilio_list(ngx_pool_t *pool, ngx_str_t *sid,
     const char *next, ngx_http_agnitel_call_t *call);
 json_t *ngx_http_agnitel_twilio_listed(json_t *page, ngx_str_t *number);

@@ -315,19 +315,27 @@ sub at_once {
 # DESIGN has it, with "agnitel_twilio_api" naming it: for a server block
 sub twilio_location {
     my ($port) = @_;
+    return carrier_location('agnitel_twilio_api', '/_twilio/', $port,
+                            'proxy_connect_timeout 1s;');
+}
+
+# an internal carrier location (Verify, the Indian carrier, Twilio) that
+# proxies to the sandbox or a fake on $port, and its directive
+sub carrier_location {
+    my ($directive, $prefix, $port, @more) = @_;
+    my $extra = join '', map { "            $_\n" } @more;
 
     return <<"END";
-        agnitel_twilio_api /_twilio/;
+        $directive $prefix;
 
-        location /_twilio/ {
+        location $prefix {
             internal;
             proxy_pass http://127.0.0.1:$port/;
             proxy_pass_request_headers off;
             proxy_set_header Authorization \$agnitel_upstream_authorization;
             proxy_set_header Content-Type application/x-www-form-urlencoded;
             proxy_set_header Accept-Encoding "";
-            proxy_connect_timeout 1s;
-        }
+$extra        }
 END
 }
 
