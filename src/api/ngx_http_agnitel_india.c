@@ -443,7 +443,8 @@ ngx_http_agnitel_otp_send_apply(MDB_txn *txn, void *data)
     rc = json_object_set_new(prv, "otp_mobile",
                              json_stringn((char *) otp->mobile.data,
                                           otp->mobile.len))
-         ? MDB_PANIC : ngx_http_agnitel_india_put(txn, otp->store, &otp->k, prv);
+         ? MDB_PANIC
+         : ngx_http_agnitel_india_put(txn, otp->store, &otp->k, prv);
 
     json_decref(prv);
 

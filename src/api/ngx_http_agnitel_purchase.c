@@ -395,7 +395,8 @@ ngx_http_agnitel_search_done(ngx_http_request_t *r,
 
     /* no json: the carrier found nothing (Twilio's 21452, a 404) */
 
-    list = ngx_http_agnitel_exotel_list(json);
+    list = o->india ? ngx_http_agnitel_exotel_list(json)
+                    : json_object_get(json, "available_phone_numbers");
     n = ngx_min(json_array_size(list), o->limit);
 
     j = ngx_http_agnitel_reply(r, 512 * (n + 1), "Available phone numbers");

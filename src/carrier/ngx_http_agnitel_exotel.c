@@ -23,8 +23,10 @@ static const char  *ngx_http_agnitel_exotel_types[] = {
 };
 
 
-/* GET v2_beta/Accounts/{sid}/AvailablePhoneNumbers/IN/{type}: the caller
- * sets the query (InRegion, Contains, IncomingSMS) */
+/*
+ * GET v2_beta/Accounts/{sid}/AvailablePhoneNumbers/IN/{type}; the caller
+ * sets the query (InRegion, Contains, IncomingSMS)
+ */
 
 ngx_int_t
 ngx_http_agnitel_exotel_search(ngx_pool_t *pool, ngx_str_t *sid,
