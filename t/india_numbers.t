@@ -18,6 +18,7 @@ use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
 use Time::Local ();
+use MIME::Base64 ();
 use Agnitel::Nginx;
 
 my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -375,6 +376,31 @@ is(scalar(grep { $_->{type} eq 'reversal' } ledger(2)), 1,
 is(scalar(grep { $_->{type} eq 'number_purchase' } ledger(2)), $paid + 1,
    'once');
 adds_up(2, 'after the outage');
+
+# --- the sandbox's Indian carrier itself, past the module
+
+sub carrier {
+    my ($method, $path, $user) = @_;
+    my $res = $http->request($method, "http://127.0.0.1:" . ($port + 1)
+                             . "/v2_beta/Accounts/$path",
+        { headers => { Authorization => 'Basic ' . MIME::Base64::encode_base64(
+                         $user // 'sandbox-india-key:sandbox-india-token', '') } });
+    return ($res->{status}, eval { $json->decode($res->{content}) });
+}
+
+($status, $body) = carrier(GET => 'agnitel-sandbox/AvailablePhoneNumbers/IN/Landline',
+                           'sandbox-india-key:wrong');
+is($status, 401, 'the sandbox carrier refuses a wrong token');
+is($body->{RestException}{Status}, 401, "in the carrier's error shape");
+($status) = carrier(GET => 'someone-else/AvailablePhoneNumbers/IN/Landline');
+is($status, 404, "another account's resources do not exist");
+($status) = carrier(GET => 'agnitel-sandbox/AvailablePhoneNumbers/IN/Fax');
+is($status, 404, 'nor does a number type it does not sell');
+($status) = carrier(PUT => 'agnitel-sandbox/IncomingPhoneNumbers');
+is($status, 405, 'a method it does not take: 405');
+($status, $body) = carrier(GET => "agnitel-sandbox/IncomingPhoneNumbers?PhoneNumber=%2B918047091919");
+is($body->{incoming_phone_numbers}[0]{phone_number}, '+918047091919',
+   'it lists what it sold, by number');
 
 # --- nobody else's
 
