@@ -1186,7 +1186,7 @@ ngx_http_agnitel_add_done(ngx_http_request_t *r,
 }
 
 
-/* a bought number is released at Twilio first; a 404 there is fine */
+/* a bought number is released at its carrier first; a 404 there is fine */
 
 ngx_int_t
 ngx_http_agnitel_purchase_release(ngx_http_request_t *r, ngx_uint_t india,
