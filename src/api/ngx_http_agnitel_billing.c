@@ -43,8 +43,7 @@ typedef struct {
     ngx_http_agnitel_entry_t        entry;
     ngx_http_request_t             *request;
     ngx_http_agnitel_store_t       *store;
-    time_t                          renewal;
-    time_t                          india_renewal;
+    ngx_http_agnitel_main_conf_t   *amcf;
     u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     MDB_val                         k;
     MDB_val                         v;
@@ -510,8 +509,7 @@ ngx_http_agnitel_number_renew(ngx_http_request_t *r, json_t *body)
     rn->entry.covered = 1;
     rn->request = r;
     rn->store = amcf->store;
-    rn->renewal = amcf->billing_renewal;
-    rn->india_renewal = amcf->india_renewal;
+    rn->amcf = amcf;
     rn->k.mv_data = rn->key;
 
     return ngx_http_agnitel_write(r, ngx_http_agnitel_renewal_apply,
@@ -526,8 +524,7 @@ ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
 
     int          rc;
     json_t      *rec;
-    time_t       renewal;
-    const char  *status, *currency, *provider;
+    const char  *status, *currency;
 
     rc = ngx_http_agnitel_record_load(rn->request->pool, txn, rn->store,
                                       &rn->k, &rec);
@@ -548,10 +545,6 @@ ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
         return NGX_HTTP_AGNITEL_NOT_IN_GRACE;
     }
 
-    provider = json_string_value(json_object_get(rec, "provider"));
-    renewal = (provider && ngx_strcmp(provider, "india") == 0)
-              ? rn->india_renewal : rn->renewal;
-
     ngx_memcpy(rn->entry.currency, currency, 3);
     rn->entry.amount = -json_integer_value(json_object_get(rec, "price"));
     rn->entry.phone_number.data = (u_char *) json_string_value(
@@ -567,7 +560,8 @@ ngx_http_agnitel_renewal_apply(MDB_txn *txn, void *data)
         || json_object_set_new(rec, "renews_at",
                json_integer(json_integer_value(json_object_get(rec,
                                                                "renews_at"))
-                            + renewal)) != 0
+                            + ngx_http_agnitel_number_renewal(rn->amcf,
+                                                              rec))) != 0
         || json_object_del(rec, "grace_ends_at") != 0
         || ngx_http_agnitel_record_encode(rn->request->pool, rec, &rn->v)
            != NGX_OK)

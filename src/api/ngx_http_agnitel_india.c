@@ -193,20 +193,9 @@ ngx_http_agnitel_india_create_apply(MDB_txn *txn, void *data)
 {
     ngx_http_agnitel_otp_t  *otp = data;
 
-    int  rc;
-
-    rc = ngx_http_agnitel_provider_find(otp->request, txn, &otp->workspace,
-                                         "india", NULL);
-    if (rc == 0) {
-        return MDB_KEYEXIST;
-    }
-
-    if (rc != MDB_NOTFOUND) {
-        return rc;
-    }
-
-    return mdb_put(txn, otp->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS],
-                   &otp->k, &otp->v, MDB_NOOVERWRITE);
+    return ngx_http_agnitel_provider_add(otp->request, txn, otp->store,
+                                         &otp->workspace, "india", &otp->k,
+                                         &otp->v);
 }
 
 

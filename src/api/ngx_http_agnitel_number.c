@@ -480,19 +480,22 @@ ngx_http_agnitel_number_taken(ngx_http_request_t *r)
 /*
  * A pending number the carrier has bought becomes active with its SID, at
  * the end of a purchase or when reconciliation finds it; encoded into val.
- * A managed one renews "renewal" seconds later.
+ * One paid from credits renews a renewal period later.
  * No request here: reconciliation calls it from a commit thread.
  */
 
 ngx_int_t
 ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
-    const char *sid, json_t *caps, time_t renewal, MDB_val *val)
+    const char *sid, json_t *caps, ngx_http_agnitel_main_conf_t *amcf,
+    MDB_val *val)
 {
-    /* a managed number is paid for a renewal period from now */
+    /* a number paid from credits is paid for a renewal period from now */
 
     if (json_object_get(rec, "auto_renew")
         && json_object_set_new(rec, "renews_at",
-                               json_integer(ngx_time() + renewal)) != 0)
+               json_integer(ngx_time()
+                            + ngx_http_agnitel_number_renewal(amcf, rec)))
+           != 0)
     {
         return NGX_ERROR;
     }
@@ -514,4 +517,23 @@ ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * How long a number paid from credits runs between renewals: an Indian
+ * number by agnitel_india_account's renewal=, a managed Twilio one by
+ * agnitel_billing's.
+ */
+
+time_t
+ngx_http_agnitel_number_renewal(ngx_http_agnitel_main_conf_t *amcf,
+    json_t *rec)
+{
+    const char  *provider;
+
+    provider = json_string_value(json_object_get(rec, "provider"));
+
+    return (provider && ngx_strcmp(provider, "india") == 0)
+           ? amcf->india_renewal : amcf->billing_renewal;
 }

@@ -35,7 +35,10 @@ ngx_http_agnitel_json_t *ngx_http_agnitel_reply_view(ngx_http_request_t *r,
 ngx_http_agnitel_json_t *ngx_http_agnitel_view_envelope(ngx_pool_t *pool,
     const char *message, MDB_val *val);
 ngx_int_t ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
-    const char *sid, json_t *caps, time_t renewal, MDB_val *val);
+    const char *sid, json_t *caps, ngx_http_agnitel_main_conf_t *amcf,
+    MDB_val *val);
+time_t ngx_http_agnitel_number_renewal(ngx_http_agnitel_main_conf_t *amcf,
+    json_t *rec);
 int ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number,
     json_t *rec, time_t now, const char *reason, MDB_val *v);

@@ -479,23 +479,11 @@ ngx_http_agnitel_connect_apply(MDB_txn *txn, void *data)
 {
     ngx_http_agnitel_connect_t  *cn = data;
 
-    int  rc;
-
     /* another request may have connected one while this one was checked */
 
-    rc = ngx_http_agnitel_provider_find(cn->request, txn, &cn->workspace,
-                                         "twilio_", NULL);
-
-    if (rc == 0) {
-        return MDB_KEYEXIST;
-    }
-
-    if (rc != MDB_NOTFOUND) {
-        return rc;
-    }
-
-    return mdb_put(txn, cn->store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &cn->k,
-                   &cn->v, MDB_NOOVERWRITE);
+    return ngx_http_agnitel_provider_add(cn->request, txn, cn->store,
+                                         &cn->workspace, "twilio_", &cn->k,
+                                         &cn->v);
 }
 
 
@@ -1142,4 +1130,33 @@ ngx_http_agnitel_unlock_written(ngx_http_request_t *r, void *data, int rc)
     ngx_http_agnitel_provider_view(j, u->prv);
 
     return ngx_http_agnitel_send(r, NGX_HTTP_OK, j);
+}
+
+
+/*
+ * A workspace's new provider, stored at k unless it has one of the type
+ * already (a prefix: "twilio_" is either Twilio): MDB_KEYEXIST.  Its
+ * check and its write are one transaction, so two requests racing to
+ * connect leave one provider.
+ */
+
+int
+ngx_http_agnitel_provider_add(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, const char *type,
+    MDB_val *k, MDB_val *v)
+{
+    int  rc;
+
+    rc = ngx_http_agnitel_provider_find(r, txn, ws, type, NULL);
+
+    if (rc == 0) {
+        return MDB_KEYEXIST;
+    }
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    return mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], k, v,
+                   MDB_NOOVERWRITE);
 }

@@ -52,6 +52,9 @@ ngx_int_t ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_agnitel_twilio_account_t *account, ngx_str_t *token);
 int ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
     ngx_str_t *ws, const char *type, json_t **prv);
+int ngx_http_agnitel_provider_add(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, const char *type,
+    MDB_val *k, MDB_val *v);
 void ngx_http_agnitel_provider_view(ngx_http_agnitel_json_t *j, json_t *prv);
 int ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,

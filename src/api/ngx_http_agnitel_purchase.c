@@ -900,9 +900,7 @@ ngx_http_agnitel_active_apply(MDB_txn *txn, void *data)
 
     caps = json_object_get(o->carrier, "capabilities");
 
-    if (ngx_http_agnitel_number_activate(r->pool, rec, o->sid, caps,
-                                         o->india ? amcf->india_renewal
-                                                  : amcf->billing_renewal,
+    if (ngx_http_agnitel_number_activate(r->pool, rec, o->sid, caps, amcf,
                                          &o->v)
         != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_reply_view(r,

@@ -913,10 +913,9 @@ ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data)
     u_char                     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     json_t                    *rec;
     MDB_val                    k, v;
-    ngx_str_t                      answer;
-    const char                    *status, *id;
-    ngx_http_agnitel_store_t      *store;
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_str_t                  answer;
+    const char                *status, *id;
+    ngx_http_agnitel_store_t  *store;
 
     store = item->run->job->amcf->store;
     item->settled = NGX_HTTP_AGNITEL_SETTLED_NONE;
@@ -958,12 +957,8 @@ ngx_http_agnitel_settle_apply(MDB_txn *txn, void *data)
         return rc;
     }
 
-    amcf = item->run->job->amcf;
-
     if (ngx_http_agnitel_number_activate(item->pool, rec, item->sid,
-                                         item->caps,
-                                         item->india ? amcf->india_renewal
-                                                     : amcf->billing_renewal,
+                                         item->caps, item->run->job->amcf,
                                          &v)
         != NGX_OK
         || ngx_http_agnitel_close(ngx_http_agnitel_view_envelope(item->pool,

@@ -376,9 +376,8 @@ ngx_http_agnitel_renew_one(ngx_http_agnitel_renew_t *run, MDB_txn *txn,
     if (rc == 0) {
         due->renewed = 1;
         rc = json_object_set_new(rec, "renews_at",
-                          json_integer(renews_at + (due->india
-                                                    ? amcf->india_renewal
-                                                    : amcf->billing_renewal)));
+                  json_integer(renews_at
+                               + ngx_http_agnitel_number_renewal(amcf, rec)));
 
     } else if (rc == NGX_HTTP_AGNITEL_NO_CREDITS) {
         rc = json_object_set_new(rec, "status", json_string("grace"))
