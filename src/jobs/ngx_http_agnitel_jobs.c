@@ -477,6 +477,35 @@ ngx_http_agnitel_job_account(ngx_http_agnitel_job_t *job, ngx_pool_t *pool,
 }
 
 
+/*
+ * A background call as the platform's account at the Indian carrier: to
+ * agnitel_india_url, with its credentials.  Without agnitel_india_account
+ * an Indian number waits, and the run says why.
+ */
+
+ngx_int_t
+ngx_http_agnitel_job_india(ngx_http_agnitel_job_t *job,
+    ngx_http_agnitel_fetch_t *f)
+{
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = job->amcf;
+
+    if (amcf->india_sid.len == 0) {
+        ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                      "agnitel_jobs: %s: an Indian number needs "
+                      "\"agnitel_india_account\"", job->name);
+        job->error = "an Indian number needs agnitel_india_account";
+        return NGX_ERROR;
+    }
+
+    f->base = &amcf->india_url;
+    f->call.authorization = amcf->india_authorization;
+
+    return NGX_OK;
+}
+
+
 /* the jobs' names, in order, for GET /admin/v1/jobs: NULL past the last */
 
 const char *

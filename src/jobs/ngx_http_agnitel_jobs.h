@@ -13,6 +13,7 @@
 #include <ngx_event.h>
 
 #include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_curl.h"
 #include "ngx_http_agnitel_providers.h"
 
 
@@ -61,6 +62,8 @@ const char *ngx_http_agnitel_job_name(ngx_uint_t i);
 ngx_int_t ngx_http_agnitel_job_account(ngx_http_agnitel_job_t *job,
     ngx_pool_t *pool, ngx_str_t *ws, ngx_str_t *id,
     ngx_http_agnitel_twilio_account_t *account);
+ngx_int_t ngx_http_agnitel_job_india(ngx_http_agnitel_job_t *job,
+    ngx_http_agnitel_fetch_t *f);
 
 ngx_int_t ngx_http_agnitel_reconcile(ngx_http_agnitel_job_t *job);
 ngx_int_t ngx_http_agnitel_renew(ngx_http_agnitel_job_t *job);

@@ -516,11 +516,13 @@ ngx_http_agnitel_reconcile_ask(ngx_http_agnitel_pending_t *item)
     }
 
     if (item->india) {
-        rc = ngx_http_agnitel_exotel_lookup(item->pool, &amcf->india_sid,
-                                            &item->number, &item->fetch.call);
+        rc = ngx_http_agnitel_job_india(job, &item->fetch);
 
-        item->fetch.base = &amcf->india_url;
-        item->fetch.call.authorization = amcf->india_authorization;
+        if (rc == NGX_OK) {
+            rc = ngx_http_agnitel_exotel_lookup(item->pool, &amcf->india_sid,
+                                                &item->number,
+                                                &item->fetch.call);
+        }
 
     } else {
         rc = ngx_http_agnitel_job_account(job, item->pool, &item->workspace,

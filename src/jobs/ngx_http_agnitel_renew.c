@@ -538,19 +538,13 @@ ngx_http_agnitel_release_india(ngx_http_agnitel_due_t *due)
 
     amcf = due->run->job->amcf;
 
-    if (amcf->india_sid.len == 0
-        || ngx_http_agnitel_exotel_release(due->pool, &amcf->india_sid,
-                                           &due->telephony_id,
-                                           &due->fetch.call)
-           != NGX_OK)
-    {
+    if (ngx_http_agnitel_job_india(due->run->job, &due->fetch) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    due->fetch.base = &amcf->india_url;
-    due->fetch.call.authorization = amcf->india_authorization;
-
-    return NGX_OK;
+    return ngx_http_agnitel_exotel_release(due->pool, &amcf->india_sid,
+                                           &due->telephony_id,
+                                           &due->fetch.call);
 }
 
 

@@ -144,19 +144,9 @@ ngx_http_agnitel_sandbox_subaccount_create(ngx_http_request_t *r,
                      "status", "active",
                      "type", "Full");
 
-    text = acct ? json_dumps(acct, JSON_COMPACT) : NULL;
-
-    if (text == NULL) {
-        json_decref(acct);
-        return ngx_http_agnitel_sandbox_internal(r);
-    }
-
-    store = ngx_http_agnitel_sandbox_store(r);
-    txn = store ? ngx_http_agnitel_store_write(store, r->connection->log)
-                : NULL;
+    txn = ngx_http_agnitel_sandbox_write(r, acct, &text, &store);
 
     if (txn == NULL) {
-        free(text);
         json_decref(acct);
         return ngx_http_agnitel_sandbox_internal(r);
     }

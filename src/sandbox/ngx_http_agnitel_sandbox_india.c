@@ -480,20 +480,9 @@ ngx_http_agnitel_sandbox_india_buy(ngx_http_request_t *r)
                     "voice_url", voice_url.data ? (char *) voice_url.data : "",
                     voice_url.len);
 
-    text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-
-    if (text == NULL) {
-        json_decref(rec);
-        return ngx_http_agnitel_sandbox_internal(r);
-    }
-
-    store = ngx_http_agnitel_sandbox_store(r);
-
-    txn = store ? ngx_http_agnitel_store_write(store, r->connection->log)
-                : NULL;
+    txn = ngx_http_agnitel_sandbox_write(r, rec, &text, &store);
 
     if (txn == NULL) {
-        free(text);
         json_decref(rec);
         return ngx_http_agnitel_sandbox_internal(r);
     }

@@ -445,6 +445,31 @@ ngx_http_agnitel_sandbox_send(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/*
+ * A write transaction of the sandbox's, and json's text to put in it
+ * (free() it), or NULL when either cannot be had.
+ */
+
+MDB_txn *
+ngx_http_agnitel_sandbox_write(ngx_http_request_t *r, json_t *json,
+    char **text, ngx_http_agnitel_store_t **store)
+{
+    MDB_txn  *txn;
+
+    *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    *store = ngx_http_agnitel_sandbox_store(r);
+
+    txn = (*text && *store)
+          ? ngx_http_agnitel_store_write(*store, r->connection->log) : NULL;
+
+    if (txn == NULL) {
+        free(*text);
+    }
+
+    return txn;
+}
+
+
 /* opened by every worker in init_process; NULL only if that failed */
 
 ngx_http_agnitel_store_t *

@@ -78,6 +78,8 @@ ngx_uint_t ngx_http_agnitel_sandbox_caseeq(ngx_str_t *s, const char *v);
 size_t ngx_http_agnitel_sandbox_format(u_char *dst, ngx_str_t *number);
 ngx_http_agnitel_store_t *ngx_http_agnitel_sandbox_store(
     ngx_http_request_t *r);
+MDB_txn *ngx_http_agnitel_sandbox_write(ngx_http_request_t *r, json_t *json,
+    char **text, ngx_http_agnitel_store_t **store);
 
 ngx_int_t ngx_http_agnitel_sandbox_error(ngx_http_request_t *r,
     ngx_uint_t status, ngx_uint_t code, const char *message);
