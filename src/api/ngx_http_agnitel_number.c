@@ -530,10 +530,19 @@ time_t
 ngx_http_agnitel_number_renewal(ngx_http_agnitel_main_conf_t *amcf,
     json_t *rec)
 {
+    return ngx_http_agnitel_number_india(rec) ? amcf->india_renewal
+                                              : amcf->billing_renewal;
+}
+
+
+/* whether the number is an Indian one, of the Indian carrier */
+
+ngx_uint_t
+ngx_http_agnitel_number_india(json_t *rec)
+{
     const char  *provider;
 
     provider = json_string_value(json_object_get(rec, "provider"));
 
-    return (provider && ngx_strcmp(provider, "india") == 0)
-           ? amcf->india_renewal : amcf->billing_renewal;
+    return provider && ngx_strcmp(provider, "india") == 0;
 }

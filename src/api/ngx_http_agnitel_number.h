@@ -39,6 +39,7 @@ ngx_int_t ngx_http_agnitel_number_activate(ngx_pool_t *pool, json_t *rec,
     MDB_val *val);
 time_t ngx_http_agnitel_number_renewal(ngx_http_agnitel_main_conf_t *amcf,
     json_t *rec);
+ngx_uint_t ngx_http_agnitel_number_india(json_t *rec);
 int ngx_http_agnitel_number_retire(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *number,
     json_t *rec, time_t now, const char *reason, MDB_val *v);

@@ -527,8 +527,8 @@ ngx_http_agnitel_numbers_release(ngx_http_request_t *r, json_t *body)
             || ngx_strcmp(provider, "india") == 0))
     {
         sid.len = ngx_strlen(sid.data);
-        return ngx_http_agnitel_purchase_release(r, provider[0] == 'i',
-                                                 &sid);
+        return ngx_http_agnitel_purchase_release(r,
+                                   ngx_http_agnitel_number_india(rec), &sid);
     }
 
     return ngx_http_agnitel_number_release_local(r);

@@ -105,9 +105,6 @@ static ngx_int_t ngx_http_agnitel_order_account(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_order_india(ngx_http_request_t *r,
     ngx_http_agnitel_order_t *o, ngx_http_agnitel_carrier_err_t *err);
-static ngx_int_t ngx_http_agnitel_order_outcome(ngx_http_agnitel_order_t *o,
-    ngx_pool_t *pool, ngx_uint_t op, json_t **json,
-    ngx_http_agnitel_carrier_err_t *err);
 static ngx_int_t ngx_http_agnitel_order_number(ngx_http_request_t *r,
     json_t *body, ngx_http_agnitel_order_t *o,
     ngx_http_agnitel_carrier_err_t *err);
@@ -385,9 +382,9 @@ ngx_http_agnitel_search_done(ngx_http_request_t *r,
     ngx_http_agnitel_json_t         *j;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_order_outcome(o, r->pool,
-                                       NGX_HTTP_AGNITEL_TWILIO_SEARCH,
-                                       &json, &err)
+    if (ngx_http_agnitel_carrier_outcome(o->india, r->pool, call,
+                                         NGX_HTTP_AGNITEL_TWILIO_SEARCH,
+                                         &json, &err)
         != NGX_OK)
     {
         return ngx_http_agnitel_carrier_error(r, &err);
@@ -832,9 +829,9 @@ ngx_http_agnitel_buy_done(ngx_http_request_t *r,
     json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_order_outcome(o, r->pool,
-                                       NGX_HTTP_AGNITEL_TWILIO_BUY,
-                                       &json, &err)
+    if (ngx_http_agnitel_carrier_outcome(o->india, r->pool, call,
+                                         NGX_HTTP_AGNITEL_TWILIO_BUY,
+                                         &json, &err)
         != NGX_OK)
     {
         if (!err.definite) {
@@ -1232,12 +1229,14 @@ static ngx_int_t
 ngx_http_agnitel_release_done(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call)
 {
+    ngx_http_agnitel_order_t  *o = call->data;
+
     json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if (ngx_http_agnitel_order_outcome(call->data, r->pool,
-                                       NGX_HTTP_AGNITEL_TWILIO_RELEASE,
-                                       &json, &err)
+    if (ngx_http_agnitel_carrier_outcome(o->india, r->pool, call,
+                                         NGX_HTTP_AGNITEL_TWILIO_RELEASE,
+                                         &json, &err)
         != NGX_OK)
     {
         /* the number stays active: it is still the workspace's */
@@ -1315,27 +1314,6 @@ ngx_http_agnitel_order_india(ngx_http_request_t *r,
     o->paid = 1;
 
     return NGX_OK;
-}
-
-
-/* the carrier's answer to the order's call, by its carrier's rules */
-
-static ngx_int_t
-ngx_http_agnitel_order_outcome(ngx_http_agnitel_order_t *o,
-    ngx_pool_t *pool, ngx_uint_t op, json_t **json,
-    ngx_http_agnitel_carrier_err_t *err)
-{
-    static ngx_uint_t  exotel[] = {
-        0, 0, NGX_HTTP_AGNITEL_EXOTEL_SEARCH, NGX_HTTP_AGNITEL_EXOTEL_BUY,
-        0, NGX_HTTP_AGNITEL_EXOTEL_RELEASE
-    };
-
-    if (o->india) {
-        return ngx_http_agnitel_exotel_outcome(pool, &o->call, exotel[op],
-                                               json, err);
-    }
-
-    return ngx_http_agnitel_twilio_outcome(pool, &o->call, op, json, err);
 }
 
 

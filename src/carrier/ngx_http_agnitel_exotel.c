@@ -180,6 +180,21 @@ ngx_http_agnitel_exotel_outcome(ngx_pool_t *pool,
 }
 
 
+/* the answer to op (NGX_HTTP_AGNITEL_TWILIO_*) by its carrier's rules */
+
+ngx_int_t
+ngx_http_agnitel_carrier_outcome(ngx_uint_t india, ngx_pool_t *pool,
+    ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
+    ngx_http_agnitel_carrier_err_t *err)
+{
+    if (india) {
+        return ngx_http_agnitel_exotel_outcome(pool, call, op, json, err);
+    }
+
+    return ngx_http_agnitel_twilio_outcome(pool, call, op, json, err);
+}
+
+
 /* the account's entry for number on a page of a lookup, or NULL */
 
 json_t *

@@ -23,10 +23,11 @@
  * their HTTP status alone.
  */
 
-#define NGX_HTTP_AGNITEL_EXOTEL_SEARCH    1
-#define NGX_HTTP_AGNITEL_EXOTEL_BUY       2
-#define NGX_HTTP_AGNITEL_EXOTEL_RELEASE   3
-#define NGX_HTTP_AGNITEL_EXOTEL_LOOKUP    4
+/* its operations, numbered as Twilio's: one op names either carrier's */
+#define NGX_HTTP_AGNITEL_EXOTEL_SEARCH    NGX_HTTP_AGNITEL_TWILIO_SEARCH
+#define NGX_HTTP_AGNITEL_EXOTEL_BUY       NGX_HTTP_AGNITEL_TWILIO_BUY
+#define NGX_HTTP_AGNITEL_EXOTEL_RELEASE   NGX_HTTP_AGNITEL_TWILIO_RELEASE
+#define NGX_HTTP_AGNITEL_EXOTEL_LOOKUP    NGX_HTTP_AGNITEL_TWILIO_LOOKUP
 
 
 ngx_int_t ngx_http_agnitel_exotel_search(ngx_pool_t *pool, ngx_str_t *sid,
@@ -44,6 +45,9 @@ ngx_int_t ngx_http_agnitel_exotel_outcome(ngx_pool_t *pool,
     ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
     ngx_http_agnitel_carrier_err_t *err);
 json_t *ngx_http_agnitel_exotel_list(json_t *json);
+ngx_int_t ngx_http_agnitel_carrier_outcome(ngx_uint_t india, ngx_pool_t *pool,
+    ngx_http_agnitel_call_t *call, ngx_uint_t op, json_t **json,
+    ngx_http_agnitel_carrier_err_t *err);
 
 
 #endif /* _NGX_HTTP_AGNITEL_EXOTEL_H_INCLUDED_ */

@@ -326,8 +326,7 @@ ngx_http_agnitel_reconcile_item(ngx_http_agnitel_reconcile_t *run,
     item->id.len = ngx_strlen(item->id.data);
     item->provider_id.len = ngx_strlen(item->provider_id.data);
 
-    s.data = (u_char *) json_string_value(json_object_get(rec, "provider"));
-    item->india = (s.data && ngx_strcmp(s.data, "india") == 0);
+    item->india = ngx_http_agnitel_number_india(rec);
 
     /* the reversal's id is drawn here, in the worker, should it be needed */
 
@@ -828,13 +827,9 @@ ngx_http_agnitel_reconcile_answer(ngx_http_agnitel_fetch_t *f)
     entry = NULL;
     complete = 1;
 
-    if ((item->india
-         ? ngx_http_agnitel_exotel_outcome(item->pool, &f->call,
-                                           NGX_HTTP_AGNITEL_EXOTEL_LOOKUP,
-                                           &page, &err)
-         : ngx_http_agnitel_twilio_outcome(item->pool, &f->call,
-                                           NGX_HTTP_AGNITEL_TWILIO_LOOKUP,
-                                           &page, &err))
+    if (ngx_http_agnitel_carrier_outcome(item->india, item->pool, &f->call,
+                                         NGX_HTTP_AGNITEL_TWILIO_LOOKUP,
+                                         &page, &err)
         != NGX_OK)
     {
         error = err.message;

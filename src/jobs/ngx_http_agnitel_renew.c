@@ -246,7 +246,7 @@ ngx_http_agnitel_renew_due(ngx_http_agnitel_renew_t *run, ngx_array_t *list,
     MDB_val *k, json_t *rec)
 {
     u_char                  *slash;
-    const char              *currency, *provider;
+    const char              *currency;
     ngx_http_agnitel_due_t  *due;
 
     slash = ngx_strlchr(k->mv_data, (u_char *) k->mv_data + k->mv_size, '/');
@@ -264,8 +264,7 @@ ngx_http_agnitel_renew_due(ngx_http_agnitel_renew_t *run, ngx_array_t *list,
     ngx_memzero(due, sizeof(ngx_http_agnitel_due_t));
 
     due->run = run;
-    provider = json_string_value(json_object_get(rec, "provider"));
-    due->india = (provider && ngx_strcmp(provider, "india") == 0);
+    due->india = ngx_http_agnitel_number_india(rec);
 
     /* the key's bytes and the record's strings live as long as the run */
 
@@ -558,13 +557,9 @@ ngx_http_agnitel_release_answer(ngx_http_agnitel_fetch_t *f)
     json_t                          *json;
     ngx_http_agnitel_carrier_err_t   err;
 
-    if ((due->india
-         ? ngx_http_agnitel_exotel_outcome(due->pool, &f->call,
-                                           NGX_HTTP_AGNITEL_EXOTEL_RELEASE,
-                                           &json, &err)
-         : ngx_http_agnitel_twilio_outcome(due->pool, &f->call,
-                                           NGX_HTTP_AGNITEL_TWILIO_RELEASE,
-                                           &json, &err))
+    if (ngx_http_agnitel_carrier_outcome(due->india, due->pool, &f->call,
+                                         NGX_HTTP_AGNITEL_TWILIO_RELEASE,
+                                         &json, &err)
         != NGX_OK)
     {
         ngx_log_error(NGX_LOG_WARN, due->run->job->log, 0,
