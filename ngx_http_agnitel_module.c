@@ -50,7 +50,8 @@ static char *ngx_http_agnitel_verify(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
     ngx_str_t *file, ngx_str_t *authorization);
 static char *ngx_http_agnitel_conf_basic(ngx_conf_t *cf, ngx_str_t *user,
-    const char *name, ngx_str_t *file, ngx_str_t *authorization);
+    const char *name, const char *what, ngx_str_t *file,
+    ngx_str_t *authorization);
 static char *ngx_http_agnitel_india(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_managed(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -780,16 +781,21 @@ ngx_http_agnitel_conf_account(ngx_conf_t *cf, ngx_str_t *sid,
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_agnitel_conf_basic(cf, sid, "auth_token_file", file,
+    return ngx_http_agnitel_conf_basic(cf, sid, "auth_token_file",
+                                       "auth token", file,
                                        authorization);
 }
 
 
-/* user, and the token in file (its parameter: name), as a Basic value */
+/*
+ * user, and the token read from file (the parameter "name"; "what" names
+ * the token in errors), as a Basic value
+ */
 
 static char *
 ngx_http_agnitel_conf_basic(ngx_conf_t *cf, ngx_str_t *user,
-    const char *name, ngx_str_t *file, ngx_str_t *authorization)
+    const char *name, const char *what, ngx_str_t *file,
+    ngx_str_t *authorization)
 {
     u_char     buf[130];
     size_t     len;
@@ -820,9 +826,8 @@ ngx_http_agnitel_conf_basic(ngx_conf_t *cf, ngx_str_t *user,
     if (len == 0 || len > 128) {
         ngx_explicit_memzero(buf, sizeof(buf));
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s \"%V\" must hold the %s token, 1 to 128 "
-                           "characters", name, file,
-                           name[0] == 'a' && name[1] == 'p' ? "API" : "auth");
+                           "%s \"%V\" must hold the %s, 1 to 128 "
+                           "characters", name, file, what);
         return NGX_CONF_ERROR;
     }
 
@@ -927,7 +932,8 @@ ngx_http_agnitel_india(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     amcf->india_sid = sid;
 
-    return ngx_http_agnitel_conf_basic(cf, &key, "api_token_file", &file,
+    return ngx_http_agnitel_conf_basic(cf, &key, "api_token_file",
+                                       "API token", &file,
                                        &amcf->india_authorization);
 }
 

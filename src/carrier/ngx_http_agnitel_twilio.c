@@ -23,8 +23,6 @@
 #define NGX_HTTP_AGNITEL_TWILIO_INVALID_AREA      21451
 
 
-
-
 /*
  * application/x-www-form-urlencoded, for bodies and query strings alike:
  * everything but unreserved characters is %XX, so "+1415..." goes out as
