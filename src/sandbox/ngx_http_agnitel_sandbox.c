@@ -792,9 +792,7 @@ ngx_http_agnitel_sandbox_delete(ngx_http_request_t *r, ngx_str_t *account,
     }
 
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "agnitel sandbox: store: %s", mdb_strerror(rc));
-        return ngx_http_agnitel_sandbox_internal(r);
+        return ngx_http_agnitel_sandbox_store_failed(r, rc);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -1010,9 +1008,7 @@ ngx_http_agnitel_sandbox_buy(ngx_http_request_t *r)
     }
 
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "agnitel sandbox: store: %s", mdb_strerror(rc));
-        return ngx_http_agnitel_sandbox_internal(r);
+        return ngx_http_agnitel_sandbox_store_failed(r, rc);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

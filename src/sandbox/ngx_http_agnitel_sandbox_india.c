@@ -503,9 +503,7 @@ ngx_http_agnitel_sandbox_india_buy(ngx_http_request_t *r)
 
     if (rc != 0) {
         json_decref(rec);
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "agnitel sandbox: store: %s", mdb_strerror(rc));
-        return ngx_http_agnitel_sandbox_internal(r);
+        return ngx_http_agnitel_sandbox_store_failed(r, rc);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -612,9 +610,7 @@ ngx_http_agnitel_sandbox_india_release(ngx_http_request_t *r,
     }
 
     if (rc != 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "agnitel sandbox: store: %s", mdb_strerror(rc));
-        return ngx_http_agnitel_sandbox_internal(r);
+        return ngx_http_agnitel_sandbox_store_failed(r, rc);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,

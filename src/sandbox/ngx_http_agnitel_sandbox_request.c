@@ -393,6 +393,18 @@ ngx_http_agnitel_sandbox_internal(ngx_http_request_t *r)
 }
 
 
+/* a write to the sandbox's store failed: an alert, and a 500 */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_store_failed(ngx_http_request_t *r, int rc)
+{
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "agnitel sandbox: store: %s", mdb_strerror(rc));
+
+    return ngx_http_agnitel_sandbox_internal(r);
+}
+
+
 /* sends json and releases it; NULL (jansson out of memory) is a 500 */
 
 ngx_int_t

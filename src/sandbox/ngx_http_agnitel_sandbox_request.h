@@ -87,6 +87,8 @@ ngx_int_t ngx_http_agnitel_sandbox_bad_request(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_err_t *err);
 ngx_int_t ngx_http_agnitel_sandbox_not_found(ngx_http_request_t *r);
 ngx_int_t ngx_http_agnitel_sandbox_internal(ngx_http_request_t *r);
+ngx_int_t ngx_http_agnitel_sandbox_store_failed(ngx_http_request_t *r,
+    int rc);
 ngx_int_t ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *json);
 
