@@ -387,6 +387,16 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&amcf->india_url, "https://api.in.exotel.com");
     }
 
+    /*
+     * Monthly Indian numbers, also when agnitel_india_account is gone: the
+     * renew job still renews those bought before, and a period of 0 would
+     * debit them at every run.
+     */
+
+    if (amcf->india_renewal == 0) {
+        amcf->india_renewal = 30 * 86400;
+    }
+
     if (amcf->terms_version.len == 0) {
         ngx_str_set(&amcf->terms_version, "1");
     }
@@ -865,7 +875,6 @@ ngx_http_agnitel_india(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_null(&sid);
     ngx_str_null(&key);
     ngx_str_null(&file);
-    amcf->india_renewal = 30 * 86400;
 
     for (i = 1; i < cf->args->nelts; i++) {
 

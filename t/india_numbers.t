@@ -38,13 +38,20 @@ my $to_carriers = join '',
     map { Agnitel::Nginx::carrier_location("agnitel_${_}_api", "/_$_/",
                                            $port + 1) } 'verify', 'india';
 
-$n->write_config(<<"END", workers => 2);
+# the platform's account at the Indian carrier, renewing every 3 s here
+my $ACCOUNT = 'agnitel_india_account sid=agnitel-sandbox '
+            . 'api_key=sandbox-india-key api_token_file=india.token '
+            . 'renewal=3s;';
+
+sub configure {
+    my ($account) = @_;
+
+    $n->write_config(<<"END", workers => 2);
     agnitel_store store;
     agnitel_secret_key_file secret.key;
     agnitel_verify service_sid=$SERVICE account_sid=$PLATFORM
                    auth_token_file=platform.token;
-    agnitel_india_account sid=agnitel-sandbox api_key=sandbox-india-key
-                          api_token_file=india.token renewal=3s;
+    $account
     agnitel_india_url http://127.0.0.1:\$CARRIER_PORT;
     agnitel_billing window=3s;
     agnitel_jobs interval=1s reconcile_after=2s timeout=5s;
@@ -79,6 +86,9 @@ $to_carriers
         }
     }
 END
+}
+
+configure($ACCOUNT);
 $vg ? $n->start_valgrind : $n->start;
 
 my $json = JSON::PP->new->canonical;
@@ -405,6 +415,24 @@ is($body->{incoming_phone_numbers}[0]{phone_number}, '+918047091919',
 # --- nobody else's
 
 is((number(2, $A))[0], 404, "workspace 2 cannot see workspace 1's numbers");
+
+# --- the Indian account gone from the configuration: the numbers bought
+# before renew monthly, the default, not at every run of the job
+
+topup(2, 3000, 'upi-4');
+my $D = found(2, '&type=mobile&region=DL')->[0];
+($status) = buy(2, $D);
+is($status, 201, "workspace 2 buys $D, renewing every 3 s");
+
+$vg ? $n->valgrind_clean : $n->stop;
+configure('');
+$vg ? $n->start_valgrind : $n->start;
+
+$n->wait_for(sub {
+    iso((number(2, $D))[1]{data}{renews_at}) > time + 29 * 86400
+}, 'a renewal a month ahead', $patience);
+pass('without agnitel_india_account, the next renewal is a month ahead');
+adds_up(2, 'after it');
 
 $vg ? $n->valgrind_clean : $n->stop;
 
