@@ -198,8 +198,12 @@ $n->wait_for(sub { (api(GET => "/api/v1/phone-numbers/$B"))[0] == 404 },
 
 unlink $n->prefix . '/html/gone';
 
-my @released = $n->error_log
-    =~ /renew: \Q$B\E of workspace \S+ was not renewed in time: released for good/g;
+# the job logs the release once its commit is synced, which may be after
+# another worker has read the number gone
+my $lapsed = qr/renew: \Q$B\E of workspace \S+ was not renewed in time: released for good/;
+$n->wait_for(sub { $n->error_log =~ $lapsed }, "B's release logged",
+             $patience);
+my @released = $n->error_log =~ /$lapsed/g;
 is(scalar @released, 1, 'B was released once');
 
 $n->wait_for(sub { (api(GET => "/api/v1/phone-numbers/$C"))[0] == 404 },
