@@ -14,6 +14,7 @@ use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
 use File::Find;
+use Digest::SHA qw(sha256_hex);
 use Agnitel::Nginx;
 
 my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -195,6 +196,25 @@ is(scalar keys %$files, 4, 'four sealed files');
 is(scalar(grep { /\Q$MARK\E|%PDF-|x{100}/ } values %$files), 0,
    'none holds any plaintext');
 ok(!grep({ /\.tmp\./ } keys %$files), 'and no temporary file is left');
+
+# a document the disk refuses: a directory where its file would go, so
+# that the rename at the end of the save fails (the tests run as root,
+# whom no file mode stops)
+
+my $refused = "%PDF-1.7\nrefused\n";
+my ($ws_dir) = (sort keys %$files)[0] =~ m{^(.*)/[^/]+$};
+my $in_the_way = "$ws_dir/address_proof-" . sha256_hex($refused);
+mkdir $in_the_way or die "$in_the_way: $!";
+($status, $body) = upload(1, 'address_proof', 'application/pdf', $refused);
+is($status, 500, 'a document that cannot be written: 500');
+is($body->{error}{code}, 'internal_error', 'internal_error');
+like($body->{message}, qr/nothing was saved/, 'saying nothing was saved');
+ok(!exists provider(1)->{documents}{address_proof}, 'no document is listed');
+is_deeply([sort keys %{ kyc_files() }], [sort keys %$files],
+          'and no file is left, temporary or not');
+like($n->error_log, qr/storing "\Q$in_the_way\E" failed: rename\(\)/,
+     'the log names the file and the call that failed');
+rmdir $in_the_way or die "$in_the_way: $!";
 
 # the form and its validators
 

@@ -14,7 +14,8 @@
  * written to a temporary file, synced and renamed, so a crash leaves no
  * half file, and named by content, so a file under review is never
  * overwritten.  The record in the store keeps its name, size, type and
- * SHA-256.  No route under /api/v1 returns a document.
+ * SHA-256.  The file is written in a thread (ngx_http_agnitel_file.c).
+ * No route under /api/v1 returns a document.
  */
 
 
@@ -25,6 +26,7 @@
 #include "ngx_http_agnitel_kyc.h"
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
+#include "ngx_http_agnitel_file.h"
 #include "ngx_http_agnitel_http.h"
 #include "ngx_http_agnitel_india.h"
 #include "ngx_http_agnitel_india_ids.h"
@@ -38,6 +40,10 @@ typedef struct {
     MDB_val                         k;
 
     ngx_str_t                       type;
+    const char                     *content_type;
+    ngx_str_t                       sha;
+    ngx_str_t                       name;     /* below agnitel_kyc_dir */
+    ngx_http_agnitel_file_t         file;
     json_t                         *doc;      /* the record's entry */
     json_t                         *kyc;      /* the form, as kept */
     const char                    **required;
@@ -85,7 +91,9 @@ static ngx_int_t ngx_http_agnitel_kyc_type(ngx_str_t *type);
 static ngx_int_t ngx_http_agnitel_kyc_sniff(ngx_http_request_t *r,
     const char **content_type);
 static ngx_int_t ngx_http_agnitel_kyc_file(ngx_http_request_t *r,
-    ngx_str_t *type, ngx_str_t *sha, ngx_str_t *name);
+    ngx_http_agnitel_kyc_t *kc);
+static ngx_int_t ngx_http_agnitel_kyc_document_saved(ngx_http_request_t *r,
+    void *data, ngx_int_t rc);
 static int ngx_http_agnitel_kyc_document_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_kyc_document_written(ngx_http_request_t *r,
     void *data, int rc);
@@ -112,8 +120,6 @@ ngx_http_agnitel_kyc_document(ngx_http_request_t *r, json_t *body)
     u_char                         sum[32];
     json_t                        *prv;
     ngx_int_t                      rc;
-    ngx_str_t                      sha, name;
-    const char                    *content_type;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_kyc_t        *kc;
     ngx_http_agnitel_main_conf_t  *amcf;
@@ -136,8 +142,8 @@ ngx_http_agnitel_kyc_document(ngx_http_request_t *r, json_t *body)
                                         "signatory_id or address_proof");
     }
 
-    rc = ngx_http_agnitel_kyc_sniff(r, &content_type);
-    if (content_type == NULL) {
+    rc = ngx_http_agnitel_kyc_sniff(r, &kc->content_type);
+    if (kc->content_type == NULL) {
         return rc;
     }
 
@@ -150,27 +156,49 @@ ngx_http_agnitel_kyc_document(ngx_http_request_t *r, json_t *body)
 
     ngx_http_agnitel_sha256(sum, ctx->body.data, ctx->body.len);
 
-    sha.len = 64;
-    sha.data = ngx_pnalloc(r->pool, 64);
-    if (sha.data == NULL) {
+    kc->sha.len = 64;
+    kc->sha.data = ngx_pnalloc(r->pool, 64);
+    if (kc->sha.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_hex_dump(sha.data, sum, sizeof(sum));
+    ngx_hex_dump(kc->sha.data, sum, sizeof(sum));
 
-    if (ngx_http_agnitel_kyc_file(r, &kc->type, &sha, &name) != NGX_OK) {
+    if (ngx_http_agnitel_kyc_file(r, kc) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_file_save(r, &kc->file,
+                                      ngx_http_agnitel_kyc_document_saved,
+                                      kc);
+}
+
+
+/* the sealed file is on disk, or not: then the record, or a 500 */
+
+static ngx_int_t
+ngx_http_agnitel_kyc_document_saved(ngx_http_request_t *r, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_agnitel_kyc_t *kc = data;
+
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    if (rc != NGX_OK) {
         return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                       "internal_error", NULL,
                                       "the document could not be stored; "
                                       "nothing was saved");
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
     kc->doc = json_pack("{s:s%,s:s,s:I,s:s%,s:s%,s:I}",
                         "type", kc->type.data, kc->type.len,
-                        "content_type", content_type,
+                        "content_type", kc->content_type,
                         "size", (json_int_t) ctx->body.len,
-                        "sha256", sha.data, sha.len,
-                        "file", name.data, name.len,
+                        "sha256", kc->sha.data, kc->sha.len,
+                        "file", kc->name.data, kc->name.len,
                         "uploaded_at", (json_int_t) ngx_time());
 
     if (ngx_http_agnitel_json_own(r->pool, kc->doc) != NGX_OK) {
@@ -249,98 +277,54 @@ ngx_http_agnitel_kyc_sniff(ngx_http_request_t *r, const char **content_type)
 
 
 /*
- * The sealed file, agnitel_kyc_dir/{workspace}/{type}-{sha256}: written
- * whole to a temporary name, synced, then renamed into place.  *name is
- * the name below agnitel_kyc_dir.
+ * The sealed file, agnitel_kyc_dir/{workspace}/{type}-{sha256}, and the
+ * temporary name it is written to, made ready for the save.
  */
 
 static ngx_int_t
-ngx_http_agnitel_kyc_file(ngx_http_request_t *r, ngx_str_t *type,
-    ngx_str_t *sha, ngx_str_t *name)
+ngx_http_agnitel_kyc_file(ngx_http_request_t *r, ngx_http_agnitel_kyc_t *kc)
 {
-    u_char                        *path, *tmp, *p;
     size_t                         len;
-    ssize_t                        n;
-    ngx_fd_t                       fd;
-    ngx_str_t                      aad, sealed;
+    ngx_str_t                      aad, *name;
     ngx_http_agnitel_ctx_t        *ctx;
     ngx_http_agnitel_main_conf_t  *amcf;
+
+    /* a worker's threads may write the same document twice at once */
+    static ngx_uint_t              saves;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
-    if (ngx_http_agnitel_kyc_aad(r->pool, &ctx->workspace, type, &aad)
+    if (ngx_http_agnitel_kyc_aad(r->pool, &ctx->workspace, &kc->type, &aad)
         != NGX_OK
         || ngx_http_agnitel_seal(r->pool, amcf->key, &aad, &ctx->body,
-                                 &sealed) != NGX_OK)
+                                 &kc->file.data) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    name->len = ctx->workspace.len + 1 + type->len + 1 + sha->len;
+    name = &kc->name;
+
+    name->len = ctx->workspace.len + 1 + kc->type.len + 1 + kc->sha.len;
     name->data = ngx_pnalloc(r->pool, name->len);
     if (name->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(name->data, "%V/%V-%V", &ctx->workspace, type, sha);
+    ngx_sprintf(name->data, "%V/%V-%V", &ctx->workspace, &kc->type, &kc->sha);
 
-    len = amcf->kyc_dir.len + 1 + name->len + sizeof(".tmp.") + NGX_INT_T_LEN;
+    len = amcf->kyc_dir.len + 1 + name->len + sizeof(".tmp..")
+          + 2 * NGX_INT_T_LEN;
 
-    path = ngx_pnalloc(r->pool, len);
-    tmp = ngx_pnalloc(r->pool, len);
-    if (path == NULL || tmp == NULL) {
+    kc->file.path = ngx_pnalloc(r->pool, len);
+    kc->file.tmp = ngx_pnalloc(r->pool, len);
+    if (kc->file.path == NULL || kc->file.tmp == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(path, "%V/%V%Z", &amcf->kyc_dir, name);
-    ngx_sprintf(tmp, "%V/%V.tmp.%P%Z", &amcf->kyc_dir, name, ngx_pid);
-
-    /* the workspace's directory, and agnitel_kyc_dir if need be: 0700 */
-
-    if (ngx_create_full_path(tmp, 0700) != 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
-                      "agnitel: cannot create the directories of \"%s\"",
-                      tmp);
-        return NGX_ERROR;
-    }
-
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
-                      ngx_open_file_n " \"%s\" failed", tmp);
-        return NGX_ERROR;
-    }
-
-    for (p = sealed.data; p < sealed.data + sealed.len; p += n) {
-        n = write(fd, p, sealed.data + sealed.len - p);
-
-        if (n == -1 && ngx_errno == NGX_EINTR) {
-            n = 0;
-            continue;
-        }
-
-        if (n <= 0) {
-            break;
-        }
-    }
-
-    if (p != sealed.data + sealed.len || fsync(fd) == -1) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
-                      "agnitel: writing \"%s\" failed", tmp);
-        (void) ngx_close_file(fd);
-        (void) ngx_delete_file(tmp);
-        return NGX_ERROR;
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR
-        || ngx_rename_file(tmp, path) == NGX_FILE_ERROR)
-    {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
-                      "agnitel: storing \"%s\" failed", path);
-        (void) ngx_delete_file(tmp);
-        return NGX_ERROR;
-    }
+    ngx_sprintf(kc->file.path, "%V/%V%Z", &amcf->kyc_dir, name);
+    ngx_sprintf(kc->file.tmp, "%V/%V.tmp.%P.%ui%Z", &amcf->kyc_dir, name,
+                ngx_pid, saves++);
 
     return NGX_OK;
 }
