@@ -37,7 +37,7 @@ my $config = <<"END";
     agnitel_sip_termination_uri sip:68uajga988j.sip.livekit.cloud;
     agnitel_twilio_managed account_sid=AC00000000000000000000000000000000
                            auth_token_file=platform.token;
-    agnitel_billing renewal=5s window=1h cycle=1d;
+    agnitel_billing renewal=RENEWAL window=1h cycle=1d;
     JOBS
 
     server {
@@ -54,8 +54,9 @@ $to_sandbox
 END
 
 sub configure {
-    my ($jobs) = @_;
+    my ($jobs, $renewal) = @_;
     (my $c = $config) =~ s/JOBS/$jobs/;
+    $c =~ s/RENEWAL/$renewal || '5s'/e;
     $n->write_config($c, workers => 2, log_level => 'info');
 }
 
@@ -116,6 +117,21 @@ $n->wait_for(sub {
     defined $ms;
 }, 'the renew run', 120);
 
+# then renewals a day apart: once a run has caught up with the numbers
+# still due, the runs find none due, having looked at every paid number
+# in the leader's event loop
+
+$log = length $n->error_log;
+configure('agnitel_jobs interval=1s reconcile_after=1h timeout=5s;', '1d');
+$n->reload;
+
+my $idle;
+$n->wait_for(sub {
+    ($idle) = substr($n->error_log, $log)
+        =~ /agnitel_jobs: renew: 0 settled, 0 failed in (\d+) ms/;
+    defined $idle;
+}, 'a renew run with nothing due', 60);
+
 # the ledger's write path: top-ups from 32 clients
 
 my $out = `wrk -t2 -c32 -d5s -s '$FindBin::Bin/topup.lua' 'http://127.0.0.1:$port' -- $ws 0 2>&1`;
@@ -130,5 +146,6 @@ remove_tree($dir);
 printf "renewals:            %d of %d numbers due at once renewed in one run "
        . "of %.2f s (%d ledger entries/s)\n",
        $items, $numbers, $ms / 1000, $items / ($ms / 1000 || 1);
+printf "renew run, none due: %d ms over %d paid numbers\n", $idle, $numbers;
 printf "ledger write path:   %.0f top-ups/s from 32 clients (target >= 5000)\n",
        $topups;

@@ -21,6 +21,7 @@ static json_t *ngx_http_agnitel_record_decode(MDB_val *val);
 static int ngx_http_agnitel_index_set(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, u_char *hdr);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
+static int64_t ngx_http_agnitel_record_due_at(json_t *rec, ngx_uint_t status);
 
 
 /* the first fields of a number object, copied as they are */
@@ -46,6 +47,7 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
     u_char                         *p;
     char                           *dump;
     size_t                          len;
+    int64_t                         due;
     ngx_str_t                       s;
     ngx_http_agnitel_json_t         view;
     ngx_http_agnitel_record_hdr_t   hdr;
@@ -59,7 +61,7 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 
     ngx_memzero(&hdr, sizeof(hdr));
 
-    hdr.version = NGX_HTTP_AGNITEL_RECORD_V1;
+    hdr.version = NGX_HTTP_AGNITEL_RECORD_V2;
     hdr.view_len = view.pos - view.start;
 
     s.data = (u_char *) json_string_value(json_object_get(rec, "status"));
@@ -75,6 +77,8 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
         ngx_memcpy(hdr.iso_country, p, 2);
     }
 
+    due = ngx_http_agnitel_record_due_at(rec, hdr.status);
+
     dump = json_dumps(rec, JSON_COMPACT);
     if (dump == NULL) {
         return NGX_ERROR;
@@ -82,11 +86,12 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 
     len = ngx_strlen(dump);
 
-    val->mv_size = sizeof(hdr) + hdr.view_len + len;
+    val->mv_size = sizeof(hdr) + sizeof(due) + hdr.view_len + len;
     val->mv_data = ngx_pnalloc(pool, val->mv_size);
 
     if (val->mv_data) {
         p = ngx_cpymem(val->mv_data, &hdr, sizeof(hdr));
+        p = ngx_cpymem(p, &due, sizeof(due));
         p = ngx_cpymem(p, view.start, hdr.view_len);
         ngx_memcpy(p, dump, len);
     }
@@ -94,6 +99,33 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
     free(dump);
 
     return val->mv_data ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * When the renew job must look at a number paid from credits (it has
+ * "auto_renew"): at renews_at while active, at grace_ends_at in grace.
+ * Its collect makes the same choice from the JSON.
+ */
+
+static int64_t
+ngx_http_agnitel_record_due_at(json_t *rec, ngx_uint_t status)
+{
+    if (json_object_get(rec, "auto_renew") == NULL) {
+        return NGX_HTTP_AGNITEL_NEVER_DUE;
+    }
+
+    switch (status) {
+
+    case NGX_HTTP_AGNITEL_ACTIVE:
+        return json_integer_value(json_object_get(rec, "renews_at"));
+
+    case NGX_HTTP_AGNITEL_GRACE:
+        return json_integer_value(json_object_get(rec, "grace_ends_at"));
+
+    default:
+        return NGX_HTTP_AGNITEL_NEVER_DUE;
+    }
 }
 
 
@@ -356,7 +388,9 @@ ngx_http_agnitel_record_hdr(MDB_val *val, ngx_http_agnitel_record_hdr_t *hdr)
     /* LMDB does not align values */
     ngx_memcpy(hdr, val->mv_data, sizeof(ngx_http_agnitel_record_hdr_t));
 
-    return (hdr->version == NGX_HTTP_AGNITEL_RECORD_V1) ? NGX_OK : NGX_ERROR;
+    return (hdr->version == NGX_HTTP_AGNITEL_RECORD_V1
+            || hdr->version == NGX_HTTP_AGNITEL_RECORD_V2)
+           ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -366,14 +400,44 @@ ngx_int_t
 ngx_http_agnitel_record_header(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view)
 {
-    if (ngx_http_agnitel_record_hdr(val, hdr) != NGX_OK
-        || hdr->view_len > val->mv_size - sizeof(*hdr))
-    {
+    size_t  off;
+
+    if (ngx_http_agnitel_record_hdr(val, hdr) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    view->data = (u_char *) val->mv_data + sizeof(*hdr);
+    off = sizeof(*hdr);
+
+    if (hdr->version == NGX_HTTP_AGNITEL_RECORD_V2) {
+        off += sizeof(int64_t);
+    }
+
+    if (off > val->mv_size || hdr->view_len > val->mv_size - off) {
+        return NGX_ERROR;
+    }
+
+    view->data = (u_char *) val->mv_data + off;
     view->len = hdr->view_len;
+
+    return NGX_OK;
+}
+
+
+/* a record's "due": NGX_DECLINED for a version 1 record, which has none */
+
+ngx_int_t
+ngx_http_agnitel_record_due(MDB_val *val, int64_t *due)
+{
+    ngx_http_agnitel_record_hdr_t  hdr;
+
+    if (ngx_http_agnitel_record_hdr(val, &hdr) != NGX_OK
+        || hdr.version != NGX_HTTP_AGNITEL_RECORD_V2
+        || val->mv_size < sizeof(hdr) + sizeof(int64_t))
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(due, (u_char *) val->mv_data + sizeof(hdr), sizeof(int64_t));
 
     return NGX_OK;
 }

@@ -20,16 +20,23 @@
  * A number record as stored in the "numbers" and "number_history"
  * databases:
  *
- *     header | view | record
+ *     header | due | view | record
  *
  * "record" is the canonical JSON object (money in integer micro-units,
  * times in seconds since the epoch, secrets sealed).  "view" is the number
  * object of the API rendered from it at write time, so that reads copy
  * bytes instead of parsing JSON.  The header carries what list filters
- * look at.
+ * look at, and is copied into the number's "number_list" entry.  "due"
+ * (since version 2) is when the renew job must next look at the number,
+ * so that it parses no record before then.  A version 1 record, written
+ * before, has no "due" and stays readable.
  */
 
 #define NGX_HTTP_AGNITEL_RECORD_V1      1
+#define NGX_HTTP_AGNITEL_RECORD_V2      2
+
+/* the "due" of a number the renew job has nothing to do with */
+#define NGX_HTTP_AGNITEL_NEVER_DUE      INT64_MAX
 
 #define NGX_HTTP_AGNITEL_PENDING        1
 #define NGX_HTTP_AGNITEL_ACTIVE         2
@@ -86,6 +93,7 @@ void ngx_http_agnitel_index_entry(MDB_val *page, ngx_uint_t i,
     ngx_http_agnitel_index_entry_t *entry);
 ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view);
+ngx_int_t ngx_http_agnitel_record_due(MDB_val *val, int64_t *due);
 int ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, json_t **rec);
 

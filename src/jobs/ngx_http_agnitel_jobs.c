@@ -294,6 +294,13 @@ ngx_http_agnitel_job_done(ngx_http_agnitel_job_t *job)
 
     level = job->error ? NGX_LOG_WARN : NGX_LOG_INFO;
 
+    /*
+     * A run may end in the event loop's pass it began in, having held it
+     * all along: the cached time would show that as 0 ms.
+     */
+
+    ngx_time_update();
+
     ngx_log_error(level, job->log, 0,
                   "agnitel_jobs: %s: %ui settled, %ui failed in %M ms%s%s",
                   job->name, job->items, job->failures,

@@ -173,6 +173,7 @@ ngx_http_agnitel_renew_collect(ngx_http_agnitel_renew_t *run, MDB_txn *txn)
     int                             rc;
     json_t                         *rec;
     time_t                          now;
+    int64_t                         due;
     MDB_val                         k, v;
     ngx_str_t                       view;
     MDB_cursor                     *cur;
@@ -198,6 +199,12 @@ ngx_http_agnitel_renew_collect(ngx_http_agnitel_renew_t *run, MDB_txn *txn)
             || (hdr.status != NGX_HTTP_AGNITEL_ACTIVE
                 && hdr.status != NGX_HTTP_AGNITEL_GRACE))
         {
+            continue;
+        }
+
+        /* not due yet: its JSON need not be parsed to know it */
+
+        if (ngx_http_agnitel_record_due(&v, &due) == NGX_OK && due > now) {
             continue;
         }
 
