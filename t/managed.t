@@ -2,7 +2,9 @@
 # see them: the terms, connecting (a subaccount created by the platform's
 # account), the permanent choice and its unlock, top-ups, the balance and
 # the ledger, purchases paid from credits (402 when short, a reversal when
-# refused or never bought), and the balance always the ledger's sum.
+# refused or never bought), and the balance always the ledger's sum; two
+# connects at once (the subaccount of the one not kept closed), and the
+# sandbox's subaccount Status.
 #
 # One nginx, two workers.  Carrier calls go through a logging front to the
 # sandbox, whose account is the platform's; "lost" is the same API whose
@@ -216,6 +218,73 @@ for my $mode ('"mode":"own","account_sid":"' . $PLATFORM . '","auth_token":"' . 
 ($status, $body) = api(DELETE => "/api/v1/telephony/providers/$prv->{id}");
 is($status, 409, 'the managed choice cannot be removed');
 is($body->{error}{code}, 'provider_locked', 'provider_locked');
+
+# --- two connects at once: one provider, and the loser's subaccount closed
+
+$n->workspace(3);
+my $before = length carrier_log();
+
+my @connects = $n->at_once(3, map {
+    [POST => '/api/v1/telephony/providers/twilio',
+     '{"mode":"managed","friendly_name":"Race","accept_terms":true,'
+     . '"terms_version":"2026-11"}']
+} 1 .. 2);
+
+is_deeply([sort map { $_->[0] } @connects], [201, 409],
+          'two managed connects at once: one connected, one 409');
+my ($won) = map { $json->decode($_->[1])->{data} }
+            grep { $_->[0] == 201 } @connects;
+my ($lost_connect) = map { $json->decode($_->[1]) }
+                     grep { $_->[0] == 409 } @connects;
+is($lost_connect->{error}{code}, 'provider_exists', 'provider_exists');
+
+my $race = substr(carrier_log(), $before);
+is(scalar(() = $race =~ m{^POST /2010-04-01/Accounts\.json }mg), 2,
+   'each created a subaccount');
+my ($closed) = $race
+    =~ m{^POST /2010-04-01/Accounts/(AC[0-9a-f]{32})\.json \Q$platform_basic\E$}m;
+ok($closed, "the loser's subaccount was closed, as the platform");
+isnt($closed, $won->{account_sid}, 'not the one connected');
+like($n->error_log, qr/closed subaccount \Q$closed\E, created for a connect/,
+     'and the log says so');
+like($n->error_log, qr/agnitel sandbox: subaccount \Q$closed\E closed/,
+     'the carrier has it closed');
+
+# the sandbox as Twilio: a closed subaccount's credentials are refused
+
+sub twilio {
+    my ($method, $path, $user, $pass, $form) = @_;
+    my $res = HTTP::Tiny->new(keep_alive => 0)->request($method,
+        "http://127.0.0.1:$sandbox/2010-04-01/Accounts$path",
+        { headers => { Authorization => 'Basic '
+                                        . encode_base64("$user:$pass", ''),
+                       'Content-Type' => 'application/x-www-form-urlencoded' },
+          defined $form ? (content => $form) : () });
+    return ($res->{status}, eval { $json->decode($res->{content}) });
+}
+
+my ($st, $acct) = twilio(POST => '.json', $PLATFORM, $TOKEN, 'FriendlyName=t');
+is($st, 201, 'sandbox: a subaccount');
+my ($sub_sid, $sub_token) = @$acct{qw(sid auth_token)};
+($st) = twilio(GET => "/$sub_sid.json", $sub_sid, $sub_token);
+is($st, 200, 'sandbox: its credentials work');
+($st) = twilio(POST => "/$sub_sid.json", $sub_sid, $sub_token,
+               'Status=closed');
+is($st, 405, 'sandbox: a subaccount cannot close itself (405)');
+($st, $acct) = twilio(POST => "/$sub_sid.json", $PLATFORM, $TOKEN,
+                      'Status=gone');
+is($st, 400, 'sandbox: an unknown Status: 400');
+is($acct->{code}, 21218, 'with a Twilio code');
+($st, $acct) = twilio(POST => "/$sub_sid.json", $PLATFORM, $TOKEN,
+                      'Status=closed');
+is($st, 200, 'sandbox: the platform closes it');
+is($acct->{status}, 'closed', 'closed');
+ok(!exists $acct->{auth_token}, 'the answer shows no token');
+($st) = twilio(GET => "/$sub_sid.json", $sub_sid, $sub_token);
+is($st, 401, 'sandbox: its credentials are refused from then on');
+($st) = twilio(POST => '/AC55555555555555555555555555555555.json',
+               $PLATFORM, $TOKEN, 'Status=closed');
+is($st, 404, 'sandbox: no such subaccount: 404');
 
 # --- the billing cycle and an empty balance
 

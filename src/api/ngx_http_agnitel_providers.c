@@ -67,6 +67,9 @@ typedef struct {
     MDB_val                         k;
     MDB_val                         v;
     json_t                         *prv;
+
+    /* the write's outcome, while a subaccount not kept is closed */
+    int                             written;
 } ngx_http_agnitel_connect_t;
 
 
@@ -85,6 +88,12 @@ static ngx_int_t ngx_http_agnitel_connect_done(ngx_http_request_t *r,
 static int ngx_http_agnitel_connect_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_connect_written(ngx_http_request_t *r,
     void *data, int rc);
+static ngx_int_t ngx_http_agnitel_connect_failed(ngx_http_request_t *r,
+    int rc);
+static ngx_int_t ngx_http_agnitel_connect_close(ngx_http_request_t *r,
+    ngx_http_agnitel_connect_t *cn, int rc);
+static ngx_int_t ngx_http_agnitel_connect_closed(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call);
 static int ngx_http_agnitel_removal_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_removal_written(ngx_http_request_t *r,
     void *data, int rc);
@@ -495,14 +504,9 @@ ngx_http_agnitel_connect_written(ngx_http_request_t *r, void *data, int rc)
     ngx_http_agnitel_ctx_t   *ctx;
     ngx_http_agnitel_json_t  *j;
 
-    if (rc == MDB_KEYEXIST) {
-        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_exists",
-                                      NULL, "the workspace has a Twilio "
-                                      "provider already");
-    }
-
     if (rc != 0) {
-        return ngx_http_agnitel_store_error(r, rc);
+        return cn->managed ? ngx_http_agnitel_connect_close(r, cn, rc)
+                           : ngx_http_agnitel_connect_failed(r, rc);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
@@ -519,6 +523,92 @@ ngx_http_agnitel_connect_written(ngx_http_request_t *r, void *data, int rc)
     ngx_http_agnitel_provider_view(j, cn->prv);
 
     return ngx_http_agnitel_send(r, NGX_HTTP_CREATED, j);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_connect_failed(ngx_http_request_t *r, int rc)
+{
+    if (rc == MDB_KEYEXIST) {
+        return ngx_http_agnitel_error(r, NGX_HTTP_CONFLICT, "provider_exists",
+                                      NULL, "the workspace has a Twilio "
+                                      "provider already");
+    }
+
+    return ngx_http_agnitel_store_error(r, rc);
+}
+
+
+/*
+ * A managed connect whose provider was not written (another connect of the
+ * workspace was written first, or the store failed) would leave at Twilio
+ * a subaccount nobody uses: the platform closes it (POST
+ * /Accounts/{sid}.json, Status=closed), then the client hears why the
+ * connect failed.
+ */
+
+static ngx_int_t
+ngx_http_agnitel_connect_close(ngx_http_request_t *r,
+    ngx_http_agnitel_connect_t *cn, int rc)
+{
+    ngx_http_agnitel_param_t       form;
+    ngx_http_agnitel_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+
+    cn->written = rc;
+
+    form.key = "Status";
+    ngx_str_set(&form.value, "closed");
+
+    cn->call.method = NGX_HTTP_POST;
+    cn->call.authorization = amcf->managed_authorization;
+    cn->call.resume = ngx_http_agnitel_connect_closed;
+
+    if (ngx_http_agnitel_twilio_path(r->pool, &cn->call.path, &cn->sid,
+                                     ".json")
+        != NGX_OK
+        || ngx_http_agnitel_twilio_encode(r->pool, &form, 1, &cn->call.body)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_agnitel_call(r, &cn->call);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_connect_closed(ngx_http_request_t *r,
+    ngx_http_agnitel_call_t *call)
+{
+    ngx_http_agnitel_connect_t  *cn = call->data;
+
+    json_t                          *acct;
+    ngx_http_agnitel_ctx_t          *ctx;
+    ngx_http_agnitel_carrier_err_t   err;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    if (ngx_http_agnitel_twilio_outcome(r->pool, call,
+                                        NGX_HTTP_AGNITEL_TWILIO_CLOSE,
+                                        &acct, &err)
+        == NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "agnitel: closed subaccount %V, created for a connect "
+                      "of workspace %V that was not kept",
+                      &cn->sid, &ctx->workspace);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "agnitel: subaccount %V, created for a connect of "
+                      "workspace %V that was not kept, could not be closed "
+                      "(%s): close it at Twilio",
+                      &cn->sid, &ctx->workspace, err.message);
+    }
+
+    return ngx_http_agnitel_connect_failed(r, cn->written);
 }
 
 

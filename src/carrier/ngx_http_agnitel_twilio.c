@@ -398,7 +398,8 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
 
     if ((status == NGX_HTTP_UNAUTHORIZED || status == NGX_HTTP_FORBIDDEN
          || code == NGX_HTTP_AGNITEL_TWILIO_AUTH)
-        && op == NGX_HTTP_AGNITEL_TWILIO_SUBACCOUNT)
+        && (op == NGX_HTTP_AGNITEL_TWILIO_SUBACCOUNT
+            || op == NGX_HTTP_AGNITEL_TWILIO_CLOSE))
     {
         /* the platform's own credentials: nothing the client can fix */
 
@@ -447,7 +448,9 @@ ngx_http_agnitel_twilio_outcome(ngx_pool_t *pool,
 
     if (status == NGX_HTTP_NOT_FOUND) {
 
-        if (op == NGX_HTTP_AGNITEL_TWILIO_RELEASE) {
+        if (op == NGX_HTTP_AGNITEL_TWILIO_RELEASE
+            || op == NGX_HTTP_AGNITEL_TWILIO_CLOSE)
+        {
             /* already gone at the carrier */
             return NGX_OK;
         }

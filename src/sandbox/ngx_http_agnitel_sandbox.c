@@ -15,6 +15,8 @@
  *   POST   .../{AccountSid}/IncomingPhoneNumbers.json
  *   GET    .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
  *   POST   /2010-04-01/Accounts.json (subaccounts: ..._accounts.c)
+ *   POST   /2010-04-01/Accounts/{Sid}.json (a subaccount's Status, by the
+ *          account: ..._accounts.c)
  *   POST   .../{AccountSid}/Calls.json (queued, and nothing more)
  *   DELETE .../{AccountSid}/IncomingPhoneNumbers/{Sid}.json
  *   POST   /v2/Services/{VA}/Verifications, .../VerificationCheck (Verify
@@ -212,10 +214,25 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
         return ngx_http_agnitel_sandbox_subaccount_create(r, &account);
     }
 
+    if (ngx_http_agnitel_sandbox_parse(r, &path) != NGX_OK) {
+        return ngx_http_agnitel_sandbox_not_found(r);
+    }
+
+    /* the sandbox account sets its subaccounts' Status */
+
+    if (path.resource == NGX_HTTP_AGNITEL_SANDBOX_ACCOUNT
+        && r->method == NGX_HTTP_POST
+        && account.data == slcf->sid.data
+        && (path.account.len != account.len
+            || ngx_strncmp(path.account.data, account.data,
+                           path.account.len) != 0))
+    {
+        return ngx_http_agnitel_sandbox_subaccount_update(r, &path.account);
+    }
+
     /* another account's resources do not exist for this one, as Twilio */
 
-    if (ngx_http_agnitel_sandbox_parse(r, &path) != NGX_OK
-        || path.account.len != account.len
+    if (path.account.len != account.len
         || ngx_strncmp(path.account.data, account.data,
                        path.account.len) != 0)
     {

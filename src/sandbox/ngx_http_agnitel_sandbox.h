@@ -41,6 +41,8 @@ ngx_int_t ngx_http_agnitel_sandbox_subaccount_token(ngx_http_request_t *r,
     ngx_str_t *sid, ngx_str_t *token);
 ngx_int_t ngx_http_agnitel_sandbox_subaccount_create(ngx_http_request_t *r,
     ngx_str_t *owner);
+ngx_int_t ngx_http_agnitel_sandbox_subaccount_update(ngx_http_request_t *r,
+    ngx_str_t *sid);
 
 
 extern ngx_module_t  ngx_http_agnitel_sandbox_module;

@@ -4,11 +4,14 @@
  *
  * The sandbox's subaccounts, as managed Twilio uses them:
  *
- *   POST /2010-04-01/Accounts.json   (as the sandbox account only)
+ *   POST /2010-04-01/Accounts.json          (as the sandbox account only)
+ *   POST /2010-04-01/Accounts/{Sid}.json    (as the sandbox account only)
  *
- * creates one, with a sid and an auth token of its own, kept in the
- * store's "sandbox" database under its sid; its credentials are then good
- * for its own resources, as Twilio's are.
+ * The first creates one, with a sid and an auth token of its own, kept in
+ * the store's "sandbox" database under its sid; its credentials are then
+ * good for its own resources, as Twilio's are, while it is "active".  The
+ * second sets its Status: "closed" (for good, at Twilio), "suspended" or
+ * "active".
  */
 
 
@@ -24,6 +27,12 @@
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_store.h"
 #include "ngx_http_agnitel_twilio.h"
+
+
+static void ngx_http_agnitel_sandbox_update_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_sandbox_update(ngx_http_request_t *r);
+static int ngx_http_agnitel_sandbox_update_store(ngx_http_request_t *r,
+    MDB_txn *txn, ngx_str_t *sid, ngx_str_t *status, json_t **acct);
 
 
 /* whether user and pass are a subaccount's sid and auth token */
@@ -64,7 +73,7 @@ ngx_http_agnitel_sandbox_subaccount_token(ngx_http_request_t *r,
     json_t                    *acct;
     MDB_val                    k, v;
     MDB_txn                   *txn;
-    const char                *s;
+    const char                *s, *status;
     ngx_http_agnitel_store_t  *store;
 
     if (ngx_http_agnitel_twilio_sid_valid(sid, "AC") != NGX_OK) {
@@ -91,6 +100,11 @@ ngx_http_agnitel_sandbox_subaccount_token(ngx_http_request_t *r,
     ngx_http_agnitel_store_read_done(store);
 
     s = json_string_value(json_object_get(acct, "auth_token"));
+    status = json_string_value(json_object_get(acct, "status"));
+
+    if (status == NULL || ngx_strcmp(status, "active") != 0) {
+        s = NULL;       /* closed or suspended: its credentials are refused */
+    }
 
     if (s == NULL) {
         json_decref(acct);
@@ -172,4 +186,171 @@ ngx_http_agnitel_sandbox_subaccount_create(ngx_http_request_t *r,
                   sizeof(sid), sid);
 
     return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_CREATED, acct);
+}
+
+
+/* POST /2010-04-01/Accounts/{Sid}.json: the body, then the update */
+
+ngx_int_t
+ngx_http_agnitel_sandbox_subaccount_update(ngx_http_request_t *r,
+    ngx_str_t *sid)
+{
+    ngx_int_t   rc;
+    ngx_str_t  *copy;
+
+    copy = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (copy == NULL) {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    *copy = *sid;
+    ngx_http_set_ctx(r, copy, ngx_http_agnitel_sandbox_module);
+
+    rc = ngx_http_read_client_request_body(r,
+                                         ngx_http_agnitel_sandbox_update_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_agnitel_sandbox_update_body(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_agnitel_sandbox_update(r));
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_update(ngx_http_request_t *r)
+{
+    int                        rc;
+    json_t                    *acct;
+    MDB_txn                   *txn;
+    ngx_str_t                 *sid, status;
+    ngx_http_agnitel_store_t  *store;
+
+    ngx_http_agnitel_sandbox_err_t    err;
+    ngx_http_agnitel_sandbox_field_t  fields[] = {
+        { "Status", &status },
+        { NULL, NULL }
+    };
+
+    sid = ngx_http_get_module_ctx(r, ngx_http_agnitel_sandbox_module);
+
+    rc = ngx_http_agnitel_sandbox_form(r, fields);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    if (!ngx_http_agnitel_sandbox_caseeq(&status, "closed")
+        && !ngx_http_agnitel_sandbox_caseeq(&status, "suspended")
+        && !ngx_http_agnitel_sandbox_caseeq(&status, "active"))
+    {
+        err.code = 21218;
+        err.message = "Status must be closed, suspended or active";
+        return ngx_http_agnitel_sandbox_bad_request(r, &err);
+    }
+
+    store = ngx_http_agnitel_sandbox_store(r);
+    if (store == NULL) {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    txn = ngx_http_agnitel_store_write(store, r->connection->log);
+    if (txn == NULL) {
+        return ngx_http_agnitel_sandbox_internal(r);
+    }
+
+    acct = NULL;
+    rc = ngx_http_agnitel_sandbox_update_store(r, txn, sid, &status, &acct);
+    rc = ngx_http_agnitel_store_finish(txn, rc);
+
+    if (rc == MDB_NOTFOUND) {
+        return ngx_http_agnitel_sandbox_not_found(r);
+    }
+
+    if (rc != 0) {
+        json_decref(acct);
+        return ngx_http_agnitel_sandbox_store_failed(r, rc);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "agnitel sandbox: subaccount %V %V", sid, &status);
+
+    /* the answer is the account, its auth token left out */
+
+    (void) json_object_del(acct, "auth_token");
+
+    return ngx_http_agnitel_sandbox_send_json(r, NGX_HTTP_OK, acct);
+}
+
+
+/* the subaccount's new status, in txn; *acct the account as written */
+
+static int
+ngx_http_agnitel_sandbox_update_store(ngx_http_request_t *r, MDB_txn *txn,
+    ngx_str_t *sid, ngx_str_t *status, json_t **acct)
+{
+    int                        rc;
+    char                      *text;
+    u_char                    *lower;
+    MDB_val                    k, v;
+    ngx_http_agnitel_store_t  *store;
+
+    store = ngx_http_agnitel_sandbox_store(r);
+
+    k.mv_data = sid->data;
+    k.mv_size = sid->len;
+
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    *acct = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+    /* only the sandbox's own subaccounts are kept under an "AC" sid */
+
+    if (json_object_get(*acct, "owner_account_sid") == NULL) {
+        json_decref(*acct);
+        *acct = NULL;
+        return MDB_NOTFOUND;
+    }
+
+    lower = ngx_pnalloc(r->pool, status->len);
+    if (lower == NULL) {
+        return ENOMEM;
+    }
+
+    ngx_strlow(lower, status->data, status->len);
+
+    if (json_object_set_new(*acct, "status",
+                            json_stringn((char *) lower, status->len))
+        != 0)
+    {
+        return ENOMEM;
+    }
+
+    text = json_dumps(*acct, JSON_COMPACT);
+    if (text == NULL) {
+        return ENOMEM;
+    }
+
+    v.mv_data = text;
+    v.mv_size = ngx_strlen(text);
+
+    rc = mdb_put(txn, store->dbi[NGX_HTTP_AGNITEL_DB_SANDBOX], &k, &v, 0);
+
+    free(text);
+
+    return rc;
 }
