@@ -565,11 +565,21 @@ function resultRow(n) {
 
 /* --- Owned numbers --- */
 
+const PAGE = 200;       /* the API's largest page */
+let ownedOffset = 0;
+
 loaders.owned = async () => {
     const [numbers, rules] = await Promise.all([
-        api('GET', 'phone-numbers?limit=200'),
+        api('GET', 'phone-numbers?limit=' + PAGE + '&offset=' + ownedOffset),
         api('GET', 'dispatch-rules')
     ]);
+    const total = numbers.meta.total;
+
+    /* the last page emptied (its numbers released): show the one before */
+    if (numbers.data.length === 0 && ownedOffset > 0) {
+        ownedOffset = Math.max(0, ownedOffset - PAGE);
+        return loaders.owned();
+    }
 
     ruleOf = {};
     rules.data.forEach(r => { ruleOf[r.phone_number] = r; });
@@ -579,7 +589,19 @@ loaders.owned = async () => {
     $('#numbers tbody').replaceChildren(...numbers.data.map(numberRow));
     $('#numbers').hidden = numbers.data.length === 0;
     $('#numbers-empty').hidden = numbers.data.length !== 0;
+
+    $('#numbers-pager').hidden = total <= PAGE;
+    $('#numbers-range').textContent = (ownedOffset + 1) + '–'
+        + (ownedOffset + numbers.data.length) + ' of ' + total;
+    $('#numbers-prev').disabled = ownedOffset === 0;
+    $('#numbers-next').disabled = ownedOffset + PAGE >= total;
 };
+
+$('#numbers-prev').addEventListener('click', e => act(e.target, 'Loading…',
+    async () => { ownedOffset = Math.max(0, ownedOffset - PAGE); }));
+
+$('#numbers-next').addEventListener('click', e => act(e.target, 'Loading…',
+    async () => { ownedOffset += PAGE; }));
 
 function numberRow(n) {
     const tr = document.createElement('tr');

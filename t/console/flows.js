@@ -307,6 +307,38 @@ async function flows(page, context) {
           'confirmed: the API releases it', JSON.stringify(r));
     await shot(page, '08-owned');
 
+    // --- more numbers than a page: the pager
+
+    await Promise.all(Array.from({ length: 200 }, (_, i) =>
+        api(1, 'POST', 'phone-numbers/import', {
+            phone_number: '+1646555' + String(1000 + i),
+            friendly_name: 'Line ' + i, sip_username: 'u' + i,
+            sip_password: 'p' + i })));
+    const total = (await api(1, 'GET', 'phone-numbers?limit=1')).body.meta.total;
+    await go(page, 'buy');
+    await go(page, 'owned');
+    await page.locator('#numbers-pager').waitFor({ state: 'visible' });
+    check(await text(page, '#numbers-range') === '1–200 of ' + total
+          && await page.locator('#numbers tbody tr').count() === 200,
+          'over 200 numbers (' + total + '): the first 200, and a pager',
+          await text(page, '#numbers-range'));
+    check(await page.isDisabled('#numbers-prev'),
+          'on the first page, Previous is disabled');
+    await page.click('#numbers-next');
+    await page.locator('#numbers-range')
+              .filter({ hasText: '201–' + total + ' of ' + total }).waitFor();
+    check(await page.locator('#numbers tbody tr').count() === total - 200
+          && await page.isDisabled('#numbers-next'),
+          'Next: the rest, and Next disabled on the last page');
+    await accessible(page, 'owned numbers, second page');
+    await shot(page, '08-owned-page-2');
+    await page.click('#numbers-prev');
+    await page.locator('#numbers-range')
+              .filter({ hasText: '1–200 of ' + total }).waitFor();
+    check(await page.locator('#numbers tbody tr', { hasText: '+15005550006' })
+              .count() === 1,
+          'Previous: back to the first page');
+
     // --- the API going away mid-session, then a refused key
 
     await page.route('**/api/v1/**', route => route.abort());
