@@ -563,21 +563,46 @@ function resultRow(n) {
 }
 
 
+/* --- Pages of a table: "201–201 of 201" between Previous and Next --- */
+
+const pageAt = { numbers: 0, ledger: 0 };   /* each table's offset */
+
+function showPage(table, size, shown, total) {
+    const at = pageAt[table];
+
+    $('#' + table + '-pager').hidden = total <= size;
+    $('#' + table + '-range').textContent =
+        (at + 1) + '–' + (at + shown) + ' of ' + total;
+    $('#' + table + '-prev').disabled = at === 0;
+    $('#' + table + '-next').disabled = at + size >= total;
+}
+
+/* Previous and Next move the table by size and load it; errors go in where */
+function pager(table, size, load, where) {
+    const move = step => () => {
+        pageAt[table] = Math.max(0, pageAt[table] + step);
+        return load().catch(err => showError(where, err));
+    };
+
+    $('#' + table + '-prev').addEventListener('click', move(-size));
+    $('#' + table + '-next').addEventListener('click', move(size));
+}
+
+
 /* --- Owned numbers --- */
 
-const PAGE = 200;       /* the API's largest page */
-let ownedOffset = 0;
+const NUMBERS_PAGE = 200;       /* the API's largest page */
 
 loaders.owned = async () => {
     const [numbers, rules] = await Promise.all([
-        api('GET', 'phone-numbers?limit=' + PAGE + '&offset=' + ownedOffset),
+        api('GET', 'phone-numbers?limit=' + NUMBERS_PAGE
+                   + '&offset=' + pageAt.numbers),
         api('GET', 'dispatch-rules')
     ]);
-    const total = numbers.meta.total;
 
     /* the last page emptied (its numbers released): show the one before */
-    if (numbers.data.length === 0 && ownedOffset > 0) {
-        ownedOffset = Math.max(0, ownedOffset - PAGE);
+    if (numbers.data.length === 0 && pageAt.numbers > 0) {
+        pageAt.numbers = Math.max(0, pageAt.numbers - NUMBERS_PAGE);
         return loaders.owned();
     }
 
@@ -589,19 +614,10 @@ loaders.owned = async () => {
     $('#numbers tbody').replaceChildren(...numbers.data.map(numberRow));
     $('#numbers').hidden = numbers.data.length === 0;
     $('#numbers-empty').hidden = numbers.data.length !== 0;
-
-    $('#numbers-pager').hidden = total <= PAGE;
-    $('#numbers-range').textContent = (ownedOffset + 1) + '–'
-        + (ownedOffset + numbers.data.length) + ' of ' + total;
-    $('#numbers-prev').disabled = ownedOffset === 0;
-    $('#numbers-next').disabled = ownedOffset + PAGE >= total;
+    showPage('numbers', NUMBERS_PAGE, numbers.data.length, numbers.meta.total);
 };
 
-$('#numbers-prev').addEventListener('click', e => act(e.target, 'Loading…',
-    async () => { ownedOffset = Math.max(0, ownedOffset - PAGE); }));
-
-$('#numbers-next').addEventListener('click', e => act(e.target, 'Loading…',
-    async () => { ownedOffset += PAGE; }));
+pager('numbers', NUMBERS_PAGE, loaders.owned, $('#owned'));
 
 function numberRow(n) {
     const tr = document.createElement('tr');
@@ -706,11 +722,14 @@ async function act(btn, label, fn) {
 
 /* --- Billing --- */
 
+const LEDGER_PAGE = 50;
+
 loaders.billing = async () => {
     const currency = $('#billing-currency').value;
     const [billing, ledger] = await Promise.all([
         api('GET', 'billing?currency=' + currency),
-        api('GET', 'billing/ledger?limit=50&currency=' + currency)
+        api('GET', 'billing/ledger?limit=' + LEDGER_PAGE + '&offset='
+                   + pageAt.ledger + '&currency=' + currency)
     ]);
 
     $('#balance').textContent = money(billing.data.balance, currency);
@@ -725,9 +744,16 @@ loaders.billing = async () => {
         cell(tr, money(e.balance_after, currency));
         return tr;
     }));
+    showPage('ledger', LEDGER_PAGE, ledger.data.length, ledger.meta.total);
 };
 
-onSubmit($('#billing-form'), () => loaders.billing());
+/* another currency: its ledger from the newest entry */
+onSubmit($('#billing-form'), () => {
+    pageAt.ledger = 0;
+    return loaders.billing();
+});
+
+pager('ledger', LEDGER_PAGE, loaders.billing, $('#billing-form'));
 
 
 /* --- start --- */

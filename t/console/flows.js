@@ -443,6 +443,32 @@ async function flows(page, context) {
     await accessible(page, 'billing');
     await shot(page, '13-billing');
 
+    // more entries than a page: 50 top-ups, then the ledger's pager
+    for (let i = 0; i < 50; i++) {
+        await admin('POST', 'workspaces/' + WS[1] + '/credits',
+                    { amount: 1, reference: 'page-' + i });
+    }
+    const entries = (await api(2, 'GET', 'billing/ledger?limit=1')).body.meta.total;
+    await page.click('#billing-form button[type="submit"]');
+    await page.locator('#ledger-range')
+              .filter({ hasText: '1–50 of ' + entries }).waitFor();
+    await page.click('#ledger-next');
+    await page.locator('#ledger-range')
+              .filter({ hasText: '51–' + entries + ' of ' + entries }).waitFor();
+    const oldest = await api(2, 'GET', 'billing/ledger?limit=1&offset='
+                                       + (entries - 1));
+    check(await page.locator('#ledger tbody tr').count() === entries - 50
+          && /topup/.test(await page.locator('#ledger tbody tr').last()
+                                    .textContent())
+          && oldest.body.data[0].type === 'topup',
+          'the ledger pages: Next shows the older entries, the first top-up '
+          + 'last');
+    await page.click('#ledger-prev');
+    await page.locator('#ledger-range')
+              .filter({ hasText: '1–50 of ' + entries }).waitFor();
+    check(await page.isDisabled('#ledger-prev'),
+          'Previous back to the newest, and disabled there');
+
     // --- Indian telephony: OTP, KYC, approval, +91 numbers
 
     await useKey(page, 3);
