@@ -144,14 +144,17 @@ sub start {
 
 # one process (master_process off) under valgrind's memcheck, as the
 # Test::Nginx suites run it under TEST_NGINX_USE_VALGRIND; its report goes
-# to logs/valgrind.log
+# to logs/valgrind.log.  --fair-sched: at exit nginx destroys its thread
+# pool spinning on sched_yield() until each thread has left, and valgrind's
+# default, unfair lock can starve those threads for good (seen once: a
+# QUIT unanswered for 12 minutes)
 sub start_valgrind {
     my ($self) = @_;
 
     my $supp = abs_path(dirname(__FILE__) . '/../../valgrind.suppress');
     my @cmd = (qw(valgrind -q --tool=memcheck --leak-check=full
                   --show-possibly-lost=no --errors-for-leak-kinds=definite
-                  --num-callers=50 --error-exitcode=97),
+                  --num-callers=50 --error-exitcode=97 --fair-sched=try),
                "--suppressions=$supp",
                "--log-file=$self->{prefix}/logs/valgrind.log",
                $self->nginx_args, '-g', 'master_process off; daemon off;');
@@ -172,15 +175,34 @@ sub start_valgrind {
     return $pid;
 }
 
-# ends start_valgrind()'s nginx gracefully: (exit status, valgrind's report)
+# ends start_valgrind()'s nginx gracefully: (exit status, valgrind's
+# report); one that has not exited within two minutes is killed, and its
+# status is then 137
 sub stop_valgrind {
     my ($self) = @_;
 
     my $pid = delete $self->{valgrind} or return;
     kill 'QUIT', $pid;
-    waitpid $pid, 0;
 
-    return ($? >> 8, $self->read_file('logs/valgrind.log'));
+    my $deadline = time + 120;
+    my $status;
+
+    while (time < $deadline) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+            $status = $? >> 8;
+            last;
+        }
+        sleep 0.1;
+    }
+
+    if (!defined $status) {
+        Test::More::diag("nginx under valgrind did not exit on QUIT: killed");
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+        $status = 137;
+    }
+
+    return ($status, $self->read_file('logs/valgrind.log'));
 }
 
 sub stop {

@@ -392,9 +392,11 @@ sub start_nginx ($) {
         if ($UseValgrind =~ /^\d+$/) {
             # --errors-for-leak-kinds keeps the exit code in line with what
             # --show-possibly-lost=no actually prints
+            # --fair-sched: see start_valgrind in Agnitel/Nginx.pm
             push @vg, qw(--tool=memcheck --leak-check=full --show-possibly-lost=no
                          --errors-for-leak-kinds=definite --num-callers=50
-                         --gen-suppressions=all --error-exitcode=97);
+                         --gen-suppressions=all --error-exitcode=97
+                         --fair-sched=try);
         } else {
             push @vg, split ' ', $UseValgrind;
         }
