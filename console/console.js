@@ -580,8 +580,13 @@ function showPage(table, size, shown, total) {
 /* Previous and Next move the table by size and load it; errors go in where */
 function pager(table, size, load, where) {
     const move = step => () => {
-        pageAt[table] = Math.max(0, pageAt[table] + step);
-        return load().catch(err => showError(where, err));
+        const was = pageAt[table];
+
+        pageAt[table] = Math.max(0, was + step);
+        return load().catch(err => {
+            pageAt[table] = was;        /* still showing that page */
+            showError(where, err);
+        });
     };
 
     $('#' + table + '-prev').addEventListener('click', move(-size));
