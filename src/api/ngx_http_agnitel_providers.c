@@ -94,6 +94,8 @@ static ngx_int_t ngx_http_agnitel_connect_close(ngx_http_request_t *r,
     ngx_http_agnitel_connect_t *cn, int rc);
 static ngx_int_t ngx_http_agnitel_connect_closed(ngx_http_request_t *r,
     ngx_http_agnitel_call_t *call);
+static void ngx_http_agnitel_connect_unclosed(ngx_http_request_t *r,
+    ngx_http_agnitel_connect_t *cn, const char *why);
 static int ngx_http_agnitel_removal_apply(MDB_txn *txn, void *data);
 static ngx_int_t ngx_http_agnitel_removal_written(ngx_http_request_t *r,
     void *data, int rc);
@@ -551,6 +553,7 @@ static ngx_int_t
 ngx_http_agnitel_connect_close(ngx_http_request_t *r,
     ngx_http_agnitel_connect_t *cn, int rc)
 {
+    ngx_int_t                      call;
     ngx_http_agnitel_param_t       form;
     ngx_http_agnitel_main_conf_t  *amcf;
 
@@ -565,16 +568,26 @@ ngx_http_agnitel_connect_close(ngx_http_request_t *r,
     cn->call.authorization = amcf->managed_authorization;
     cn->call.resume = ngx_http_agnitel_connect_closed;
 
+    call = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
     if (ngx_http_agnitel_twilio_path(r->pool, &cn->call.path, &cn->sid,
                                      ".json")
-        != NGX_OK
-        || ngx_http_agnitel_twilio_encode(r->pool, &form, 1, &cn->call.body)
-           != NGX_OK)
+        == NGX_OK
+        && ngx_http_agnitel_twilio_encode(r->pool, &form, 1, &cn->call.body)
+           == NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        call = ngx_http_agnitel_call(r, &cn->call);
     }
 
-    return ngx_http_agnitel_call(r, &cn->call);
+    if (call == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    /* the call could not even start: the client still hears why */
+
+    ngx_http_agnitel_connect_unclosed(r, cn, "the call could not be made");
+
+    return ngx_http_agnitel_connect_failed(r, rc);
 }
 
 
@@ -601,14 +614,26 @@ ngx_http_agnitel_connect_closed(ngx_http_request_t *r,
                       &cn->sid, &ctx->workspace);
 
     } else {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "agnitel: subaccount %V, created for a connect of "
-                      "workspace %V that was not kept, could not be closed "
-                      "(%s): close it at Twilio",
-                      &cn->sid, &ctx->workspace, err.message);
+        ngx_http_agnitel_connect_unclosed(r, cn, err.message);
     }
 
     return ngx_http_agnitel_connect_failed(r, cn->written);
+}
+
+
+static void
+ngx_http_agnitel_connect_unclosed(ngx_http_request_t *r,
+    ngx_http_agnitel_connect_t *cn, const char *why)
+{
+    ngx_http_agnitel_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agnitel_module);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "agnitel: subaccount %V, created for a connect of "
+                  "workspace %V that was not kept, could not be closed "
+                  "(%s): close it at Twilio", &cn->sid, &ctx->workspace,
+                  why);
 }
 
 
