@@ -165,7 +165,7 @@ ngx_http_agnitel_kyc_document(ngx_http_request_t *r, json_t *body)
     ngx_hex_dump(kc->sha.data, sum, sizeof(sum));
 
     if (ngx_http_agnitel_kyc_file(r, kc) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_agnitel_kyc_document_saved(r, kc, NGX_ERROR);
     }
 
     return ngx_http_agnitel_file_save(r, &kc->file,
