@@ -31,8 +31,15 @@
 
 static void ngx_http_agnitel_sandbox_update_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_sandbox_update(ngx_http_request_t *r);
-static int ngx_http_agnitel_sandbox_update_store(ngx_http_request_t *r,
-    MDB_txn *txn, ngx_str_t *sid, ngx_str_t *status, json_t **acct);
+static int ngx_http_agnitel_sandbox_update_store(
+    ngx_http_agnitel_store_t *store, MDB_txn *txn, ngx_str_t *sid,
+    const char *status, json_t **acct);
+
+
+/* the Status values of an account, as Twilio spells them */
+static const char  *ngx_http_agnitel_sandbox_statuses[] = {
+    "closed", "suspended", "active", NULL
+};
 
 
 /* whether user and pass are a subaccount's sid and auth token */
@@ -231,6 +238,7 @@ ngx_http_agnitel_sandbox_update(ngx_http_request_t *r)
     json_t                    *acct;
     MDB_txn                   *txn;
     ngx_str_t                 *sid, status;
+    const char               **st;
     ngx_http_agnitel_store_t  *store;
 
     ngx_http_agnitel_sandbox_err_t    err;
@@ -251,10 +259,13 @@ ngx_http_agnitel_sandbox_update(ngx_http_request_t *r)
         return ngx_http_agnitel_sandbox_internal(r);
     }
 
-    if (!ngx_http_agnitel_sandbox_caseeq(&status, "closed")
-        && !ngx_http_agnitel_sandbox_caseeq(&status, "suspended")
-        && !ngx_http_agnitel_sandbox_caseeq(&status, "active"))
-    {
+    for (st = ngx_http_agnitel_sandbox_statuses; *st; st++) {
+        if (ngx_http_agnitel_sandbox_caseeq(&status, *st)) {
+            break;
+        }
+    }
+
+    if (*st == NULL) {
         err.code = 21218;
         err.message = "Status must be closed, suspended or active";
         return ngx_http_agnitel_sandbox_bad_request(r, &err);
@@ -271,7 +282,7 @@ ngx_http_agnitel_sandbox_update(ngx_http_request_t *r)
     }
 
     acct = NULL;
-    rc = ngx_http_agnitel_sandbox_update_store(r, txn, sid, &status, &acct);
+    rc = ngx_http_agnitel_sandbox_update_store(store, txn, sid, *st, &acct);
     rc = ngx_http_agnitel_store_finish(txn, rc);
 
     if (rc == MDB_NOTFOUND) {
@@ -284,7 +295,7 @@ ngx_http_agnitel_sandbox_update(ngx_http_request_t *r)
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "agnitel sandbox: subaccount %V %V", sid, &status);
+                  "agnitel sandbox: subaccount %V %s", sid, *st);
 
     /* the answer is the account, its auth token left out */
 
@@ -297,16 +308,12 @@ ngx_http_agnitel_sandbox_update(ngx_http_request_t *r)
 /* the subaccount's new status, in txn; *acct the account as written */
 
 static int
-ngx_http_agnitel_sandbox_update_store(ngx_http_request_t *r, MDB_txn *txn,
-    ngx_str_t *sid, ngx_str_t *status, json_t **acct)
+ngx_http_agnitel_sandbox_update_store(ngx_http_agnitel_store_t *store,
+    MDB_txn *txn, ngx_str_t *sid, const char *status, json_t **acct)
 {
-    int                        rc;
-    char                      *text;
-    u_char                    *lower;
-    MDB_val                    k, v;
-    ngx_http_agnitel_store_t  *store;
-
-    store = ngx_http_agnitel_sandbox_store(r);
+    int       rc;
+    char     *text;
+    MDB_val   k, v;
 
     k.mv_data = sid->data;
     k.mv_size = sid->len;
@@ -326,17 +333,7 @@ ngx_http_agnitel_sandbox_update_store(ngx_http_request_t *r, MDB_txn *txn,
         return MDB_NOTFOUND;
     }
 
-    lower = ngx_pnalloc(r->pool, status->len);
-    if (lower == NULL) {
-        return ENOMEM;
-    }
-
-    ngx_strlow(lower, status->data, status->len);
-
-    if (json_object_set_new(*acct, "status",
-                            json_stringn((char *) lower, status->len))
-        != 0)
-    {
+    if (json_object_set_new(*acct, "status", json_string(status)) != 0) {
         return ENOMEM;
     }
 
