@@ -423,21 +423,20 @@ ngx_http_agnitel_record_header(MDB_val *val,
 }
 
 
-/* a record's "due": NGX_DECLINED for a version 1 record, which has none */
+/*
+ * The "due" of a record whose header ngx_http_agnitel_record_header() has
+ * read and checked: NGX_DECLINED for a version 1 record, which has none.
+ */
 
 ngx_int_t
-ngx_http_agnitel_record_due(MDB_val *val, int64_t *due)
+ngx_http_agnitel_record_due(MDB_val *val, ngx_http_agnitel_record_hdr_t *hdr,
+    int64_t *due)
 {
-    ngx_http_agnitel_record_hdr_t  hdr;
-
-    if (ngx_http_agnitel_record_hdr(val, &hdr) != NGX_OK
-        || hdr.version != NGX_HTTP_AGNITEL_RECORD_V2
-        || val->mv_size < sizeof(hdr) + sizeof(int64_t))
-    {
+    if (hdr->version != NGX_HTTP_AGNITEL_RECORD_V2) {
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(due, (u_char *) val->mv_data + sizeof(hdr), sizeof(int64_t));
+    ngx_memcpy(due, (u_char *) val->mv_data + sizeof(*hdr), sizeof(int64_t));
 
     return NGX_OK;
 }

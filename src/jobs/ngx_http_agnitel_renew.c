@@ -204,7 +204,9 @@ ngx_http_agnitel_renew_collect(ngx_http_agnitel_renew_t *run, MDB_txn *txn)
 
         /* not due yet: its JSON need not be parsed to know it */
 
-        if (ngx_http_agnitel_record_due(&v, &due) == NGX_OK && due > now) {
+        if (ngx_http_agnitel_record_due(&v, &hdr, &due) == NGX_OK
+            && due > now)
+        {
             continue;
         }
 
