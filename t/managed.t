@@ -59,7 +59,17 @@ $to_front
     server {
         listen 127.0.0.1:\$CARRIER_PORT;
         access_log logs/carrier.log carrier;
+        root html;
         location / { proxy_pass http://127.0.0.1:$sandbox; }
+
+        # while html/slow exists a new subaccount takes about two seconds
+        # to come back, so that two connects at once both reach the carrier
+        location = /2010-04-01/Accounts.json {
+            if (-f \$document_root/slow) {
+                set \$limit_rate 200;
+            }
+            proxy_pass http://127.0.0.1:$sandbox;
+        }
     }
 
     server {
@@ -223,12 +233,15 @@ is($body->{error}{code}, 'provider_locked', 'provider_locked');
 
 $n->workspace(3);
 my $before = length carrier_log();
+$n->write_file('html/slow', '', 0644);
 
 my @connects = $n->at_once(3, map {
     [POST => '/api/v1/telephony/providers/twilio',
      '{"mode":"managed","friendly_name":"Race","accept_terms":true,'
      . '"terms_version":"2026-11"}']
 } 1 .. 2);
+
+unlink $n->prefix . '/html/slow';
 
 is_deeply([sort map { $_->[0] } @connects], [201, 409],
           'two managed connects at once: one connected, one 409');
@@ -238,6 +251,10 @@ my ($lost_connect) = map { $json->decode($_->[1]) }
                      grep { $_->[0] == 409 } @connects;
 is($lost_connect->{error}{code}, 'provider_exists', 'provider_exists');
 
+# the carrier's access log line comes once its request is over, which
+# may be after the module has answered
+$n->wait_for(sub { substr(carrier_log(), $before) =~ m{^POST /2010-04-01/Accounts/AC}m },
+             'the close in the carrier log', $vg ? 60 : 10);
 my $race = substr(carrier_log(), $before);
 is(scalar(() = $race =~ m{^POST /2010-04-01/Accounts\.json }mg), 2,
    'each created a subaccount');

@@ -1,8 +1,7 @@
 # Contract: every Twilio call the module makes (connect, search, buy,
 # add-twilio, an outbound call, release; and for a managed account the
 # subaccount's creation with the platform's credentials, then a buy and a
-# release with the subaccount's; two connects at once, the subaccount of
-# the one not kept closed) is replayed against Prism serving Twilio's official
+# release with the subaccount's) is replayed against Prism serving Twilio's official
 # OpenAPI description, and any request Prism's validator rejects fails the
 # suite.  The fake carriers of t/twilio.t check what we think Twilio wants;
 # this checks it against what Twilio publishes.
@@ -235,15 +234,6 @@ $d = api_is(201, 'managed: buy through the subaccount',
 api_is(200, 'managed: release through the subaccount',
        2, DELETE => "/api/v1/phone-numbers/$bought/release");
 
-# two managed connects at once: the subaccount of the one not written is
-# closed, POST Accounts/{Sid}.json with Status=closed
-$n->workspace(3);
-is_deeply([sort map { $_->[0] } $n->at_once(3, map {
-    [POST => '/api/v1/telephony/providers/twilio',
-     '{"mode":"managed","friendly_name":"Race","accept_terms":true,'
-     . '"terms_version":"1"}']
-} 1 .. 2)], [201, 409], 'managed: two connects at once, one kept');
-
 
 # --- what Prism made of it
 
@@ -267,8 +257,7 @@ my %expected = (
     'add-twilio' => [1, qr{^GET \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
     release      => [$same ? 3 : 2,
                      qr{^DELETE \Q$acc\E/IncomingPhoneNumbers/$pn\.json$}],
-    subaccount   => [3, qr{^POST /2010-04-01/Accounts\.json$}],
-    close        => [1, qr{^POST \Q$sub\E\.json$}],
+    subaccount   => [1, qr{^POST /2010-04-01/Accounts\.json$}],
     call         => [1, qr{^POST \Q$acc\E/Calls\.json$}],
     $same ? () : (
         'managed buy' => [1, qr{^POST \Q$sub\E/IncomingPhoneNumbers\.json$}],
@@ -284,11 +273,11 @@ for my $op (sort keys %expected) {
         or diag join "\n", 'Prism received:', map { $_->{request} } @calls;
 }
 
-is(scalar @calls, 15, 'and nothing else');
+is(scalar @calls, 12, 'and nothing else');
 
-# what nginx saw: fifteen carrier calls, each answered with a 2xx
+# what nginx saw: twelve carrier calls, each answered with a 2xx
 my @carrier = split /\n/, $n->read_file('logs/carrier.log');
-is(scalar @carrier, 15, 'nginx made fifteen carrier calls')
+is(scalar @carrier, 12, 'nginx made twelve carrier calls')
     or diag join "\n", @carrier;
 is_deeply([grep { !/ 2\d\d$/ } @carrier], [], 'Prism answered each with a 2xx');
 
