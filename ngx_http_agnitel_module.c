@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_console.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
@@ -1401,7 +1402,15 @@ ngx_http_agnitel_init_module(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_agnitel_store_init(cycle, amcf);
+    if (ngx_http_agnitel_store_init(cycle, amcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+#if (NGX_THREADS)
+    amcf->ring = ngx_http_agnitel_ring_create(cycle);
+#endif
+
+    return NGX_OK;
 }
 
 
@@ -1428,6 +1437,21 @@ ngx_http_agnitel_init_process(ngx_cycle_t *cycle)
 
 #if (NGX_THREADS)
     amcf->store->thread_pool = amcf->thread_pool;
+
+    if (amcf->ring && amcf->thread_pool) {
+        amcf->store->ring_writes = ngx_pcalloc(cycle->pool,
+                                       NGX_HTTP_AGNITEL_RING_SLOTS
+                                       * sizeof(ngx_http_agnitel_write_t *));
+        if (amcf->store->ring_writes == NULL) {
+            return NGX_ERROR;
+        }
+
+        amcf->store->ring = amcf->ring;
+
+        if (ngx_http_agnitel_commit_listen(amcf->store, cycle) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 #endif
 
     if (amcf->jobs_interval) {
@@ -1452,6 +1476,11 @@ ngx_http_agnitel_exit_process(ngx_cycle_t *cycle)
     /* the jobs give the lease back in the store, so they go first */
 
     ngx_http_agnitel_jobs_exit(cycle);
+
+#if (NGX_THREADS)
+    ngx_http_agnitel_commit_unlisten(amcf->store);
+#endif
+
     ngx_http_agnitel_store_close(amcf);
 }
 

@@ -40,7 +40,8 @@ typedef struct {
 
 static ngx_http_agnitel_number_write_t *ngx_http_agnitel_number_write(
     ngx_http_request_t *r, ngx_str_t *number);
-static int ngx_http_agnitel_insert_apply(MDB_txn *txn, void *data);
+static int ngx_http_agnitel_insert_run(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, u_char *data, size_t len);
 static ngx_int_t ngx_http_agnitel_insert_written(ngx_http_request_t *r,
     void *data, int rc);
 static int ngx_http_agnitel_rename_apply(MDB_txn *txn, void *data);
@@ -57,6 +58,8 @@ ngx_int_t
 ngx_http_agnitel_number_insert(ngx_http_request_t *r, ngx_str_t *number,
     MDB_val *val, const char *message)
 {
+    u_char                           *p;
+    ngx_str_t                         blob;
     ngx_http_agnitel_number_write_t  *nw;
 
     nw = ngx_http_agnitel_number_write(r, number);
@@ -67,18 +70,51 @@ ngx_http_agnitel_number_insert(ngx_http_request_t *r, ngx_str_t *number,
     nw->v = *val;
     nw->message = message;
 
-    return ngx_http_agnitel_write(r, ngx_http_agnitel_insert_apply,
-                                  ngx_http_agnitel_insert_written, nw);
+    /* workspace and number, each after its length, then the record */
+
+    blob.len = 2 + nw->workspace.len + nw->number.len + val->mv_size;
+    blob.data = ngx_pnalloc(r->pool, blob.len);
+    if (blob.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = blob.data;
+    *p++ = (u_char) nw->workspace.len;
+    p = ngx_cpymem(p, nw->workspace.data, nw->workspace.len);
+    *p++ = (u_char) nw->number.len;
+    p = ngx_cpymem(p, nw->number.data, nw->number.len);
+    ngx_memcpy(p, val->mv_data, val->mv_size);
+
+    return ngx_http_agnitel_write_shared(r, ngx_http_agnitel_insert_run,
+                                         &blob,
+                                         ngx_http_agnitel_insert_written, nw);
 }
 
 
-static int
-ngx_http_agnitel_insert_apply(MDB_txn *txn, void *data)
-{
-    ngx_http_agnitel_number_write_t  *nw = data;
+/* may run in another worker: all it needs is in the bytes */
 
-    return ngx_http_agnitel_record_insert(txn, nw->store, &nw->workspace,
-                                          &nw->number, &nw->v);
+static int
+ngx_http_agnitel_insert_run(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    u_char *data, size_t len)
+{
+    u_char     *end;
+    MDB_val     v;
+    ngx_str_t   ws, number;
+
+    end = data + len;
+
+    ws.len = *data++;
+    ws.data = data;
+    data += ws.len;
+
+    number.len = *data++;
+    number.data = data;
+    data += number.len;
+
+    v.mv_data = data;
+    v.mv_size = end - data;
+
+    return ngx_http_agnitel_record_insert(txn, store, &ws, &number, &v);
 }
 
 

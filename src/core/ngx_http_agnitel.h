@@ -24,6 +24,8 @@
 
 
 typedef struct ngx_http_agnitel_store_s  ngx_http_agnitel_store_t;
+typedef struct ngx_http_agnitel_write_s  ngx_http_agnitel_write_t;
+typedef struct ngx_http_agnitel_ring_s   ngx_http_agnitel_ring_t;
 
 
 /* rate card types */
@@ -101,6 +103,9 @@ typedef struct {
 #if (NGX_THREADS)
     /* nginx's default thread pool, where writes are committed */
     ngx_thread_pool_t          *thread_pool;
+
+    /* mapped by the master for its workers' shared writes, or NULL */
+    ngx_http_agnitel_ring_t    *ring;
 #endif
 
     /* per process: opened in init_process, closed in exit_process */

@@ -23,32 +23,69 @@ typedef struct {
 
 #if (NGX_THREADS)
 
+/* a write of the ring that a commit task took */
+typedef struct {
+    ngx_http_agnitel_write_t        w;
+    ngx_http_agnitel_slot_t        *slot;
+} ngx_http_agnitel_taken_t;
+
+
 /* the batch a thread commits */
 typedef struct {
     ngx_http_agnitel_store_t       *store;
     ngx_queue_t                     batch;
+
+    /* room for every slot of the ring, and those it took */
+    ngx_http_agnitel_taken_t       *taken;
+    ngx_uint_t                      ntaken;
+    ngx_uint_t                      others;     /* of other workers */
 } ngx_http_agnitel_commit_ctx_t;
 
 
+static ngx_int_t ngx_http_agnitel_commit_share(
+    ngx_http_agnitel_store_t *store, ngx_http_agnitel_write_t *w);
 static ngx_int_t ngx_http_agnitel_commit_thread_post(
     ngx_http_agnitel_store_t *store);
+static ngx_thread_task_t *ngx_http_agnitel_commit_task(
+    ngx_http_agnitel_store_t *store);
 static void ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log);
+static void ngx_http_agnitel_commit_take_shared(
+    ngx_http_agnitel_commit_ctx_t *ctx);
+#if (NGX_DEBUG)
+static ngx_uint_t ngx_http_agnitel_commit_count(ngx_queue_t *batch);
+#endif
+static void ngx_http_agnitel_commit_mark(ngx_http_agnitel_commit_ctx_t *ctx,
+    ngx_uint_t state);
 static void ngx_http_agnitel_commit_thread_done(ngx_event_t *ev);
+static void ngx_http_agnitel_commit_next(ngx_http_agnitel_store_t *store);
+static void ngx_http_agnitel_commit_report(ngx_http_agnitel_store_t *store);
+static void ngx_http_agnitel_commit_woken(ngx_event_t *ev);
 static ngx_uint_t ngx_http_agnitel_commit_pending(
     ngx_http_agnitel_store_t *store);
 
 #endif
 
+static void ngx_http_agnitel_commit_init(ngx_http_agnitel_store_t *store);
 static void ngx_http_agnitel_commit_handler(ngx_event_t *ev);
 static void ngx_http_agnitel_commit_take(ngx_http_agnitel_store_t *store,
     ngx_queue_t *batch);
-static void ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store,
+static MDB_txn *ngx_http_agnitel_commit_run(ngx_http_agnitel_store_t *store,
     MDB_txn *txn, ngx_queue_t *batch, ngx_log_t *log);
+static int ngx_http_agnitel_commit_txn(MDB_txn *txn, ngx_queue_t *batch,
+    ngx_log_t *log);
+static void ngx_http_agnitel_commit_sync(ngx_http_agnitel_store_t *store,
+    ngx_queue_t *batch);
 static ngx_uint_t ngx_http_agnitel_commit_apply(
     ngx_http_agnitel_store_t *store, MDB_txn *txn, ngx_queue_t *batch,
     ngx_uint_t nested);
+static int ngx_http_agnitel_commit_one(ngx_http_agnitel_store_t *store,
+    MDB_txn *txn, ngx_http_agnitel_write_t *w);
 static void ngx_http_agnitel_commit_fail(ngx_queue_t *batch, int rc);
 static void ngx_http_agnitel_commit_notify(ngx_queue_t *batch);
+static ngx_http_agnitel_request_write_t *ngx_http_agnitel_request_write(
+    ngx_http_request_t *r, ngx_http_agnitel_written_pt written, void *data);
+static ngx_int_t ngx_http_agnitel_request_post(ngx_http_request_t *r,
+    ngx_http_agnitel_request_write_t *rw);
 static void ngx_http_agnitel_request_written(ngx_http_agnitel_write_t *w);
 
 
@@ -62,26 +99,16 @@ void
 ngx_http_agnitel_commit_post(ngx_http_agnitel_store_t *store,
     ngx_http_agnitel_write_t *w)
 {
-    if (store->commit.handler == NULL) {
-        ngx_queue_init(&store->writes);
-        store->commit.handler = ngx_http_agnitel_commit_handler;
-        store->commit.data = store;
-        store->commit.log = ngx_cycle->log;
-
-#if (NGX_THREADS)
-        if (store->thread_pool
-            && ngx_thread_mutex_create(&store->mutex, ngx_cycle->log)
-               != NGX_OK)
-        {
-            store->thread_pool = NULL;
-        }
-#endif
-    }
+    ngx_http_agnitel_commit_init(store);
 
     w->rc = 0;
 
 #if (NGX_THREADS)
-    if (store->thread_pool) {
+    if (store->ring && w->run && ngx_http_agnitel_commit_share(store, w) == NGX_OK)
+    {
+        /* in the ring */
+
+    } else if (store->thread_pool) {
         (void) ngx_thread_mutex_lock(&store->mutex, ngx_cycle->log);
         ngx_queue_insert_tail(&store->writes, &w->queue);
         (void) ngx_thread_mutex_unlock(&store->mutex, ngx_cycle->log);
@@ -99,11 +126,35 @@ ngx_http_agnitel_commit_post(ngx_http_agnitel_store_t *store,
 
 
 static void
+ngx_http_agnitel_commit_init(ngx_http_agnitel_store_t *store)
+{
+    if (store->commit.handler) {
+        return;
+    }
+
+    ngx_queue_init(&store->writes);
+    store->commit.handler = ngx_http_agnitel_commit_handler;
+    store->commit.data = store;
+    store->commit.log = ngx_cycle->log;
+
+#if (NGX_THREADS)
+    if (store->thread_pool
+        && ngx_thread_mutex_create(&store->mutex, ngx_cycle->log) != NGX_OK)
+    {
+        store->thread_pool = NULL;
+        store->ring = NULL;
+    }
+#endif
+}
+
+
+static void
 ngx_http_agnitel_commit_handler(ngx_event_t *ev)
 {
     ngx_http_agnitel_store_t *store = ev->data;
 
-    ngx_queue_t  batch;
+    MDB_txn      *txn;
+    ngx_queue_t   batch;
 
 #if (NGX_THREADS)
 
@@ -128,9 +179,15 @@ ngx_http_agnitel_commit_handler(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_agnitel_commit_batch(store,
-                                  ngx_http_agnitel_store_write(store, ev->log),
-                                  &batch, ev->log);
+    txn = ngx_http_agnitel_commit_run(store,
+                                      ngx_http_agnitel_store_write(store,
+                                                                   ev->log),
+                                      &batch, ev->log);
+
+    if (txn && ngx_http_agnitel_commit_txn(txn, &batch, ev->log) == 0) {
+        ngx_http_agnitel_commit_sync(store, &batch);
+    }
+
     ngx_http_agnitel_commit_notify(&batch);
 }
 
@@ -167,18 +224,17 @@ ngx_http_agnitel_commit_take(ngx_http_agnitel_store_t *store,
  * one fail, they all run again, each in a nested transaction of its own,
  * so that a failure undoes only its own changes.  A failure is rare (a
  * number taken, say), nested transactions are not free, and every write
- * can run twice: it reads what it needs inside the transaction.
+ * can run twice: it reads what it needs inside the transaction.  Returns
+ * the transaction to commit, or NULL with the batch failed.
  */
 
-static void
-ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store, MDB_txn *txn,
+static MDB_txn *
+ngx_http_agnitel_commit_run(ngx_http_agnitel_store_t *store, MDB_txn *txn,
     ngx_queue_t *batch, ngx_log_t *log)
 {
-    int  rc;
-
     if (txn == NULL) {
         ngx_http_agnitel_commit_fail(batch, MDB_PANIC);
-        return;
+        return NULL;
     }
 
     if (ngx_http_agnitel_commit_apply(store, txn, batch, 0) != 0) {
@@ -187,24 +243,48 @@ ngx_http_agnitel_commit_batch(ngx_http_agnitel_store_t *store, MDB_txn *txn,
         txn = ngx_http_agnitel_store_write(store, log);
         if (txn == NULL) {
             ngx_http_agnitel_commit_fail(batch, MDB_PANIC);
-            return;
+            return NULL;
         }
 
         (void) ngx_http_agnitel_commit_apply(store, txn, batch, 1);
     }
 
-    rc = ngx_http_agnitel_store_commit(txn);
+    return txn;
+}
+
+
+/*
+ * The commit syncs the data pages and writes the meta page; the meta
+ * page's own sync comes after LMDB's writer lock is released (see
+ * ngx_http_agnitel_store_commit()).
+ */
+
+static int
+ngx_http_agnitel_commit_txn(MDB_txn *txn, ngx_queue_t *batch, ngx_log_t *log)
+{
+    int  rc;
+
+    rc = mdb_txn_commit(txn);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0, "agnitel commit: %d", rc);
 
     if (rc != 0) {
-        if (rc != NGX_HTTP_AGNITEL_UNSYNCED) {
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "agnitel_store: a commit failed: %s",
-                          mdb_strerror(rc));
-        }
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "agnitel_store: a commit failed: %s", mdb_strerror(rc));
 
         ngx_http_agnitel_commit_fail(batch, rc);
+    }
+
+    return rc;
+}
+
+
+static void
+ngx_http_agnitel_commit_sync(ngx_http_agnitel_store_t *store,
+    ngx_queue_t *batch)
+{
+    if (ngx_http_agnitel_store_sync(store->env) != 0) {
+        ngx_http_agnitel_commit_fail(batch, NGX_HTTP_AGNITEL_UNSYNCED);
     }
 }
 
@@ -229,7 +309,7 @@ ngx_http_agnitel_commit_apply(ngx_http_agnitel_store_t *store, MDB_txn *txn,
         w = ngx_queue_data(q, ngx_http_agnitel_write_t, queue);
 
         if (!nested) {
-            w->rc = w->apply(txn, w->data);
+            w->rc = ngx_http_agnitel_commit_one(store, txn, w);
 
             if (w->rc != 0) {
                 return 1;
@@ -241,7 +321,7 @@ ngx_http_agnitel_commit_apply(ngx_http_agnitel_store_t *store, MDB_txn *txn,
         w->rc = mdb_txn_begin(store->env, txn, 0, &child);
 
         if (w->rc == 0) {
-            w->rc = w->apply(child, w->data);
+            w->rc = ngx_http_agnitel_commit_one(store, child, w);
 
             if (w->rc == 0) {
                 w->rc = mdb_txn_commit(child);
@@ -255,6 +335,18 @@ ngx_http_agnitel_commit_apply(ngx_http_agnitel_store_t *store, MDB_txn *txn,
     }
 
     return failed;
+}
+
+
+static int
+ngx_http_agnitel_commit_one(ngx_http_agnitel_store_t *store, MDB_txn *txn,
+    ngx_http_agnitel_write_t *w)
+{
+    if (w->run) {
+        return w->run(txn, store, w->blob.data, w->blob.len);
+    }
+
+    return w->apply(txn, w->data);
 }
 
 
@@ -297,6 +389,30 @@ ngx_http_agnitel_commit_notify(ngx_queue_t *batch)
 
 #if (NGX_THREADS)
 
+/* the write in a slot of the ring, for whichever worker commits next */
+
+static ngx_int_t
+ngx_http_agnitel_commit_share(ngx_http_agnitel_store_t *store,
+    ngx_http_agnitel_write_t *w)
+{
+    ngx_int_t  i;
+
+    i = ngx_http_agnitel_ring_copy(store->ring, w->run, &w->blob);
+
+    if (i == -1) {
+        return NGX_DECLINED;
+    }
+
+    /* before any committer may take it: see ngx_http_agnitel_commit_report() */
+
+    store->ring_writes[i] = w;
+
+    ngx_http_agnitel_ring_post(store->ring, i);
+
+    return NGX_OK;
+}
+
+
 /*
  * The commit, fsync included, runs in a thread of nginx's default pool, so
  * that the event loop goes on reading requests meanwhile.  The thread takes
@@ -329,25 +445,18 @@ ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
     }
 
     if (task == NULL) {
-        task = ngx_thread_task_alloc(ngx_cycle->pool,
-                                     sizeof(ngx_http_agnitel_commit_ctx_t));
+        task = ngx_http_agnitel_commit_task(store);
         if (task == NULL) {
             return NGX_ERROR;
         }
-
-        ctx = task->ctx;
-        ctx->store = store;
-
-        task->handler = ngx_http_agnitel_commit_thread;
-        task->event.handler = ngx_http_agnitel_commit_thread_done;
-        task->event.data = task;
-        task->event.log = ngx_cycle->log;
 
         store->tasks[i] = task;
     }
 
     ctx = task->ctx;
     ngx_queue_init(&ctx->batch);
+    ctx->ntaken = 0;
+    ctx->others = 0;
 
     if (ngx_thread_task_post(store->thread_pool, task) != NGX_OK) {
         return NGX_ERROR;
@@ -357,16 +466,62 @@ ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
 }
 
 
+static ngx_thread_task_t *
+ngx_http_agnitel_commit_task(ngx_http_agnitel_store_t *store)
+{
+    ngx_thread_task_t              *task;
+    ngx_http_agnitel_commit_ctx_t  *ctx;
+
+    task = ngx_thread_task_alloc(ngx_cycle->pool,
+                                 sizeof(ngx_http_agnitel_commit_ctx_t));
+    if (task == NULL) {
+        return NULL;
+    }
+
+    ctx = task->ctx;
+    ctx->store = store;
+
+    if (store->ring) {
+        ctx->taken = ngx_palloc(ngx_cycle->pool,
+                                ngx_http_agnitel_ring_size(store->ring)
+                                * sizeof(ngx_http_agnitel_taken_t));
+        if (ctx->taken == NULL) {
+            return NULL;
+        }
+    }
+
+    task->handler = ngx_http_agnitel_commit_thread;
+    task->event.handler = ngx_http_agnitel_commit_thread_done;
+    task->event.data = task;
+    task->event.log = ngx_cycle->log;
+
+    return task;
+}
+
+
+/*
+ * Holding the writer lock, the task takes this worker's queued writes and
+ * every worker's in the ring.  Once the commit is on disk, it marks the
+ * ring's writes done, and wakes their workers.
+ */
+
 static void
 ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log)
 {
     ngx_http_agnitel_commit_ctx_t  *ctx = data;
 
-    MDB_txn  *txn;
+    MDB_txn                   *txn;
+    ngx_http_agnitel_store_t  *store;
 
-    txn = ngx_http_agnitel_store_write(ctx->store, log);
+    store = ctx->store;
 
-    ngx_http_agnitel_commit_take(ctx->store, &ctx->batch);
+    txn = ngx_http_agnitel_store_write(store, log);
+
+    ngx_http_agnitel_commit_take(store, &ctx->batch);
+
+    if (store->ring && txn) {
+        ngx_http_agnitel_commit_take_shared(ctx);
+    }
 
     if (ngx_queue_empty(&ctx->batch)) {
         if (txn) {
@@ -376,7 +531,119 @@ ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log)
         return;
     }
 
-    ngx_http_agnitel_commit_batch(ctx->store, txn, &ctx->batch, log);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "agnitel commit of %ui writes, %ui of other workers",
+                   ngx_http_agnitel_commit_count(&ctx->batch), ctx->others);
+
+    txn = ngx_http_agnitel_commit_run(store, txn, &ctx->batch, log);
+
+    if (txn) {
+        ngx_http_agnitel_commit_mark(ctx, NGX_HTTP_AGNITEL_SLOT_APPLIED);
+
+        if (ngx_http_agnitel_commit_txn(txn, &ctx->batch, log) == 0) {
+            ngx_http_agnitel_commit_sync(store, &ctx->batch);
+        }
+    }
+
+    ngx_http_agnitel_commit_mark(ctx, NGX_HTTP_AGNITEL_SLOT_DONE);
+}
+
+
+#if (NGX_DEBUG)
+
+static ngx_uint_t
+ngx_http_agnitel_commit_count(ngx_queue_t *batch)
+{
+    ngx_uint_t    n;
+    ngx_queue_t  *q;
+
+    n = 0;
+
+    for (q = ngx_queue_head(batch);
+         q != ngx_queue_sentinel(batch);
+         q = ngx_queue_next(q))
+    {
+        n++;
+    }
+
+    return n;
+}
+
+#endif
+
+
+static void
+ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
+{
+    ngx_uint_t                 i, n;
+    ngx_http_agnitel_ring_t   *ring;
+    ngx_http_agnitel_slot_t   *slot;
+    ngx_http_agnitel_taken_t  *t;
+
+    ring = ctx->store->ring;
+    n = ngx_http_agnitel_ring_size(ring);
+
+    for (i = 0; i < n; i++) {
+        slot = &ring->slots[i];
+
+        if (ngx_http_agnitel_ring_take(slot) != NGX_OK) {
+            continue;
+        }
+
+        t = &ctx->taken[ctx->ntaken++];
+
+        if (ngx_http_agnitel_ring_worker(ring, slot)
+            != (ngx_uint_t) ngx_worker)
+        {
+            ctx->others++;
+        }
+
+        ngx_memzero(&t->w, sizeof(ngx_http_agnitel_write_t));
+        t->w.run = slot->run;
+        t->w.blob.data = slot->data;
+        t->w.blob.len = slot->len;
+        t->slot = slot;
+
+        ngx_queue_insert_tail(&ctx->batch, &t->w.queue);
+    }
+}
+
+
+/*
+ * The ring's writes in the batch: run (before the commit), or done (on
+ * disk, or failed); done, they leave the batch, and their workers, woken,
+ * answer them.  They were taken in the ring's order, so grouped by worker.
+ */
+
+static void
+ngx_http_agnitel_commit_mark(ngx_http_agnitel_commit_ctx_t *ctx,
+    ngx_uint_t state)
+{
+    ngx_uint_t                 i, worker;
+    ngx_http_agnitel_ring_t   *ring;
+    ngx_http_agnitel_taken_t  *t;
+
+    ring = ctx->store->ring;
+
+    for (i = 0; i < ctx->ntaken; i++) {
+        t = &ctx->taken[i];
+
+        ngx_http_agnitel_ring_set(t->slot, state, t->w.rc);
+
+        if (state != NGX_HTTP_AGNITEL_SLOT_DONE) {
+            continue;
+        }
+
+        ngx_queue_remove(&t->w.queue);
+
+        worker = ngx_http_agnitel_ring_worker(ring, t->slot);
+
+        if (i + 1 == ctx->ntaken
+            || worker != ngx_http_agnitel_ring_worker(ring, t[1].slot))
+        {
+            ngx_http_agnitel_ring_wake(ring, worker);
+        }
+    }
 }
 
 
@@ -393,15 +660,153 @@ ngx_http_agnitel_commit_thread_done(ngx_event_t *ev)
 
     ngx_http_agnitel_commit_notify(&ctx->batch);
 
-    /* writes that came too late for this commit make the next */
+    if (store->ring) {
+        ngx_http_agnitel_commit_report(store);
+    }
 
+    ngx_http_agnitel_commit_next(store);
+}
+
+
+/* writes that came too late for the commits so far make the next */
+
+static void
+ngx_http_agnitel_commit_next(ngx_http_agnitel_store_t *store)
+{
     if (ngx_http_agnitel_commit_pending(store) && !store->commit.posted) {
         ngx_post_event(&store->commit, &ngx_posted_events);
     }
 }
 
 
-/* whether writes are queued: the commit thread may be taking them */
+/*
+ * This worker's writes in the ring that a commit has done are answered,
+ * and their slots freed.  A slot done with no write of this worker was
+ * published by the worker this one replaced: it is only freed.  The write
+ * is set before its slot is published, and cleared once it is free.
+ */
+
+static void
+ngx_http_agnitel_commit_report(ngx_http_agnitel_store_t *store)
+{
+    ngx_uint_t                 i;
+    ngx_queue_t                done;
+    ngx_http_agnitel_slot_t   *slot;
+    ngx_http_agnitel_write_t  *w;
+
+    ngx_queue_init(&done);
+
+    for (i = 0; i < NGX_HTTP_AGNITEL_RING_SLOTS; i++) {
+        slot = ngx_http_agnitel_ring_slot(store->ring, i);
+
+        if (slot->state != NGX_HTTP_AGNITEL_SLOT_DONE) {
+            continue;
+        }
+
+        ngx_memory_barrier();
+
+        w = store->ring_writes[i];
+
+        if (w) {
+            w->rc = slot->rc;
+            ngx_queue_insert_tail(&done, &w->queue);
+            store->ring_writes[i] = NULL;
+        }
+
+        ngx_http_agnitel_ring_free(store->ring, i);
+    }
+
+    ngx_http_agnitel_commit_notify(&done);
+}
+
+
+/* another worker's commit has done writes of this one */
+
+static void
+ngx_http_agnitel_commit_woken(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    uint64_t                   n;
+    ngx_http_agnitel_store_t  *store;
+
+    store = c->data;
+
+    if (store->ring == NULL) {
+        return;
+    }
+
+    while (read(c->fd, &n, sizeof(uint64_t)) == sizeof(uint64_t)) {
+        /* void */
+    }
+
+    ngx_http_agnitel_commit_report(store);
+    ngx_http_agnitel_commit_next(store);
+}
+
+
+/*
+ * init_process: this worker listens to its eventfd; and if a committer
+ * died holding writes, a commit now takes them up (see
+ * ngx_http_agnitel_ring_take()).
+ */
+
+ngx_int_t
+ngx_http_agnitel_commit_listen(ngx_http_agnitel_store_t *store,
+    ngx_cycle_t *cycle)
+{
+    ngx_connection_t  *c;
+
+    ngx_http_agnitel_ring_reset(store->ring);
+
+    c = ngx_get_connection(store->ring->notify[ngx_worker], cycle->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = store;
+    c->read->handler = ngx_http_agnitel_commit_woken;
+    c->read->log = cycle->log;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_CLEAR_EVENT) != NGX_OK) {
+        ngx_free_connection(c);
+        return NGX_ERROR;
+    }
+
+    store->ring_notify = c;
+
+    ngx_http_agnitel_commit_init(store);
+
+    if (ngx_http_agnitel_ring_orphans(store->ring)) {
+        ngx_post_event(&store->commit, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+/* exit_process: the eventfd stays open for the master and the others */
+
+void
+ngx_http_agnitel_commit_unlisten(ngx_http_agnitel_store_t *store)
+{
+    ngx_connection_t  *c;
+
+    c = store->ring_notify;
+
+    if (c == NULL) {
+        return;
+    }
+
+    (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+
+    store->ring_notify = NULL;
+}
+
+
+/* whether writes wait for a commit task: queued, or in the ring untaken */
 
 static ngx_uint_t
 ngx_http_agnitel_commit_pending(ngx_http_agnitel_store_t *store)
@@ -412,7 +817,7 @@ ngx_http_agnitel_commit_pending(ngx_http_agnitel_store_t *store)
     pending = !ngx_queue_empty(&store->writes);
     (void) ngx_thread_mutex_unlock(&store->mutex, ngx_cycle->log);
 
-    return pending;
+    return pending || (store->ring && ngx_http_agnitel_ring_waiting(store->ring));
 }
 
 #endif
@@ -428,19 +833,68 @@ ngx_int_t
 ngx_http_agnitel_write(ngx_http_request_t *r, ngx_http_agnitel_apply_pt apply,
     ngx_http_agnitel_written_pt written, void *data)
 {
-    ngx_http_agnitel_main_conf_t      *amcf;
     ngx_http_agnitel_request_write_t  *rw;
 
-    rw = ngx_palloc(r->pool, sizeof(ngx_http_agnitel_request_write_t));
+    rw = ngx_http_agnitel_request_write(r, written, data);
     if (rw == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rw->w.apply = apply;
+
+    return ngx_http_agnitel_request_post(r, rw);
+}
+
+
+/*
+ * A write described by its bytes alone, which another worker's commit may
+ * run (see ngx_http_agnitel_ring.h); "blob" lives as long as the request.
+ */
+
+ngx_int_t
+ngx_http_agnitel_write_shared(ngx_http_request_t *r,
+    ngx_http_agnitel_run_pt run, ngx_str_t *blob,
+    ngx_http_agnitel_written_pt written, void *data)
+{
+    ngx_http_agnitel_request_write_t  *rw;
+
+    rw = ngx_http_agnitel_request_write(r, written, data);
+    if (rw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rw->w.run = run;
+    rw->w.blob = *blob;
+
+    return ngx_http_agnitel_request_post(r, rw);
+}
+
+
+static ngx_http_agnitel_request_write_t *
+ngx_http_agnitel_request_write(ngx_http_request_t *r,
+    ngx_http_agnitel_written_pt written, void *data)
+{
+    ngx_http_agnitel_request_write_t  *rw;
+
+    rw = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_request_write_t));
+    if (rw == NULL) {
+        return NULL;
+    }
+
     rw->w.data = data;
     rw->w.committed = ngx_http_agnitel_request_written;
     rw->request = r;
     rw->written = written;
+
+    return rw;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_request_post(ngx_http_request_t *r,
+    ngx_http_agnitel_request_write_t *rw)
+{
+    ngx_http_agnitel_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 

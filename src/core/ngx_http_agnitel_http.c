@@ -939,6 +939,18 @@ ngx_http_agnitel_store_error(ngx_http_request_t *r, int rc)
                                       "not confirm it is on disk");
     }
 
+    if (rc == NGX_HTTP_AGNITEL_ORPHANED) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "agnitel_store: the worker committing a write of "
+                      "this request stopped before it told the outcome");
+
+        return ngx_http_agnitel_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                      "internal_error", NULL,
+                                      "a worker stopped while saving the "
+                                      "change: read it back to learn "
+                                      "whether it was saved");
+    }
+
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                   "agnitel_store: %s", mdb_strerror(rc));
 

@@ -304,6 +304,17 @@ ngx_http_agnitel_store_commit(MDB_txn *txn)
         return rc;
     }
 
+    return ngx_http_agnitel_store_sync(env);
+}
+
+
+/* the last sync of the commits so far, their meta pages' */
+
+int
+ngx_http_agnitel_store_sync(MDB_env *env)
+{
+    int  rc;
+
     rc = mdb_env_sync(env, 1);
     if (rc != 0) {
         ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,

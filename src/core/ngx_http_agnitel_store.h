@@ -17,6 +17,7 @@
 #endif
 
 #include "ngx_http_agnitel.h"
+#include "ngx_http_agnitel_ring.h"
 
 
 /*
@@ -124,6 +125,15 @@ struct ngx_http_agnitel_store_s {
     ngx_thread_pool_t          *thread_pool;
     ngx_thread_task_t          *tasks[NGX_HTTP_AGNITEL_COMMITS];
     ngx_thread_mutex_t          mutex;
+
+    /*
+     * Writes shared with the other workers (ngx_http_agnitel_ring.h):
+     * this worker's by slot, and its eventfd, which says some are done.
+     * NULL ring: one worker, or no threads.
+     */
+    ngx_http_agnitel_ring_t    *ring;
+    ngx_http_agnitel_write_t  **ring_writes;
+    ngx_connection_t           *ring_notify;
 #endif
 };
 
@@ -143,6 +153,7 @@ MDB_txn *ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store,
     ngx_log_t *log);
 int ngx_http_agnitel_store_finish(MDB_txn *txn, int rc);
 int ngx_http_agnitel_store_commit(MDB_txn *txn);
+int ngx_http_agnitel_store_sync(MDB_env *env);
 
 
 /*

@@ -1,0 +1,143 @@
+# Writes shared between workers: with two workers, an import may be
+# committed by the other worker's commit (see ngx_http_agnitel_ring.h).
+# Clients see every import answered with its own outcome, a number
+# imported through both workers at once written once, and all of it on
+# disk; a worker killed and replaced, or a reload, loses nothing.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Agnitel::Nginx;
+
+plan skip_all => 'starts its own master and workers; not run under valgrind'
+    if $ENV{TEST_NGINX_USE_VALGRIND};
+
+my $n = Agnitel::Nginx->new(name => 'shared',
+                            port => Agnitel::Nginx::test_port(39));
+$n->write_file('secret.key', 's' x 32);
+
+# debug: each commit logs how many of its writes other workers queued
+$n->write_config(<<'END', workers => 2, log_level => 'debug');
+    agnitel_store store;
+    agnitel_secret_key_file secret.key;
+    agnitel_sip_termination_uri sip:trunk.example.com;
+
+    server {
+        listen 127.0.0.1:$PORT;
+        location /api/ { agnitel_api; }
+        location /admin/ { agnitel_admin; }
+    }
+END
+$n->start;
+$n->workspace(1);
+
+sub import_body {
+    my ($number, $name) = @_;
+    return qq({"phone_number":"$number","friendly_name":"$name",)
+         . qq("sip_username":"u","sip_password":"p"});
+}
+
+sub imports {
+    my ($prefix, $count) = @_;
+    return map {
+        [POST => '/api/v1/phone-numbers/import',
+         import_body(sprintf('+1%s%04d', $prefix, $_), "Line $_")]
+    } 1 .. $count;
+}
+
+sub total {
+    my (undef, $body) = $n->api(1, GET => '/api/v1/phone-numbers?limit=1');
+    return $body =~ /"total":(\d+)/ ? $1 : -1;
+}
+
+# --- 40 imports at once, a round at a time, until a commit has carried
+# writes another worker queued (the kernel spreads the connections)
+
+my ($rounds, $answered, $shared) = (0, 0, 0);
+
+while ($rounds < 25 && !$shared) {
+    $rounds++;
+    my @answers = $n->at_once(1, imports(sprintf('415%03d', $rounds), 40));
+    $answered += grep { $_->[0] == 201 } @answers;
+    $shared = () = $n->error_log
+        =~ /agnitel commit of \d+ writes, [1-9]\d* of other workers/g;
+}
+
+is($answered, 40 * $rounds, "all 40 imports of each of $rounds rounds: 201");
+ok($shared, 'a commit ran writes another worker queued');
+is(total(), 40 * $rounds, 'the store holds them all');
+
+my $imported = 40 * $rounds;
+
+# --- one number through both workers at once, among others: one wins
+
+my @requests = (imports('212555', 30),
+                map { [POST => '/api/v1/phone-numbers/import',
+                       import_body('+12125559999', "Twin $_")] } 1 .. 6);
+my @answers = $n->at_once(1, @requests);
+
+is(scalar(grep { $_->[0] == 201 } @answers[0 .. 29]), 30,
+   'the 30 new numbers are imported');
+like($answers[$_][1], qr/"friendly_name":"Line @{[$_ + 1]}"/,
+     "import @{[$_ + 1]} answers with its own number") for 0, 29;
+is(join(' ', sort map { $_->[0] } @answers[30 .. 35]),
+   '201 409 409 409 409 409',
+   'a number imported six times at once: one 201, five 409');
+$imported += 31;
+is(total(), $imported, 'the store holds each number once');
+
+# --- more at once than a worker's 64 slots: the rest commit on their own
+
+@answers = $n->at_once(1, imports('313555', 200));
+is(scalar(grep { $_->[0] == 201 } @answers), 200,
+   '200 imports at once are all answered 201');
+$imported += 200;
+is(total(), $imported, 'and all written');
+
+# --- a worker killed: its successor and the other go on
+
+my ($victim) = $n->worker_pids;
+kill 'KILL', $victim;
+$n->wait_for(sub {
+    my @w = $n->worker_pids;
+    @w == 2 && !grep { $_ == $victim } @w;
+}, 'a new worker');
+
+@answers = $n->at_once(1, imports('646555', 40));
+is(scalar(grep { $_->[0] == 201 } @answers), 40,
+   'after a worker was killed, 40 imports at once: 201');
+$imported += 40;
+is(total(), $imported, 'and written');
+
+# --- a reload: the new workers share a ring of their own
+
+$n->reload;
+
+@answers = $n->at_once(1, imports('718555', 40));
+is(scalar(grep { $_->[0] == 201 } @answers), 40,
+   'after a reload, 40 imports at once: 201');
+$imported += 40;
+is(total(), $imported, 'and written');
+
+my @alerts = grep { !/exited on signal 9/ }
+             $n->error_log =~ /^.*\[(?:alert|crit|emerg)\].*$/mg;
+is("@alerts", '', 'no alert but the killed worker\'s');
+unlike($n->error_log, qr/signal 11/, 'and no crash');
+
+# --- what was answered is on disk: SIGKILL, no shutdown, and a new start
+
+my @pids = ($n->master_pid, $n->worker_pids);
+kill 'KILL', @pids;
+$n->wait_for(sub { !grep { kill 0, $_ } @pids }, 'nginx to die');
+unlink $n->prefix . '/logs/nginx.pid';
+
+$n->start;
+is(total(), $imported, 'after SIGKILL the store holds every import answered');
+
+$n->stop;
+unlike($n->error_log, qr/open socket .* left/,
+       'workers leave no descriptor open at exit');
+
+done_testing;
