@@ -575,6 +575,7 @@ ngx_http_agnitel_commit_count(ngx_queue_t *batch)
 static void
 ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
 {
+    ngx_int_t                  rc;
     ngx_uint_t                 i, n;
     ngx_http_agnitel_ring_t   *ring;
     ngx_http_agnitel_slot_t   *slot;
@@ -586,7 +587,14 @@ ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
     for (i = 0; i < n; i++) {
         slot = &ring->slots[i];
 
-        if (ngx_http_agnitel_ring_take(slot) != NGX_OK) {
+        rc = ngx_http_agnitel_ring_take(slot);
+
+        if (rc == NGX_DONE) {
+            ngx_http_agnitel_ring_wake(ring,
+                                       ngx_http_agnitel_ring_worker(ring, slot));
+        }
+
+        if (rc != NGX_OK) {
             continue;
         }
 
@@ -777,8 +785,14 @@ ngx_http_agnitel_commit_listen(ngx_http_agnitel_store_t *store,
 
     ngx_http_agnitel_commit_init(store);
 
-    if (ngx_http_agnitel_ring_orphans(store->ring)) {
-        ngx_post_event(&store->commit, &ngx_posted_events);
+    if (store->ring && ngx_http_agnitel_ring_orphans(store->ring)) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "agnitel: taking up the writes of a worker that "
+                      "died committing them");
+
+        if (ngx_http_agnitel_commit_thread_post(store) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

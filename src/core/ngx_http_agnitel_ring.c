@@ -7,7 +7,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#if (NGX_HAVE_SYS_EVENTFD_H)
 #include <sys/eventfd.h>
+#endif
 
 #include "ngx_http_agnitel_ring.h"
 
@@ -38,6 +40,13 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
     ngx_pool_cleanup_t           *cln;
     ngx_http_agnitel_ring_t      *ring;
     ngx_http_agnitel_ring_map_t  *map;
+
+#if !(NGX_HAVE_SYS_EVENTFD_H)
+
+    /* the workers wake each other with eventfd(2), a Linux call */
+    return NULL;
+
+#else
 
     ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
 
@@ -90,6 +99,8 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
     }
 
     return ring;
+
+#endif
 }
 
 
@@ -202,9 +213,11 @@ ngx_http_agnitel_ring_post(ngx_http_agnitel_ring_t *ring, ngx_uint_t i)
 
 /*
  * A committer holding LMDB's writer lock takes a slot of any worker that
- * is waiting, or whose committer died before it ran it.  Only the holder
- * of the lock takes, so a slot TAKEN or APPLIED by a live process is that
- * process's, even while it waits for the lock again.
+ * is waiting, or whose committer died before it ran it (NGX_OK).  Only the
+ * holder of the lock takes, so a slot TAKEN or APPLIED by a live process
+ * is that process's, even while it waits for the lock again.  A slot its
+ * dead committer had run is done, its outcome unknown (NGX_DONE): its
+ * worker is to be woken.
  */
 
 ngx_int_t
@@ -240,13 +253,15 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot)
         return NGX_OK;
 
     case NGX_HTTP_AGNITEL_SLOT_APPLIED:
-        if (ngx_http_agnitel_ring_orphaned(slot)) {
-            /* its commit may or may not have gone in: say so */
-            ngx_http_agnitel_ring_set(slot, NGX_HTTP_AGNITEL_SLOT_DONE,
-                                      NGX_HTTP_AGNITEL_ORPHANED);
+        if (!ngx_http_agnitel_ring_orphaned(slot)) {
+            return NGX_DECLINED;
         }
 
-        return NGX_DECLINED;
+        /* its commit may or may not have gone in: say so */
+
+        ngx_http_agnitel_ring_set(slot, NGX_HTTP_AGNITEL_SLOT_DONE,
+                                  NGX_HTTP_AGNITEL_ORPHANED);
+        return NGX_DONE;
 
     default:
         return NGX_DECLINED;
