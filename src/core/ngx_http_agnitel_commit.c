@@ -104,9 +104,10 @@ ngx_http_agnitel_commit_post(ngx_http_agnitel_store_t *store,
     w->rc = 0;
 
 #if (NGX_THREADS)
-    if (store->ring && w->run && ngx_http_agnitel_commit_share(store, w) == NGX_OK)
+    if (store->ring && w->run
+        && ngx_http_agnitel_commit_share(store, w) == NGX_OK)
     {
-        /* in the ring */
+        /* in the ring, for any worker's commit */
 
     } else if (store->thread_pool) {
         (void) ngx_thread_mutex_lock(&store->mutex, ngx_cycle->log);
@@ -403,7 +404,7 @@ ngx_http_agnitel_commit_share(ngx_http_agnitel_store_t *store,
         return NGX_DECLINED;
     }
 
-    /* before any committer may take it: see ngx_http_agnitel_commit_report() */
+    /* set before a committer may take it (ngx_http_agnitel_commit_report()) */
 
     store->ring_writes[i] = w;
 
@@ -576,7 +577,7 @@ static void
 ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
 {
     ngx_int_t                  rc;
-    ngx_uint_t                 i, n;
+    ngx_uint_t                 i, n, worker;
     ngx_http_agnitel_ring_t   *ring;
     ngx_http_agnitel_slot_t   *slot;
     ngx_http_agnitel_taken_t  *t;
@@ -589,22 +590,20 @@ ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
 
         rc = ngx_http_agnitel_ring_take(slot);
 
-        if (rc == NGX_DONE) {
-            ngx_http_agnitel_ring_wake(ring,
-                                       ngx_http_agnitel_ring_worker(ring, slot));
-        }
-
-        if (rc != NGX_OK) {
+        if (rc == NGX_DECLINED) {
             continue;
         }
 
-        t = &ctx->taken[ctx->ntaken++];
+        worker = ngx_http_agnitel_ring_worker(ring, slot);
 
-        if (ngx_http_agnitel_ring_worker(ring, slot)
-            != (ngx_uint_t) ngx_worker)
-        {
-            ctx->others++;
+        if (rc == NGX_DONE) {
+            ngx_http_agnitel_ring_wake(ring, worker);
+            continue;
         }
+
+        ctx->others += (worker != (ngx_uint_t) ngx_worker);
+
+        t = &ctx->taken[ctx->ntaken++];
 
         ngx_memzero(&t->w, sizeof(ngx_http_agnitel_write_t));
         t->w.run = slot->run;
@@ -831,7 +830,11 @@ ngx_http_agnitel_commit_pending(ngx_http_agnitel_store_t *store)
     pending = !ngx_queue_empty(&store->writes);
     (void) ngx_thread_mutex_unlock(&store->mutex, ngx_cycle->log);
 
-    return pending || (store->ring && ngx_http_agnitel_ring_waiting(store->ring));
+    if (!pending && store->ring) {
+        pending = ngx_http_agnitel_ring_waiting(store->ring);
+    }
+
+    return pending;
 }
 
 #endif

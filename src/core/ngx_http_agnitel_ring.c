@@ -90,8 +90,9 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
         ring->notify[i] = eventfd(0, EFD_NONBLOCK);
 
         if (ring->notify[i] == -1) {
-            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                          "agnitel: eventfd() failed");
+            ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
+                          "agnitel: eventfd() failed: each worker commits "
+                          "only its own writes");
             return NULL;
         }
 
