@@ -577,6 +577,7 @@ static void
 ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
 {
     ngx_int_t                  rc;
+    ngx_pid_t                  live;
     ngx_uint_t                 i, n, worker;
     ngx_http_agnitel_ring_t   *ring;
     ngx_http_agnitel_slot_t   *slot;
@@ -584,11 +585,12 @@ ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
 
     ring = ctx->store->ring;
     n = ngx_http_agnitel_ring_size(ring);
+    live = 0;
 
     for (i = 0; i < n; i++) {
         slot = &ring->slots[i];
 
-        rc = ngx_http_agnitel_ring_take(slot);
+        rc = ngx_http_agnitel_ring_take(slot, &live);
 
         if (rc == NGX_DECLINED) {
             continue;

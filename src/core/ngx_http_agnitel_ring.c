@@ -22,7 +22,7 @@ typedef struct {
 
 static void ngx_http_agnitel_ring_unmap(void *data);
 static ngx_uint_t ngx_http_agnitel_ring_orphaned(
-    ngx_http_agnitel_slot_t *slot);
+    ngx_http_agnitel_slot_t *slot, ngx_pid_t *live);
 
 
 /*
@@ -218,11 +218,11 @@ ngx_http_agnitel_ring_post(ngx_http_agnitel_ring_t *ring, ngx_uint_t i)
  * holder of the lock takes, so a slot TAKEN or APPLIED by a live process
  * is that process's, even while it waits for the lock again.  A slot its
  * dead committer had run is done, its outcome unknown (NGX_DONE): its
- * worker is to be woken.
+ * worker is to be woken.  "live" is a committer found alive in this scan.
  */
 
 ngx_int_t
-ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot)
+ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot, ngx_pid_t *live)
 {
     ngx_atomic_uint_t  state;
 
@@ -243,7 +243,7 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot)
         return NGX_OK;
 
     case NGX_HTTP_AGNITEL_SLOT_TAKEN:
-        if (!ngx_http_agnitel_ring_orphaned(slot)) {
+        if (!ngx_http_agnitel_ring_orphaned(slot, live)) {
             return NGX_DECLINED;
         }
 
@@ -254,7 +254,7 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot)
         return NGX_OK;
 
     case NGX_HTTP_AGNITEL_SLOT_APPLIED:
-        if (!ngx_http_agnitel_ring_orphaned(slot)) {
+        if (!ngx_http_agnitel_ring_orphaned(slot, live)) {
             return NGX_DECLINED;
         }
 
@@ -270,14 +270,23 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot)
 }
 
 
+/* a live committer's slots stay APPLIED through its last sync */
+
 static ngx_uint_t
-ngx_http_agnitel_ring_orphaned(ngx_http_agnitel_slot_t *slot)
+ngx_http_agnitel_ring_orphaned(ngx_http_agnitel_slot_t *slot,
+    ngx_pid_t *live)
 {
-    if (slot->committer == ngx_pid) {
+    if (slot->committer == ngx_pid || slot->committer == *live) {
         return 0;
     }
 
-    return kill(slot->committer, 0) == -1 && ngx_errno == NGX_ESRCH;
+    if (kill(slot->committer, 0) == -1 && ngx_errno == NGX_ESRCH) {
+        return 1;
+    }
+
+    *live = slot->committer;
+
+    return 0;
 }
 
 
@@ -330,9 +339,11 @@ ngx_http_agnitel_ring_waiting(ngx_http_agnitel_ring_t *ring)
 ngx_uint_t
 ngx_http_agnitel_ring_orphans(ngx_http_agnitel_ring_t *ring)
 {
+    ngx_pid_t                 live;
     ngx_uint_t                i, n;
     ngx_http_agnitel_slot_t  *slot;
 
+    live = 0;
     n = ngx_http_agnitel_ring_size(ring);
 
     for (i = 0; i < n; i++) {
@@ -340,7 +351,7 @@ ngx_http_agnitel_ring_orphans(ngx_http_agnitel_ring_t *ring)
 
         if ((slot->state == NGX_HTTP_AGNITEL_SLOT_TAKEN
              || slot->state == NGX_HTTP_AGNITEL_SLOT_APPLIED)
-            && ngx_http_agnitel_ring_orphaned(slot))
+            && ngx_http_agnitel_ring_orphaned(slot, &live))
         {
             return 1;
         }

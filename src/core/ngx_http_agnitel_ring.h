@@ -78,7 +78,8 @@ ngx_int_t ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
 void ngx_http_agnitel_ring_post(ngx_http_agnitel_ring_t *ring, ngx_uint_t i);
 ngx_http_agnitel_slot_t *ngx_http_agnitel_ring_slot(
     ngx_http_agnitel_ring_t *ring, ngx_uint_t i);
-ngx_int_t ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot);
+ngx_int_t ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot,
+    ngx_pid_t *live);
 void ngx_http_agnitel_ring_set(ngx_http_agnitel_slot_t *slot,
     ngx_uint_t state, int rc);
 void ngx_http_agnitel_ring_free(ngx_http_agnitel_ring_t *ring, ngx_uint_t i);
