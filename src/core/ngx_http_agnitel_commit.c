@@ -408,7 +408,8 @@ ngx_http_agnitel_commit_share(ngx_http_agnitel_store_t *store,
 
     store->ring_writes[i] = w;
 
-    ngx_http_agnitel_ring_post(store->ring, i);
+    ngx_http_agnitel_ring_set(ngx_http_agnitel_ring_slot(store->ring, i),
+                              NGX_HTTP_AGNITEL_SLOT_PUBLISHED, 0);
 
     return NGX_OK;
 }
@@ -722,7 +723,7 @@ ngx_http_agnitel_commit_report(ngx_http_agnitel_store_t *store)
             store->ring_writes[i] = NULL;
         }
 
-        ngx_http_agnitel_ring_free(store->ring, i);
+        ngx_http_agnitel_ring_set(slot, NGX_HTTP_AGNITEL_SLOT_FREE, 0);
     }
 
     ngx_http_agnitel_commit_notify(&done);

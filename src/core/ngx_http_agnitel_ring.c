@@ -20,10 +20,14 @@ typedef struct {
 } ngx_http_agnitel_ring_map_t;
 
 
+#if (NGX_HAVE_SYS_EVENTFD_H)
 static void ngx_http_agnitel_ring_unmap(void *data);
+#endif
 static ngx_uint_t ngx_http_agnitel_ring_orphaned(
     ngx_http_agnitel_slot_t *slot, ngx_pid_t *live);
 
+
+#if (NGX_HAVE_SYS_EVENTFD_H)
 
 /*
  * Runs in the master (init_module), once a cycle: the workers it forks
@@ -40,13 +44,6 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
     ngx_pool_cleanup_t           *cln;
     ngx_http_agnitel_ring_t      *ring;
     ngx_http_agnitel_ring_map_t  *map;
-
-#if !(NGX_HAVE_SYS_EVENTFD_H)
-
-    /* the workers wake each other with eventfd(2), a Linux call */
-    return NULL;
-
-#else
 
     ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
 
@@ -100,8 +97,6 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
     }
 
     return ring;
-
-#endif
 }
 
 
@@ -118,6 +113,18 @@ ngx_http_agnitel_ring_unmap(void *data)
 
     ngx_shm_free(&map->shm);
 }
+
+#else
+
+/* the workers wake each other with eventfd(2), a Linux call */
+
+ngx_http_agnitel_ring_t *
+ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
+{
+    return NULL;
+}
+
+#endif
 
 
 /*
@@ -159,7 +166,7 @@ ngx_http_agnitel_ring_slot(ngx_http_agnitel_ring_t *ring, ngx_uint_t i)
 
 /*
  * The event loop: a copy of the write in a free slot of this worker, not
- * yet visible to committers (see ngx_http_agnitel_ring_post()); the slot,
+ * yet visible to committers, until it is set PUBLISHED; the slot,
  * or -1 when none is free or the write is too large.
  */
 
@@ -195,20 +202,6 @@ ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
     }
 
     return -1;
-}
-
-
-/* the copy in slot i is complete: any committer may take it now */
-
-void
-ngx_http_agnitel_ring_post(ngx_http_agnitel_ring_t *ring, ngx_uint_t i)
-{
-    ngx_http_agnitel_slot_t  *slot;
-
-    slot = ngx_http_agnitel_ring_slot(ring, i);
-
-    ngx_memory_barrier();
-    slot->state = NGX_HTTP_AGNITEL_SLOT_PUBLISHED;
 }
 
 
@@ -290,7 +283,10 @@ ngx_http_agnitel_ring_orphaned(ngx_http_agnitel_slot_t *slot,
 }
 
 
-/* the committer: the write's outcome, then its new state */
+/*
+ * The write's outcome, then its new state: by its committer, or by its
+ * worker, publishing it (the copy complete) or freeing it.
+ */
 
 void
 ngx_http_agnitel_ring_set(ngx_http_agnitel_slot_t *slot, ngx_uint_t state,
@@ -300,18 +296,6 @@ ngx_http_agnitel_ring_set(ngx_http_agnitel_slot_t *slot, ngx_uint_t state,
 
     ngx_memory_barrier();
     slot->state = state;
-}
-
-
-void
-ngx_http_agnitel_ring_free(ngx_http_agnitel_ring_t *ring, ngx_uint_t i)
-{
-    ngx_http_agnitel_slot_t  *slot;
-
-    slot = ngx_http_agnitel_ring_slot(ring, i);
-
-    ngx_memory_barrier();
-    slot->state = NGX_HTTP_AGNITEL_SLOT_FREE;
 }
 
 

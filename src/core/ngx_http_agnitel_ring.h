@@ -75,14 +75,12 @@ ngx_http_agnitel_ring_t *ngx_http_agnitel_ring_create(ngx_cycle_t *cycle);
 void ngx_http_agnitel_ring_reset(ngx_http_agnitel_ring_t *ring);
 ngx_int_t ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
     ngx_http_agnitel_run_pt run, ngx_str_t *data);
-void ngx_http_agnitel_ring_post(ngx_http_agnitel_ring_t *ring, ngx_uint_t i);
 ngx_http_agnitel_slot_t *ngx_http_agnitel_ring_slot(
     ngx_http_agnitel_ring_t *ring, ngx_uint_t i);
 ngx_int_t ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot,
     ngx_pid_t *live);
 void ngx_http_agnitel_ring_set(ngx_http_agnitel_slot_t *slot,
     ngx_uint_t state, int rc);
-void ngx_http_agnitel_ring_free(ngx_http_agnitel_ring_t *ring, ngx_uint_t i);
 ngx_uint_t ngx_http_agnitel_ring_waiting(ngx_http_agnitel_ring_t *ring);
 ngx_uint_t ngx_http_agnitel_ring_orphans(ngx_http_agnitel_ring_t *ring);
 ngx_uint_t ngx_http_agnitel_ring_worker(ngx_http_agnitel_ring_t *ring,
