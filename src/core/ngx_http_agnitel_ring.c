@@ -14,12 +14,6 @@
 #include "ngx_http_agnitel_ring.h"
 
 
-typedef struct {
-    ngx_shm_t                       shm;
-    ngx_http_agnitel_ring_t        *ring;
-} ngx_http_agnitel_ring_map_t;
-
-
 #if (NGX_HAVE_SYS_EVENTFD_H)
 static void ngx_http_agnitel_ring_unmap(void *data);
 #endif
@@ -38,12 +32,11 @@ static ngx_uint_t ngx_http_agnitel_ring_orphaned(
 ngx_http_agnitel_ring_t *
 ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                    i;
-    ngx_shm_t                    *shm;
-    ngx_core_conf_t              *ccf;
-    ngx_pool_cleanup_t           *cln;
-    ngx_http_agnitel_ring_t      *ring;
-    ngx_http_agnitel_ring_map_t  *map;
+    ngx_uint_t                i;
+    ngx_shm_t                *shm;
+    ngx_core_conf_t          *ccf;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_agnitel_ring_t  *ring;
 
     ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
 
@@ -51,14 +44,12 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(cycle->pool,
-                               sizeof(ngx_http_agnitel_ring_map_t));
+    cln = ngx_pool_cleanup_add(cycle->pool, sizeof(ngx_shm_t));
     if (cln == NULL) {
         return NULL;
     }
 
-    map = cln->data;
-    shm = &map->shm;
+    shm = cln->data;
 
     shm->size = sizeof(ngx_http_agnitel_ring_t)
                 + ccf->worker_processes * NGX_HTTP_AGNITEL_RING_SLOTS
@@ -72,7 +63,6 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
     }
 
     ring = (ngx_http_agnitel_ring_t *) shm->addr;
-    map->ring = ring;
     cln->handler = ngx_http_agnitel_ring_unmap;
 
     /* the workers inherit the descriptors, at the same numbers */
@@ -84,7 +74,8 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
     }
 
     for (i = 0; i < (ngx_uint_t) ccf->worker_processes; i++) {
-        ring->notify[i] = eventfd(0, EFD_NONBLOCK);
+        /* forked, not exec'd: a new binary (USR2) need not inherit them */
+        ring->notify[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
         if (ring->notify[i] == -1) {
             ngx_log_error(NGX_LOG_WARN, cycle->log, ngx_errno,
@@ -103,15 +94,18 @@ ngx_http_agnitel_ring_create(ngx_cycle_t *cycle)
 static void
 ngx_http_agnitel_ring_unmap(void *data)
 {
-    ngx_http_agnitel_ring_map_t  *map = data;
+    ngx_shm_t  *shm = data;
 
-    ngx_uint_t  i;
+    ngx_uint_t                i;
+    ngx_http_agnitel_ring_t  *ring;
 
-    for (i = 0; i < map->ring->workers; i++) {
-        (void) close(map->ring->notify[i]);
+    ring = (ngx_http_agnitel_ring_t *) shm->addr;
+
+    for (i = 0; i < ring->workers; i++) {
+        (void) close(ring->notify[i]);
     }
 
-    ngx_shm_free(&map->shm);
+    ngx_shm_free(shm);
 }
 
 #else
@@ -193,7 +187,6 @@ ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
 
         slot->run = run;
         slot->len = data->len;
-        slot->rc = 0;
         ngx_memcpy(slot->data, data->data, data->len);
 
         next = i + 1;
@@ -217,23 +210,17 @@ ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
 ngx_int_t
 ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot, ngx_pid_t *live)
 {
-    ngx_atomic_uint_t  state;
-
-    state = slot->state;
-
-    switch (state) {
+    switch (slot->state) {
 
     case NGX_HTTP_AGNITEL_SLOT_PUBLISHED:
-        if (!ngx_atomic_cmp_set(&slot->state, state,
+        if (!ngx_atomic_cmp_set(&slot->state, NGX_HTTP_AGNITEL_SLOT_PUBLISHED,
                                 NGX_HTTP_AGNITEL_SLOT_TAKEN))
         {
             /* its worker dropped it, restarting */
             return NGX_DECLINED;
         }
 
-        slot->committer = ngx_pid;
-        slot->rc = 0;
-        return NGX_OK;
+        break;
 
     case NGX_HTTP_AGNITEL_SLOT_TAKEN:
         if (!ngx_http_agnitel_ring_orphaned(slot, live)) {
@@ -242,9 +229,7 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot, ngx_pid_t *live)
 
         /* it never reached a commit: running it again is safe */
 
-        slot->committer = ngx_pid;
-        slot->rc = 0;
-        return NGX_OK;
+        break;
 
     case NGX_HTTP_AGNITEL_SLOT_APPLIED:
         if (!ngx_http_agnitel_ring_orphaned(slot, live)) {
@@ -260,6 +245,10 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot, ngx_pid_t *live)
     default:
         return NGX_DECLINED;
     }
+
+    slot->committer = ngx_pid;
+
+    return NGX_OK;
 }
 
 
