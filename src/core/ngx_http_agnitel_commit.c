@@ -82,10 +82,9 @@ static int ngx_http_agnitel_commit_one(ngx_http_agnitel_store_t *store,
     MDB_txn *txn, ngx_http_agnitel_write_t *w);
 static void ngx_http_agnitel_commit_fail(ngx_queue_t *batch, int rc);
 static void ngx_http_agnitel_commit_notify(ngx_queue_t *batch);
-static ngx_http_agnitel_request_write_t *ngx_http_agnitel_request_write(
-    ngx_http_request_t *r, ngx_http_agnitel_written_pt written, void *data);
-static ngx_int_t ngx_http_agnitel_request_post(ngx_http_request_t *r,
-    ngx_http_agnitel_request_write_t *rw);
+static ngx_int_t ngx_http_agnitel_request_write(ngx_http_request_t *r,
+    ngx_http_agnitel_apply_pt apply, ngx_http_agnitel_run_pt run,
+    ngx_str_t *blob, ngx_http_agnitel_written_pt written, void *data);
 static void ngx_http_agnitel_request_written(ngx_http_agnitel_write_t *w);
 
 
@@ -746,9 +745,9 @@ ngx_http_agnitel_commit_woken(ngx_event_t *ev)
         return;
     }
 
-    while (read(c->fd, &n, sizeof(uint64_t)) == sizeof(uint64_t)) {
-        /* void */
-    }
+    /* one read takes the whole count, and rearms the edge-triggered event */
+
+    (void) read(c->fd, &n, sizeof(uint64_t));
 
     ngx_http_agnitel_commit_report(store);
     ngx_http_agnitel_commit_next(store);
@@ -853,16 +852,7 @@ ngx_int_t
 ngx_http_agnitel_write(ngx_http_request_t *r, ngx_http_agnitel_apply_pt apply,
     ngx_http_agnitel_written_pt written, void *data)
 {
-    ngx_http_agnitel_request_write_t  *rw;
-
-    rw = ngx_http_agnitel_request_write(r, written, data);
-    if (rw == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rw->w.apply = apply;
-
-    return ngx_http_agnitel_request_post(r, rw);
+    return ngx_http_agnitel_request_write(r, apply, NULL, NULL, written, data);
 }
 
 
@@ -876,45 +866,34 @@ ngx_http_agnitel_write_shared(ngx_http_request_t *r,
     ngx_http_agnitel_run_pt run, ngx_str_t *blob,
     ngx_http_agnitel_written_pt written, void *data)
 {
-    ngx_http_agnitel_request_write_t  *rw;
-
-    rw = ngx_http_agnitel_request_write(r, written, data);
-    if (rw == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rw->w.run = run;
-    rw->w.blob = *blob;
-
-    return ngx_http_agnitel_request_post(r, rw);
-}
-
-
-static ngx_http_agnitel_request_write_t *
-ngx_http_agnitel_request_write(ngx_http_request_t *r,
-    ngx_http_agnitel_written_pt written, void *data)
-{
-    ngx_http_agnitel_request_write_t  *rw;
-
-    rw = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_request_write_t));
-    if (rw == NULL) {
-        return NULL;
-    }
-
-    rw->w.data = data;
-    rw->w.committed = ngx_http_agnitel_request_written;
-    rw->request = r;
-    rw->written = written;
-
-    return rw;
+    return ngx_http_agnitel_request_write(r, NULL, run, blob, written, data);
 }
 
 
 static ngx_int_t
-ngx_http_agnitel_request_post(ngx_http_request_t *r,
-    ngx_http_agnitel_request_write_t *rw)
+ngx_http_agnitel_request_write(ngx_http_request_t *r,
+    ngx_http_agnitel_apply_pt apply, ngx_http_agnitel_run_pt run,
+    ngx_str_t *blob, ngx_http_agnitel_written_pt written, void *data)
 {
-    ngx_http_agnitel_main_conf_t  *amcf;
+    ngx_http_agnitel_main_conf_t      *amcf;
+    ngx_http_agnitel_request_write_t  *rw;
+
+    rw = ngx_pcalloc(r->pool, sizeof(ngx_http_agnitel_request_write_t));
+    if (rw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rw->w.apply = apply;
+    rw->w.data = data;
+    rw->w.run = run;
+
+    if (blob) {
+        rw->w.blob = *blob;
+    }
+
+    rw->w.committed = ngx_http_agnitel_request_written;
+    rw->request = r;
+    rw->written = written;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
 
