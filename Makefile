@@ -21,7 +21,7 @@ SOURCES     := config ngx_http_agnitel_module.c $(wildcard src/*/*.c src/*/*.h)
 PACKAGES := nginx nginx-dev libjansson-dev liblmdb-dev lmdb-utils \
             libcurl4-openssl-dev libssl-dev perl libtest-base-perl \
             libtext-diff-perl libtest-longstring-perl liburi-perl \
-            libnginx-mod-http-echo wrk valgrind curl chromium
+            libnginx-mod-http-echo wrk valgrind gdb curl chromium
 
 # our Test::Nginx::Socket subset, unless the real one is installed
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)

@@ -39,6 +39,7 @@ typedef struct {
     ngx_http_agnitel_taken_t       *taken;
     ngx_uint_t                      ntaken;
     ngx_uint_t                      others;     /* of other workers */
+    ngx_uint_t                      retaken;    /* of a dead committer */
 } ngx_http_agnitel_commit_ctx_t;
 
 
@@ -50,7 +51,7 @@ static ngx_thread_task_t *ngx_http_agnitel_commit_task(
     ngx_http_agnitel_store_t *store);
 static void ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log);
 static void ngx_http_agnitel_commit_take_shared(
-    ngx_http_agnitel_commit_ctx_t *ctx);
+    ngx_http_agnitel_commit_ctx_t *ctx, ngx_log_t *log);
 #if (NGX_DEBUG)
 static ngx_uint_t ngx_http_agnitel_commit_count(ngx_queue_t *batch);
 #endif
@@ -458,6 +459,7 @@ ngx_http_agnitel_commit_thread_post(ngx_http_agnitel_store_t *store)
     ngx_queue_init(&ctx->batch);
     ctx->ntaken = 0;
     ctx->others = 0;
+    ctx->retaken = 0;
 
     if (ngx_thread_task_post(store->thread_pool, task) != NGX_OK) {
         return NGX_ERROR;
@@ -521,7 +523,7 @@ ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log)
     ngx_http_agnitel_commit_take(store, &ctx->batch);
 
     if (store->ring && txn) {
-        ngx_http_agnitel_commit_take_shared(ctx);
+        ngx_http_agnitel_commit_take_shared(ctx, log);
     }
 
     if (ngx_queue_empty(&ctx->batch)) {
@@ -574,7 +576,8 @@ ngx_http_agnitel_commit_count(ngx_queue_t *batch)
 
 
 static void
-ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
+ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx,
+    ngx_log_t *log)
 {
     ngx_int_t                  rc;
     ngx_pid_t                  live;
@@ -604,6 +607,7 @@ ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
         }
 
         ctx->others += (worker != (ngx_uint_t) ngx_worker);
+        ctx->retaken += (rc == NGX_AGAIN);
 
         t = &ctx->taken[ctx->ntaken++];
 
@@ -614,6 +618,12 @@ ngx_http_agnitel_commit_take_shared(ngx_http_agnitel_commit_ctx_t *ctx)
         t->slot = slot;
 
         ngx_queue_insert_tail(&ctx->batch, &t->w.queue);
+    }
+
+    if (ctx->retaken) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "agnitel: a commit takes up %ui writes of a worker "
+                      "that died committing them", ctx->retaken);
     }
 }
 

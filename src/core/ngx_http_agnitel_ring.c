@@ -200,7 +200,8 @@ ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
 
 /*
  * A committer holding LMDB's writer lock takes a slot of any worker that
- * is waiting, or whose committer died before it ran it (NGX_OK).  Only the
+ * is waiting (NGX_OK), or whose committer died before it ran it (NGX_AGAIN:
+ * taken up).  Only the
  * holder of the lock takes, so a slot TAKEN or APPLIED by a live process
  * is that process's, even while it waits for the lock again.  A slot its
  * dead committer had run is done, its outcome unknown (NGX_DONE): its
@@ -229,7 +230,9 @@ ngx_http_agnitel_ring_take(ngx_http_agnitel_slot_t *slot, ngx_pid_t *live)
 
         /* it never reached a commit: running it again is safe */
 
-        break;
+        slot->committer = ngx_pid;
+
+        return NGX_AGAIN;
 
     case NGX_HTTP_AGNITEL_SLOT_APPLIED:
         if (!ngx_http_agnitel_ring_orphaned(slot, live)) {

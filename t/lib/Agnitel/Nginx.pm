@@ -324,7 +324,7 @@ sub at_once {
         local $/;
         die "no answer within 10 s\n"
             unless IO::Select->new($s)->can_read(10);
-        my $raw = <$s>;
+        my $raw = <$s> // '';    # none: the worker died
         my ($status) = $raw =~ m{^HTTP/1\.1 (\d+)};
         my ($body) = $raw =~ /\r\n\r\n(.*)\z/s;
         push @answers, [$status, $body];
