@@ -3,10 +3,12 @@
 # (../shared/peer-node: node:http, cluster, lmdb-js) in the same run.
 #
 # wrk -c32, every request a new number; both servers run 2 workers and keep
-# their LMDB store on the same disk, durable: an answered import has been
-# fsync'd (agnitel commits the writes of one event-loop pass together).
-# Rounds alternate between the two so that drift in the machine's load hits
-# both alike.  Prints imports per second for each and the ratio.
+# their LMDB store on the same disk.  agnitel answers an import once its
+# commit is on disk (both syncs); the peer, as lmdb-js has it by default
+# (overlappingSync), once committed, syncing afterwards.  BENCH_PEER_DURABLE=1
+# makes the peer wait for its sync too (bench/peer-durable.js).  Rounds
+# alternate between the two so that drift in the machine's load hits both
+# alike.  Prints imports per second for each and the ratio.
 
 use strict;
 use warnings;
@@ -23,6 +25,7 @@ my $duration = $ENV{BENCH_DURATION}     || 10;
 my $rounds   = $ENV{BENCH_ROUNDS}       || 2;
 my $port     = 1987;
 my $pport    = $ENV{BENCH_PEER_PORT}    || 11987;
+my $durable  = $ENV{BENCH_PEER_DURABLE};
 my $peer     = "$FindBin::Bin/../../shared/peer-node";
 my $lua      = "$FindBin::Bin/import.lua";
 my $http     = HTTP::Tiny->new(keep_alive => 0);
@@ -59,7 +62,8 @@ if (-f "$peer/server.js") {
     $peer_pid = fork // die "fork: $!";
 
     if ($peer_pid == 0) {
-        exec 'node', "$peer/server.js", $pport, "$dir/peer", 2;
+        exec 'node', ($durable ? ('-r', "$FindBin::Bin/peer-durable.js") : ()),
+             "$peer/server.js", $pport, "$dir/peer", 2;
         die "node: $!";
     }
 
@@ -120,8 +124,9 @@ printf "agnitel imports: %8.0f/s (%s)\n", $avg->(@agnitel),
        join ', ', map { int } @agnitel;
 
 if (@peer) {
-    printf "peer imports:    %8.0f/s (%s)\n", $avg->(@peer),
-           join ', ', map { int } @peer;
+    printf "peer imports:    %8.0f/s (%s)%s\n", $avg->(@peer),
+           join(', ', map { int } @peer),
+           $durable ? ', answering after its sync' : '';
     printf "ratio:           %8.2f (target >= 1.5)\n",
            $avg->(@agnitel) / $avg->(@peer);
 }
