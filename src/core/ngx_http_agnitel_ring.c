@@ -201,11 +201,11 @@ ngx_http_agnitel_ring_copy(ngx_http_agnitel_ring_t *ring,
 /*
  * A committer holding LMDB's writer lock takes a slot of any worker that
  * is waiting (NGX_OK), or whose committer died before it ran it (NGX_AGAIN:
- * taken up).  Only the
- * holder of the lock takes, so a slot TAKEN or APPLIED by a live process
- * is that process's, even while it waits for the lock again.  A slot its
- * dead committer had run is done, its outcome unknown (NGX_DONE): its
- * worker is to be woken.  "live" is a committer found alive in this scan.
+ * taken up).  Only the holder of the lock takes, so a slot TAKEN or
+ * APPLIED by a live process is that process's, even while it waits for
+ * the lock again.  A slot its dead committer had run is done, its outcome
+ * unknown (NGX_DONE): its worker is to be woken.  "live" is a committer
+ * found alive in this scan.
  */
 
 ngx_int_t
