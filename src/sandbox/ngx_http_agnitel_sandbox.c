@@ -106,6 +106,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_agnitel_sandbox_auth(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_loc_conf_t *slcf, ngx_str_t *account);
+static ngx_int_t ngx_http_agnitel_sandbox_route(ngx_http_request_t *r,
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf, ngx_str_t *account);
 static ngx_int_t ngx_http_agnitel_sandbox_parse(ngx_http_request_t *r,
     ngx_http_agnitel_sandbox_path_t *path);
 static const char *ngx_http_agnitel_sandbox_allowed(ngx_uint_t resource,
@@ -151,12 +153,9 @@ static const char *ngx_http_agnitel_sandbox_type(ngx_str_t *number);
 ngx_int_t
 ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                         rc;
-    ngx_str_t                         account;
-    ngx_uint_t                        methods;
-    const char                       *allow;
+    ngx_int_t                             rc;
+    ngx_str_t                             account;
     ngx_http_agnitel_sandbox_loc_conf_t  *slcf;
-    ngx_http_agnitel_sandbox_path_t   path;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_agnitel_sandbox_module);
 
@@ -197,6 +196,21 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    return ngx_http_agnitel_sandbox_route(r, slcf, &account);
+}
+
+
+/* the 2010 API: /2010-04-01/Accounts..., as the account authenticated */
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_route(ngx_http_request_t *r,
+    ngx_http_agnitel_sandbox_loc_conf_t *slcf, ngx_str_t *account)
+{
+    ngx_int_t                         rc;
+    ngx_uint_t                        methods;
+    const char                       *allow;
+    ngx_http_agnitel_sandbox_path_t   path;
+
     if (r->uri.len == sizeof(NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS) - 1
         && ngx_strncmp(r->uri.data, NGX_HTTP_AGNITEL_SANDBOX_ACCOUNTS,
                        r->uri.len) == 0)
@@ -205,13 +219,13 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
             return ngx_http_agnitel_sandbox_not_allowed(r, "POST");
         }
 
-        if (account.data != slcf->sid.data) {
+        if (account->data != slcf->sid.data) {
             return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_FORBIDDEN,
                                                   20005, "Subaccounts "
                                                   "cannot create accounts");
         }
 
-        return ngx_http_agnitel_sandbox_subaccount_create(r, &account);
+        return ngx_http_agnitel_sandbox_subaccount_create(r, account);
     }
 
     if (ngx_http_agnitel_sandbox_parse(r, &path) != NGX_OK) {
@@ -222,9 +236,9 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 
     if (path.resource == NGX_HTTP_AGNITEL_SANDBOX_ACCOUNT
         && r->method == NGX_HTTP_POST
-        && account.data == slcf->sid.data
-        && (path.account.len != account.len
-            || ngx_strncmp(path.account.data, account.data,
+        && account->data == slcf->sid.data
+        && (path.account.len != account->len
+            || ngx_strncmp(path.account.data, account->data,
                            path.account.len) != 0))
     {
         return ngx_http_agnitel_sandbox_subaccount_update(r, &path.account);
@@ -232,8 +246,8 @@ ngx_http_agnitel_sandbox_handler(ngx_http_request_t *r)
 
     /* another account's resources do not exist for this one, as Twilio */
 
-    if (path.account.len != account.len
-        || ngx_strncmp(path.account.data, account.data,
+    if (path.account.len != account->len
+        || ngx_strncmp(path.account.data, account->data,
                        path.account.len) != 0)
     {
         return ngx_http_agnitel_sandbox_not_found(r);

@@ -52,6 +52,14 @@ typedef struct {
 
 static void ngx_http_agnitel_sandbox_verify_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agnitel_sandbox_verify_run(ngx_http_request_t *r);
+static ngx_int_t ngx_http_agnitel_sandbox_verify_read(ngx_http_request_t *r,
+    ngx_http_agnitel_verify_req_t *vr, ngx_int_t *answer);
+static ngx_int_t ngx_http_agnitel_sandbox_verify_code(json_t *ve);
+static ngx_int_t ngx_http_agnitel_sandbox_verify_check(
+    ngx_http_agnitel_verify_req_t *vr, json_t *ve);
+static ngx_int_t ngx_http_agnitel_sandbox_verify_refuse(
+    ngx_http_request_t *r, ngx_http_agnitel_verify_req_t *vr,
+    ngx_int_t status);
 static json_t *ngx_http_agnitel_sandbox_verify_load(MDB_txn *txn,
     MDB_dbi dbi, MDB_val *k, time_t now);
 static int ngx_http_agnitel_sandbox_verify_save(MDB_txn *txn, MDB_dbi dbi,
@@ -140,45 +148,17 @@ ngx_http_agnitel_sandbox_verify_run(ngx_http_request_t *r)
 {
     int                             rc;
     u_char                          key[NGX_HTTP_AGNITEL_VERIFY_KEY_MAX];
-    u_char                          raw[16], sid[34];
-    json_t                         *ve, *sends;
+    json_t                         *ve;
     MDB_val                         k;
     MDB_txn                        *txn;
-    ngx_int_t                       check, status;
-    json_int_t                      checks;
+    ngx_int_t                       status;
     ngx_http_agnitel_store_t       *store;
     ngx_http_agnitel_verify_req_t  *vr;
 
-    ngx_http_agnitel_sandbox_field_t  fields[3];
-
     vr = ngx_http_get_module_ctx(r, ngx_http_agnitel_sandbox_module);
 
-    fields[0].name = "To";
-    fields[0].value = &vr->to;
-    fields[1].name = "Code";
-    fields[1].value = &vr->code;
-    fields[2].name = NULL;
-
-    check = ngx_http_agnitel_sandbox_form(r, fields);
-
-    if (check == NGX_DECLINED) {
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-
-    if (check != NGX_OK) {
-        return ngx_http_agnitel_sandbox_internal(r);
-    }
-
-    if (vr->to.data == NULL
-        || ngx_http_agnitel_e164_valid(vr->to.data, vr->to.len) != NGX_OK)
-    {
-        return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_BAD_REQUEST, 60200,
-                                              "Invalid parameter `To`");
-    }
-
-    if (vr->check && vr->code.data == NULL) {
-        return ngx_http_agnitel_sandbox_error(r, NGX_HTTP_BAD_REQUEST, 60200,
-                                              "Invalid parameter `Code`");
+    if (ngx_http_agnitel_sandbox_verify_read(r, vr, &status) != NGX_OK) {
+        return status;
     }
 
     store = ngx_http_agnitel_sandbox_store(r);
@@ -200,63 +180,13 @@ ngx_http_agnitel_sandbox_verify_run(ngx_http_request_t *r)
         return ngx_http_agnitel_sandbox_internal(r);
     }
 
-    sends = json_object_get(ve, "sends");
-    checks = json_integer_value(json_object_get(ve, "checks"));
-    status = NGX_HTTP_OK;
-    rc = 0;
+    status = vr->check ? ngx_http_agnitel_sandbox_verify_check(vr, ve)
+                       : ngx_http_agnitel_sandbox_verify_code(ve);
 
-    if (!vr->check) {
-
-        if (json_array_size(sends) >= NGX_HTTP_AGNITEL_VERIFY_SENDS) {
-            status = NGX_HTTP_TOO_MANY_REQUESTS;
-            goto refused;
-        }
-
-        if (ngx_http_agnitel_random(raw, sizeof(raw)) != NGX_OK) {
-            status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            goto refused;
-        }
-
-        sid[0] = 'V';
-        sid[1] = 'E';
-        ngx_hex_dump(sid + 2, raw, sizeof(raw));
-
-        if (json_array_append_new(sends, json_integer(ngx_time())) != 0
-            || json_object_set_new(ve, "sid",
-                                   json_stringn((char *) sid, sizeof(sid)))
-               != 0
-            || json_object_set_new(ve, "status", json_string("pending")) != 0
-            || json_object_set_new(ve, "checks", json_integer(0)) != 0)
-        {
-            status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            goto refused;
-        }
-
-        status = NGX_HTTP_CREATED;
-
-    } else if (!json_is_string(json_object_get(ve, "sid"))) {
-        status = NGX_HTTP_NOT_FOUND;
-        goto refused;
-
-    } else if (checks >= NGX_HTTP_AGNITEL_VERIFY_CHECKS) {
-        status = NGX_HTTP_TOO_MANY_REQUESTS;
-        goto refused;
-
-    } else if (ngx_http_agnitel_sandbox_eq(&vr->code,
-                                           NGX_HTTP_AGNITEL_VERIFY_CODE))
-    {
-        /* approved: the verification is over, a check again finds none */
-
-        if (json_object_set_new(ve, "status", json_string("approved")) != 0) {
-            status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            goto refused;
-        }
-
-    } else if (json_object_set_new(ve, "checks", json_integer(checks + 1))
-               != 0)
-    {
-        status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        goto refused;
+    if (status != NGX_HTTP_OK && status != NGX_HTTP_CREATED) {
+        mdb_txn_abort(txn);
+        json_decref(ve);
+        return ngx_http_agnitel_sandbox_verify_refuse(r, vr, status);
     }
 
     rc = ngx_http_agnitel_sandbox_verify_save(txn,
@@ -271,12 +201,135 @@ ngx_http_agnitel_sandbox_verify_run(ngx_http_request_t *r)
     }
 
     return ngx_http_agnitel_sandbox_verify_send(r, vr, ve, status);
+}
 
-refused:
 
-    mdb_txn_abort(txn);
-    json_decref(ve);
+/*
+ * To, and Code for a check, from the form: NGX_OK, or NGX_DECLINED with
+ * *answer the answer already made.
+ */
 
+static ngx_int_t
+ngx_http_agnitel_sandbox_verify_read(ngx_http_request_t *r,
+    ngx_http_agnitel_verify_req_t *vr, ngx_int_t *answer)
+{
+    ngx_int_t                         rc;
+    ngx_http_agnitel_sandbox_field_t  fields[3];
+
+    fields[0].name = "To";
+    fields[0].value = &vr->to;
+    fields[1].name = "Code";
+    fields[1].value = &vr->code;
+    fields[2].name = NULL;
+
+    rc = ngx_http_agnitel_sandbox_form(r, fields);
+
+    if (rc == NGX_DECLINED) {
+        *answer = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+
+    } else if (rc != NGX_OK) {
+        *answer = ngx_http_agnitel_sandbox_internal(r);
+
+    } else if (vr->to.data == NULL
+               || ngx_http_agnitel_e164_valid(vr->to.data, vr->to.len)
+                  != NGX_OK)
+    {
+        *answer = ngx_http_agnitel_sandbox_error(r, NGX_HTTP_BAD_REQUEST,
+                                                 60200,
+                                                 "Invalid parameter `To`");
+
+    } else if (vr->check && vr->code.data == NULL) {
+        *answer = ngx_http_agnitel_sandbox_error(r, NGX_HTTP_BAD_REQUEST,
+                                                 60200,
+                                                 "Invalid parameter `Code`");
+
+    } else {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* a new code sent: 201, or why not (429, 500) */
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_verify_code(json_t *ve)
+{
+    u_char   raw[16], sid[34];
+    json_t  *sends;
+
+    sends = json_object_get(ve, "sends");
+
+    if (json_array_size(sends) >= NGX_HTTP_AGNITEL_VERIFY_SENDS) {
+        return NGX_HTTP_TOO_MANY_REQUESTS;
+    }
+
+    if (ngx_http_agnitel_random(raw, sizeof(raw)) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sid[0] = 'V';
+    sid[1] = 'E';
+    ngx_hex_dump(sid + 2, raw, sizeof(raw));
+
+    if (json_array_append_new(sends, json_integer(ngx_time())) != 0
+        || json_object_set_new(ve, "sid",
+                               json_stringn((char *) sid, sizeof(sid))) != 0
+        || json_object_set_new(ve, "status", json_string("pending")) != 0
+        || json_object_set_new(ve, "checks", json_integer(0)) != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_CREATED;
+}
+
+
+/*
+ * A code checked: 200 approved, or 200 still pending for a wrong code;
+ * or why not (404, 429, 500).
+ */
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_verify_check(ngx_http_agnitel_verify_req_t *vr,
+    json_t *ve)
+{
+    json_int_t  checks;
+
+    checks = json_integer_value(json_object_get(ve, "checks"));
+
+    if (!json_is_string(json_object_get(ve, "sid"))) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    if (checks >= NGX_HTTP_AGNITEL_VERIFY_CHECKS) {
+        return NGX_HTTP_TOO_MANY_REQUESTS;
+    }
+
+    if (ngx_http_agnitel_sandbox_eq(&vr->code, NGX_HTTP_AGNITEL_VERIFY_CODE)) {
+
+        /* approved: the verification is over, a check again finds none */
+
+        if (json_object_set_new(ve, "status", json_string("approved")) != 0) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return NGX_HTTP_OK;
+    }
+
+    if (json_object_set_new(ve, "checks", json_integer(checks + 1)) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_OK;
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_sandbox_verify_refuse(ngx_http_request_t *r,
+    ngx_http_agnitel_verify_req_t *vr, ngx_int_t status)
+{
     switch (status) {
 
     case NGX_HTTP_NOT_FOUND:
