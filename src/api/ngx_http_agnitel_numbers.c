@@ -46,6 +46,7 @@ typedef struct {
 
 static const char *ngx_http_agnitel_filter(ngx_http_request_t *r,
     ngx_http_agnitel_filter_t *f, const char **field);
+static ngx_uint_t ngx_http_agnitel_filter_all(ngx_http_agnitel_filter_t *f);
 static ngx_uint_t ngx_http_agnitel_filter_match(ngx_http_agnitel_filter_t *f,
     ngx_http_agnitel_record_hdr_t *hdr);
 static int ngx_http_agnitel_list_inventory(MDB_txn *txn,
@@ -54,6 +55,8 @@ static int ngx_http_agnitel_list_history(MDB_txn *txn,
     ngx_http_agnitel_list_t *l);
 static ngx_uint_t ngx_http_agnitel_list_take(ngx_http_agnitel_list_t *l,
     ngx_http_agnitel_record_hdr_t *hdr);
+static int ngx_http_agnitel_list_record(ngx_http_agnitel_list_t *l,
+    MDB_cursor *records, ngx_http_agnitel_index_entry_t *e);
 static int ngx_http_agnitel_list_add(ngx_http_agnitel_list_t *l,
     MDB_val *val);
 static const char *ngx_http_agnitel_country(ngx_http_request_t *r,
@@ -234,53 +237,71 @@ ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
 
 /*
  * The inventory: the workspace's index entries a page at a time, and the
- * records of just the numbers on the page of the answer.
+ * records of just the numbers on the page of the answer.  Unfiltered, the
+ * index's own count is the total, the index pages before the offset are
+ * skipped whole, and the walk stops at the limit.
  */
 
 static int
 ngx_http_agnitel_list_inventory(MDB_txn *txn, ngx_http_agnitel_list_t *l)
 {
     int                             rc;
-    u_char                          key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    MDB_val                         page, k, v;
-    ngx_str_t                       number;
-    ngx_uint_t                      i, n;
-    MDB_cursor                     *cur;
+    size_t                          count;
+    MDB_val                         page;
+    ngx_uint_t                      i, n, skip, all;
+    MDB_cursor                     *cur, *records;
     ngx_http_agnitel_index_entry_t  e;
+
+    rc = mdb_cursor_open(txn, l->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS],
+                         &records);
+    if (rc != 0) {
+        return rc;
+    }
 
     rc = ngx_http_agnitel_index_first(txn, l->store, &l->ctx->workspace, &cur,
                                       &page);
+
+    all = ngx_http_agnitel_filter_all(&l->filter);
+    skip = 0;
+
+    if (rc == 0 && all) {
+        rc = mdb_cursor_count(cur, &count);
+
+        l->total = count;
+        skip = l->filter.offset;
+    }
 
     for ( /* void */ ; rc == 0;
          rc = ngx_http_agnitel_index_next(cur, &page))
     {
         n = page.mv_size / sizeof(ngx_http_agnitel_index_entry_t);
 
-        for (i = 0; i < n; i++) {
+        if (all) {
+
+            if (l->n == l->filter.limit || skip >= l->total) {
+                break;
+            }
+
+            if (skip >= n) {
+                skip -= n;
+                continue;
+            }
+        }
+
+        for (i = skip; i < n && !(all && l->n == l->filter.limit); i++) {
             ngx_http_agnitel_index_entry(&page, i, &e);
 
-            if (!ngx_http_agnitel_list_take(l, &e.hdr)) {
+            if (!all && !ngx_http_agnitel_list_take(l, &e.hdr)) {
                 continue;
             }
 
-            number.data = e.number;
-            number.len = ngx_strnlen(e.number, sizeof(e.number));
-
-            k.mv_data = key;
-            k.mv_size = ngx_http_agnitel_store_key(key, &l->ctx->workspace,
-                                                   &number);
-
-            rc = mdb_get(txn, l->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS],
-                         &k, &v);
-
-            if (rc == 0) {
-                rc = ngx_http_agnitel_list_add(l, &v);
-            }
-
+            rc = ngx_http_agnitel_list_record(l, records, &e);
             if (rc != 0) {
                 goto done;
             }
         }
+
+        skip = 0;
     }
 
 done:
@@ -289,7 +310,49 @@ done:
         mdb_cursor_close(cur);
     }
 
+    mdb_cursor_close(records);
+
     return rc;
+}
+
+
+/*
+ * The record of an index entry into the answer.  The records of a
+ * workspace are keyed in the index's order, so the next one is most often
+ * the one after the last: a step of the cursor, not a search from the root.
+ */
+
+static int
+ngx_http_agnitel_list_record(ngx_http_agnitel_list_t *l, MDB_cursor *records,
+    ngx_http_agnitel_index_entry_t *e)
+{
+    int        rc;
+    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val    k, v, want;
+    ngx_str_t  number;
+
+    number.data = e->number;
+    number.len = ngx_strnlen(e->number, sizeof(e->number));
+
+    want.mv_data = key;
+    want.mv_size = ngx_http_agnitel_store_key(key, &l->ctx->workspace,
+                                              &number);
+
+    rc = l->n ? mdb_cursor_get(records, &k, &v, MDB_NEXT) : MDB_NOTFOUND;
+
+    if (rc != 0
+        || k.mv_size != want.mv_size
+        || ngx_memcmp(k.mv_data, want.mv_data, want.mv_size) != 0)
+    {
+        k = want;
+        rc = mdb_cursor_get(records, &k, &v, MDB_SET_KEY);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return ngx_http_agnitel_list_add(l, &v);
 }
 
 
@@ -590,6 +653,14 @@ ngx_http_agnitel_filter(ngx_http_request_t *r, ngx_http_agnitel_filter_t *f,
     }
 
     return ngx_http_agnitel_page(r, &f->limit, &f->offset, field);
+}
+
+
+static ngx_uint_t
+ngx_http_agnitel_filter_all(ngx_http_agnitel_filter_t *f)
+{
+    return f->status == 0 && f->provider == 0 && f->iso[0] == 0
+           && f->active == -1;
 }
 
 
