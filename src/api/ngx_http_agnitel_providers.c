@@ -110,6 +110,10 @@ static ngx_int_t ngx_http_agnitel_unlock_written(ngx_http_request_t *r,
 static ngx_int_t ngx_http_agnitel_provider_exists(ngx_http_request_t *r);
 static int ngx_http_agnitel_provider_unused(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws);
+static ngx_int_t ngx_http_agnitel_twilio_unseal(ngx_pool_t *pool,
+    ngx_log_t *log, u_char *secret, ngx_str_t *ws,
+    ngx_http_agnitel_twilio_account_t *account, ngx_str_t *sealed,
+    ngx_str_t *token);
 
 
 ngx_int_t
@@ -861,8 +865,7 @@ ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
     u_char *secret, ngx_str_t *ws, json_t *prv,
     ngx_http_agnitel_twilio_account_t *account, ngx_str_t *token)
 {
-    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    ngx_str_t  sealed, aad;
+    ngx_str_t  sealed;
 
     account->managed = (json_object_get(prv, "terms") != NULL);
     account->id.data = (u_char *) ngx_http_agnitel_twilio_str(prv, "id");
@@ -880,10 +883,78 @@ ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
     account->account_sid.len = ngx_strlen(account->account_sid.data);
     sealed.len = ngx_strlen(sealed.data);
 
+    return ngx_http_agnitel_twilio_unseal(pool, log, secret, ws, account,
+                                          &sealed, token);
+}
+
+
+/*
+ * The same for provider "id" of workspace ws, read inside txn from the
+ * record's text without parsing all of it: a webhook's signature check
+ * needs three of its members, and parsing the record was the most of the
+ * webhook's cost.  The account's strings are copied into pool.
+ */
+
+ngx_int_t
+ngx_http_agnitel_provider_token(ngx_pool_t *pool, ngx_log_t *log,
+    MDB_txn *txn, ngx_http_agnitel_store_t *store, u_char *secret,
+    ngx_str_t *ws, ngx_str_t *id, ngx_http_agnitel_twilio_account_t *account,
+    ngx_str_t *token)
+{
+    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val    k, v;
+    ngx_str_t  sealed, terms, sid, pid;
+
+    if (ws->len + 1 + id->len > sizeof(key)) {
+        return NGX_ERROR;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, ws, id);
+
+    if (mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v) != 0
+        || ngx_http_agnitel_json_string_member(pool, v.mv_data, v.mv_size,
+                                               "id", &pid) != NGX_OK
+        || ngx_http_agnitel_json_string_member(pool, v.mv_data, v.mv_size,
+                                               "account_sid", &sid) != NGX_OK
+        || ngx_http_agnitel_json_string_member(pool, v.mv_data, v.mv_size,
+                                               "auth_token", &sealed)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    account->managed = (ngx_http_agnitel_json_member_text(v.mv_data,
+                                                          v.mv_size, "terms",
+                                                          &terms)
+                        == NGX_OK);
+
+    account->id.len = pid.len;
+    account->id.data = ngx_pstrdup(pool, &pid);
+    account->account_sid.len = sid.len;
+    account->account_sid.data = ngx_pstrdup(pool, &sid);
+
+    if (account->id.data == NULL || account->account_sid.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agnitel_twilio_unseal(pool, log, secret, ws, account,
+                                          &sealed, token);
+}
+
+
+static ngx_int_t
+ngx_http_agnitel_twilio_unseal(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *secret, ngx_str_t *ws, ngx_http_agnitel_twilio_account_t *account,
+    ngx_str_t *sealed, ngx_str_t *token)
+{
+    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    ngx_str_t  aad;
+
     aad.data = key;
     aad.len = ngx_http_agnitel_store_key(key, ws, &account->id);
 
-    if (ngx_http_agnitel_open(pool, secret, &aad, &sealed, token) != NGX_OK) {
+    if (ngx_http_agnitel_open(pool, secret, &aad, sealed, token) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "agnitel: the auth token of provider %V does not open: "
                       "was agnitel_secret_key_file changed?", &account->id);

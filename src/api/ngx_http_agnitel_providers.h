@@ -50,6 +50,10 @@ int ngx_http_agnitel_provider_managed(ngx_http_request_t *r, MDB_txn *txn,
 ngx_int_t ngx_http_agnitel_twilio_token(ngx_pool_t *pool, ngx_log_t *log,
     u_char *secret, ngx_str_t *ws, json_t *prv,
     ngx_http_agnitel_twilio_account_t *account, ngx_str_t *token);
+ngx_int_t ngx_http_agnitel_provider_token(ngx_pool_t *pool, ngx_log_t *log,
+    MDB_txn *txn, ngx_http_agnitel_store_t *store, u_char *secret,
+    ngx_str_t *ws, ngx_str_t *id, ngx_http_agnitel_twilio_account_t *account,
+    ngx_str_t *token);
 int ngx_http_agnitel_provider_find(ngx_http_request_t *r, MDB_txn *txn,
     ngx_str_t *ws, const char *type, json_t **prv);
 int ngx_http_agnitel_provider_add(ngx_http_request_t *r, MDB_txn *txn,

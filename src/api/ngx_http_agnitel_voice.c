@@ -362,20 +362,20 @@ static ngx_int_t
 ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
     ngx_http_agnitel_callee_t *callee)
 {
-    int                                 rc;
     u_char                              key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    json_t                             *rec, *prv;
     int64_t                             balance;
-    MDB_val                             k, v;
+    MDB_val                             k, v, owner;
     MDB_txn                            *txn;
     uint64_t                            seq;
-    ngx_str_t                           ws, id;
+    ngx_str_t                           ws, id, rec, status, agent,
+                                        currency, renew;
     ngx_int_t                           ok;
-    const char                         *status, *agent, *currency;
+    ngx_pool_t                         *pool;
     ngx_http_agnitel_main_conf_t       *amcf;
     ngx_http_agnitel_twilio_account_t   account;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
+    pool = r->pool;
 
     txn = ngx_http_agnitel_store_read(amcf->store, r->connection->log);
     if (txn == NULL) {
@@ -387,70 +387,87 @@ ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
     k.mv_data = to->data;
     k.mv_size = to->len;
 
-    rc = mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS],
-                 &k, &v);
-    if (rc != 0 || v.mv_size > NGX_HTTP_AGNITEL_WS_ID_LEN) {
-        goto done;
-    }
-
-    ws.data = ngx_pnalloc(r->pool, v.mv_size);
-    if (ws.data == NULL) {
-        goto done;
-    }
-
-    ws.len = v.mv_size;
-    ngx_memcpy(ws.data, v.mv_data, ws.len);
-
-    callee->workspace = ws;
-
-    k.mv_data = key;
-    k.mv_size = ngx_http_agnitel_store_key(key, &ws, to);
-
-    if (ngx_http_agnitel_record_load(r->pool, txn, amcf->store, &k, &rec)
-        != 0)
+    if (mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBER_OWNERS],
+                &k, &owner)
+        != 0
+        || owner.mv_size > NGX_HTTP_AGNITEL_WS_ID_LEN)
     {
         goto done;
     }
 
-    id.data = (u_char *) json_string_value(json_object_get(rec,
-                                                           "provider_id"));
-    if (id.data == NULL) {
+    /* what outlives the transaction is copied out of the store's memory */
+
+    ws.len = owner.mv_size;
+    ws.data = ngx_pnalloc(pool, ws.len);
+    if (ws.data == NULL) {
+        goto done;
+    }
+
+    ngx_memcpy(ws.data, owner.mv_data, ws.len);
+
+    callee->workspace = ws;
+
+    /* the members the answer needs, read from the record's text */
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, &ws, to);
+
+    if (mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v)
+        != 0
+        || ngx_http_agnitel_record_json(&v, &rec) != NGX_OK)
+    {
+        goto done;
+    }
+
+    if (ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
+                                            "provider_id", &id)
+        != NGX_OK)
+    {
         goto done;      /* a custom SIP number: Twilio does not call it */
     }
 
-    id.len = ngx_strlen(id.data);
-
-    if (ngx_http_agnitel_provider_get(r->pool, txn, amcf->store, &ws, &id,
-                                      &prv) != 0
-        || ngx_http_agnitel_twilio_token(r->pool, r->connection->log,
-                                         amcf->key, &ws, prv, &account,
-                                         &callee->token)
-           != NGX_OK)
+    if (ngx_http_agnitel_provider_token(pool, r->connection->log, txn,
+                                        amcf->store, amcf->key, &ws, &id,
+                                        &account, &callee->token)
+        != NGX_OK
+        || ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
+                                               "status", &status)
+           == NGX_ERROR
+        || ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
+                                               "agent_id", &agent)
+           == NGX_ERROR
+        || ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
+                                               "currency", &currency)
+           == NGX_ERROR)
     {
         goto done;
     }
 
     callee->account_sid = account.account_sid;
 
-    status = json_string_value(json_object_get(rec, "status"));
-    agent = json_string_value(json_object_get(rec, "agent_id"));
-    currency = json_string_value(json_object_get(rec, "currency"));
+    callee->answer = agent.data && status.len == sizeof("active") - 1
+                     && ngx_strncmp(status.data, "active", status.len) == 0;
 
-    callee->answer = agent && status && ngx_strcmp(status, "active") == 0;
-
-    if (callee->answer && json_object_get(rec, "auto_renew") && currency
-        && ngx_strlen(currency) == 3)
+    if (callee->answer
+        && ngx_http_agnitel_json_member_text(rec.data, rec.len, "auto_renew",
+                                             &renew)
+           == NGX_OK
+        && currency.len == 3)
     {
         /* managed: no credits, no calls */
 
         callee->answer = ngx_http_agnitel_ledger_balance(txn, amcf->store,
-                             &ws, (u_char *) currency, &balance, &seq) == 0
+                             &ws, currency.data, &balance, &seq) == 0
                          && balance > 0;
     }
 
-    if (agent) {
-        callee->agent.data = (u_char *) agent;
-        callee->agent.len = ngx_strlen(agent);
+    if (agent.data) {
+        callee->agent.len = agent.len;
+        callee->agent.data = ngx_pstrdup(pool, &agent);
+
+        if (callee->agent.data == NULL) {
+            goto done;
+        }
     }
 
     ok = NGX_OK;

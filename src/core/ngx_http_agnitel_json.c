@@ -21,6 +21,11 @@ static u_char *ngx_http_agnitel_json_name(u_char *p, u_char *end,
     const char *name, ngx_uint_t *match);
 static u_char *ngx_http_agnitel_json_skip(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_skip_string(u_char *p, u_char *end);
+static u_char *ngx_http_agnitel_json_unescape(u_char *p, u_char *end,
+    u_char *out);
+static u_char *ngx_http_agnitel_json_code_point(u_char *p, u_char *end,
+    uint32_t *c);
+static u_char *ngx_http_agnitel_utf8_encode(u_char *out, uint32_t c);
 
 
 void
@@ -343,6 +348,173 @@ ngx_http_agnitel_json_member_text(u_char *p, size_t len, const char *name,
 
         p = ngx_http_agnitel_json_space(p + 1, end);
     }
+}
+
+
+/*
+ * A top-level member that is a string, unescaped: NGX_OK; NGX_DECLINED
+ * when absent or not a string; NGX_ERROR when the text is malformed.  The
+ * value points into the text unless it had escapes to undo.  For records
+ * the module wrote itself (jansson's output), read where parsing all of
+ * it would be the most of a request's cost.
+ */
+
+ngx_int_t
+ngx_http_agnitel_json_string_member(ngx_pool_t *pool, u_char *p, size_t len,
+    const char *name, ngx_str_t *value)
+{
+    u_char     *end;
+    ngx_int_t   rc;
+    ngx_str_t   v;
+
+    value->data = NULL;
+    value->len = 0;
+
+    rc = ngx_http_agnitel_json_member_text(p, len, name, &v);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (v.len < 2 || v.data[0] != '"') {
+        return NGX_DECLINED;
+    }
+
+    v.data++;
+    v.len -= 2;
+
+    if (ngx_strlchr(v.data, v.data + v.len, '\\') == NULL) {
+        *value = v;
+        return NGX_OK;
+    }
+
+    /* an unescaped string is never longer than its escaped text */
+
+    value->data = ngx_pnalloc(pool, v.len);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    end = ngx_http_agnitel_json_unescape(v.data, v.data + v.len, value->data);
+    if (end == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->len = end - value->data;
+
+    return NGX_OK;
+}
+
+
+/* a string's escapes undone into out, UTF-8; returns the end, or NULL */
+
+static u_char *
+ngx_http_agnitel_json_unescape(u_char *p, u_char *end, u_char *out)
+{
+    uint32_t  c;
+
+    while (p < end) {
+
+        if (*p != '\\') {
+            *out++ = *p++;
+            continue;
+        }
+
+        if (++p == end) {
+            return NULL;
+        }
+
+        c = *p++;
+
+        switch (c) {
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+
+        case '"':
+        case '\\':
+        case '/':
+            break;
+
+        case 'u':
+            p = ngx_http_agnitel_json_code_point(p, end, &c);
+            if (p == NULL) {
+                return NULL;
+            }
+
+            break;
+
+        default:
+            return NULL;
+        }
+
+        out = ngx_http_agnitel_utf8_encode(out, c);
+    }
+
+    return out;
+}
+
+
+/* the four hex digits after "\u", and a low surrogate after a high one */
+
+static u_char *
+ngx_http_agnitel_json_code_point(u_char *p, u_char *end, uint32_t *c)
+{
+    ngx_int_t  hi, lo;
+
+    if (end - p < 4 || (hi = ngx_hextoi(p, 4)) == NGX_ERROR) {
+        return NULL;
+    }
+
+    p += 4;
+
+    if (hi >= 0xdc00 && hi <= 0xdfff) {
+        return NULL;
+    }
+
+    if (hi < 0xd800 || hi > 0xdbff) {
+        *c = (uint32_t) hi;
+        return p;
+    }
+
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u'
+        || (lo = ngx_hextoi(p + 2, 4)) == NGX_ERROR
+        || lo < 0xdc00 || lo > 0xdfff)
+    {
+        return NULL;
+    }
+
+    *c = 0x10000 + ((uint32_t) (hi - 0xd800) << 10) + (uint32_t) (lo - 0xdc00);
+
+    return p + 6;
+}
+
+
+static u_char *
+ngx_http_agnitel_utf8_encode(u_char *out, uint32_t c)
+{
+    if (c < 0x80) {
+        *out++ = (u_char) c;
+
+    } else if (c < 0x800) {
+        *out++ = (u_char) (0xc0 | (c >> 6));
+        *out++ = (u_char) (0x80 | (c & 0x3f));
+
+    } else if (c < 0x10000) {
+        *out++ = (u_char) (0xe0 | (c >> 12));
+        *out++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
+        *out++ = (u_char) (0x80 | (c & 0x3f));
+
+    } else {
+        *out++ = (u_char) (0xf0 | (c >> 18));
+        *out++ = (u_char) (0x80 | ((c >> 12) & 0x3f));
+        *out++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
+        *out++ = (u_char) (0x80 | (c & 0x3f));
+    }
+
+    return out;
 }
 
 

@@ -50,6 +50,8 @@ ngx_int_t ngx_http_agnitel_money_parse(u_char *s, size_t len,
     int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_member_text(u_char *p, size_t len,
     const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_agnitel_json_string_member(ngx_pool_t *pool, u_char *p,
+    size_t len, const char *name, ngx_str_t *value);
 ngx_int_t ngx_http_agnitel_json_money_member(u_char *p, size_t len,
     const char *name, int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);

@@ -447,18 +447,32 @@ ngx_http_agnitel_record_due(MDB_val *val, ngx_http_agnitel_record_hdr_t *hdr,
 static json_t *
 ngx_http_agnitel_record_decode(MDB_val *val)
 {
-    u_char                         *p;
+    ngx_str_t  json;
+
+    if (ngx_http_agnitel_record_json(val, &json) != NGX_OK) {
+        return NULL;
+    }
+
+    return json_loadb((char *) json.data, json.len, 0, NULL);
+}
+
+
+/* the canonical JSON of a record, after its header and view */
+
+ngx_int_t
+ngx_http_agnitel_record_json(MDB_val *val, ngx_str_t *json)
+{
     ngx_str_t                       view;
     ngx_http_agnitel_record_hdr_t   hdr;
 
     if (ngx_http_agnitel_record_header(val, &hdr, &view) != NGX_OK) {
-        return NULL;
+        return NGX_ERROR;
     }
 
-    p = view.data + view.len;
+    json->data = view.data + view.len;
+    json->len = (u_char *) val->mv_data + val->mv_size - json->data;
 
-    return json_loadb((char *) p, (u_char *) val->mv_data + val->mv_size - p,
-                      0, NULL);
+    return NGX_OK;
 }
 
 
