@@ -267,8 +267,14 @@ ngx_http_agnitel_list_inventory(MDB_txn *txn, ngx_http_agnitel_list_t *l)
     if (rc == 0 && all) {
         rc = mdb_cursor_count(cur, &count);
 
-        l->total = count;
-        skip = l->filter.offset;
+        if (rc == 0) {
+            l->total = count;
+            skip = l->filter.offset;
+
+            if (skip >= count) {
+                rc = MDB_NOTFOUND;      /* past the end: an empty page */
+            }
+        }
     }
 
     for ( /* void */ ; rc == 0;
@@ -276,19 +282,12 @@ ngx_http_agnitel_list_inventory(MDB_txn *txn, ngx_http_agnitel_list_t *l)
     {
         n = page.mv_size / sizeof(ngx_http_agnitel_index_entry_t);
 
-        if (all) {
-
-            if (l->n == l->filter.limit || skip >= l->total) {
-                break;
-            }
-
-            if (skip >= n) {
-                skip -= n;
-                continue;
-            }
+        if (skip >= n) {
+            skip -= n;
+            continue;
         }
 
-        for (i = skip; i < n && !(all && l->n == l->filter.limit); i++) {
+        for (i = skip; i < n; i++) {
             ngx_http_agnitel_index_entry(&page, i, &e);
 
             if (!all && !ngx_http_agnitel_list_take(l, &e.hdr)) {
@@ -296,7 +295,8 @@ ngx_http_agnitel_list_inventory(MDB_txn *txn, ngx_http_agnitel_list_t *l)
             }
 
             rc = ngx_http_agnitel_list_record(l, records, &e);
-            if (rc != 0) {
+
+            if (rc != 0 || (all && l->n == l->filter.limit)) {
                 goto done;
             }
         }
