@@ -23,6 +23,8 @@ static u_char *ngx_http_agnitel_json_skip(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_skip_string(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_unescape(u_char *p, u_char *end,
     u_char *out);
+static u_char *ngx_http_agnitel_json_escape(u_char *p, u_char *end,
+    uint32_t *c);
 static u_char *ngx_http_agnitel_json_code_point(u_char *p, u_char *end,
     uint32_t *c);
 static u_char *ngx_http_agnitel_utf8_encode(u_char *out, uint32_t c);
@@ -420,33 +422,8 @@ ngx_http_agnitel_json_unescape(u_char *p, u_char *end, u_char *out)
             continue;
         }
 
-        if (++p == end) {
-            return NULL;
-        }
-
-        c = *p++;
-
-        switch (c) {
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
-
-        case '"':
-        case '\\':
-        case '/':
-            break;
-
-        case 'u':
-            p = ngx_http_agnitel_json_code_point(p, end, &c);
-            if (p == NULL) {
-                return NULL;
-            }
-
-            break;
-
-        default:
+        p = ngx_http_agnitel_json_escape(p + 1, end, &c);
+        if (p == NULL) {
             return NULL;
         }
 
@@ -454,6 +431,40 @@ ngx_http_agnitel_json_unescape(u_char *p, u_char *end, u_char *out)
     }
 
     return out;
+}
+
+
+/* one escape, after its backslash: the code point, and the end or NULL */
+
+static u_char *
+ngx_http_agnitel_json_escape(u_char *p, u_char *end, uint32_t *c)
+{
+    if (p == end) {
+        return NULL;
+    }
+
+    *c = *p++;
+
+    switch (*c) {
+    case 'b': *c = '\b'; break;
+    case 'f': *c = '\f'; break;
+    case 'n': *c = '\n'; break;
+    case 'r': *c = '\r'; break;
+    case 't': *c = '\t'; break;
+
+    case '"':
+    case '\\':
+    case '/':
+        break;
+
+    case 'u':
+        return ngx_http_agnitel_json_code_point(p, end, c);
+
+    default:
+        return NULL;
+    }
+
+    return p;
 }
 
 
@@ -541,8 +552,8 @@ static u_char *
 ngx_http_agnitel_json_name(u_char *p, u_char *end, const char *name,
     ngx_uint_t *match)
 {
-    u_char       *n;
-    ngx_int_t     c;
+    u_char    *n;
+    uint32_t   c;
 
     if (p == end || *p != '"') {
         return NULL;
@@ -555,40 +566,9 @@ ngx_http_agnitel_json_name(u_char *p, u_char *end, const char *name,
         c = *p++;
 
         if (c == '\\') {
-            if (p == end) {
+            p = ngx_http_agnitel_json_escape(p, end, &c);
+            if (p == NULL) {
                 return NULL;
-            }
-
-            c = *p++;
-
-            switch (c) {
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-
-            case 'u':
-                if (end - p < 4) {
-                    return NULL;
-                }
-
-                c = ngx_hextoi(p, 4);
-                p += 4;
-
-                if (c == NGX_ERROR) {
-                    return NULL;
-                }
-
-                if (c >= 0x80) {
-                    c = -1;
-                }
-
-                break;
-
-            default:
-                /* \" \\ \/ stand for themselves */
-                break;
             }
         }
 
