@@ -324,6 +324,7 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      *     amcf->jobs_interval = 0;
      *     amcf->reconcile_after = 0;
      *     amcf->jobs_timeout = 0;
+     *     amcf->job_names = NULL;
      *     amcf->twilio_url = { 0, NULL };
      *     amcf->managed_sid = { 0, NULL };
      *     amcf->managed_authorization = { 0, NULL };
@@ -382,6 +383,22 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (amcf->twilio_url.len == 0) {
         ngx_str_set(&amcf->twilio_url, "https://api.twilio.com");
+    }
+
+    /*
+     * the jobs' names for GET /admin/v1/jobs: its handler, in src/api,
+     * does not call up into src/jobs, whose jobs use the handlers' helpers
+     */
+
+    for (i = 0; ngx_http_agnitel_job_name(i); i++) { /* void */ }
+
+    amcf->job_names = ngx_pcalloc(cf->pool, (i + 1) * sizeof(const char *));
+    if (amcf->job_names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; ngx_http_agnitel_job_name(i); i++) {
+        amcf->job_names[i] = ngx_http_agnitel_job_name(i);
     }
 
     if (amcf->india_url.len == 0) {

@@ -15,7 +15,6 @@
 #include "ngx_http_agnitel_commit.h"
 #include "ngx_http_agnitel_crypto.h"
 #include "ngx_http_agnitel_http.h"
-#include "ngx_http_agnitel_jobs.h"
 #include "ngx_http_agnitel_store.h"
 
 
@@ -692,7 +691,7 @@ ngx_http_agnitel_jobs_list(ngx_http_request_t *r, json_t *body)
     ngx_http_agnitel_json_key(j, "jobs");
     ngx_http_agnitel_json_lit(j, "[");
 
-    for (i = 0; rc == 0 && (name = ngx_http_agnitel_job_name(i)); i++) {
+    for (i = 0; rc == 0 && (name = amcf->job_names[i]); i++) {
         ngx_sprintf(key, "%s%s%Z", NGX_HTTP_AGNITEL_JOBS_PREFIX, name);
 
         rc = ngx_http_agnitel_jobs_record(r, txn, (char *) key, &lease);

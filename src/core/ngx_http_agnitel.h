@@ -64,6 +64,9 @@ typedef struct {
     ngx_msec_t                  reconcile_after;
     ngx_msec_t                  jobs_timeout;
 
+    /* the jobs' names (src/jobs), in their order, NULL after the last */
+    const char                **job_names;
+
     /*
      * agnitel_twilio_managed: the platform's account, parent of the
      * managed subaccounts, and its Basic credentials; the terms' version

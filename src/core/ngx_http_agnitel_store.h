@@ -26,6 +26,10 @@
  * ("ws_" + 16 hex), "E164" a phone number such as "+14155550100".
  *
  *   meta            "schema"            -> "1"
+ *                   "jobs/leader"       -> the jobs' leader lease {pid,
+ *                                          expires}
+ *                   "jobs/" name        -> a job's last run, as
+ *                                          GET /admin/v1/jobs shows it
  *   workspaces      ws                  -> workspace JSON {id, name,
  *                                          created_at}
  *   api_keys        SHA-256(key), 32 B  -> ngx_http_agnitel_key_rec_t
@@ -58,6 +62,11 @@
  *
  * Money is stored as integer micro-units (1e-6) inside the records.
  */
+
+/* the "meta" keys of the background jobs (src/jobs), as above */
+#define NGX_HTTP_AGNITEL_JOBS_LEASE    "jobs/leader"
+#define NGX_HTTP_AGNITEL_JOBS_PREFIX   "jobs/"
+
 
 enum {
     NGX_HTTP_AGNITEL_DB_META = 0,

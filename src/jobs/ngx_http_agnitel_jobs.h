@@ -15,6 +15,7 @@
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_curl.h"
 #include "ngx_http_agnitel_providers.h"
+#include "ngx_http_agnitel_store.h"
 
 
 /*
@@ -25,11 +26,6 @@
  * last run is under way.  Each run ends with ngx_http_agnitel_job_done(),
  * which logs it and stores its outcome for GET /admin/v1/jobs.
  */
-
-/* meta keys: the lease, and "jobs/" + a job's name for its last run */
-#define NGX_HTTP_AGNITEL_JOBS_LEASE    "jobs/leader"
-#define NGX_HTTP_AGNITEL_JOBS_PREFIX   "jobs/"
-
 
 typedef struct ngx_http_agnitel_job_s  ngx_http_agnitel_job_t;
 
