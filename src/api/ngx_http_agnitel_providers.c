@@ -110,6 +110,9 @@ static ngx_int_t ngx_http_agnitel_unlock_written(ngx_http_request_t *r,
 static ngx_int_t ngx_http_agnitel_provider_exists(ngx_http_request_t *r);
 static int ngx_http_agnitel_provider_unused(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, ngx_str_t *ws);
+static int ngx_http_agnitel_provider_text(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, ngx_str_t *ws, ngx_str_t *id,
+    MDB_val *v);
 static ngx_int_t ngx_http_agnitel_twilio_unseal(ngx_pool_t *pool,
     ngx_log_t *log, u_char *secret, ngx_str_t *ws,
     ngx_http_agnitel_twilio_account_t *account, ngx_str_t *sealed,
@@ -901,33 +904,26 @@ ngx_http_agnitel_provider_token(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *ws, ngx_str_t *id, ngx_http_agnitel_twilio_account_t *account,
     ngx_str_t *token)
 {
-    u_char     key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    MDB_val    k, v;
-    ngx_str_t  sealed, terms, sid, pid;
+    MDB_val                        v;
+    ngx_str_t                      sealed, sid, pid;
+    ngx_http_agnitel_json_field_t  f[5];
 
-    if (ws->len + 1 + id->len > sizeof(key)) {
-        return NGX_ERROR;
-    }
+    f[0].name = "id";
+    f[1].name = "account_sid";
+    f[2].name = "auth_token";
+    f[3].name = "terms";
+    f[4].name = NULL;
 
-    k.mv_data = key;
-    k.mv_size = ngx_http_agnitel_store_key(key, ws, id);
-
-    if (mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v) != 0
-        || ngx_http_agnitel_json_string_member(pool, v.mv_data, v.mv_size,
-                                               "id", &pid) != NGX_OK
-        || ngx_http_agnitel_json_string_member(pool, v.mv_data, v.mv_size,
-                                               "account_sid", &sid) != NGX_OK
-        || ngx_http_agnitel_json_string_member(pool, v.mv_data, v.mv_size,
-                                               "auth_token", &sealed)
-           != NGX_OK)
+    if (ngx_http_agnitel_provider_text(txn, store, ws, id, &v) != 0
+        || ngx_http_agnitel_json_members(v.mv_data, v.mv_size, f) != NGX_OK
+        || ngx_http_agnitel_json_string(pool, &f[0].text, &pid) != NGX_OK
+        || ngx_http_agnitel_json_string(pool, &f[1].text, &sid) != NGX_OK
+        || ngx_http_agnitel_json_string(pool, &f[2].text, &sealed) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    account->managed = (ngx_http_agnitel_json_member_text(v.mv_data,
-                                                          v.mv_size, "terms",
-                                                          &terms)
-                        == NGX_OK);
+    account->managed = (f[3].text.data != NULL);
 
     account->id.len = pid.len;
     account->id.data = ngx_pstrdup(pool, &pid);
@@ -973,17 +969,9 @@ ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
     json_t **prv)
 {
     int      rc;
-    u_char   key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
-    MDB_val  k, v;
+    MDB_val  v;
 
-    if (ws->len + 1 + id->len > sizeof(key)) {
-        return MDB_NOTFOUND;
-    }
-
-    k.mv_data = key;
-    k.mv_size = ngx_http_agnitel_store_key(key, ws, id);
-
-    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, &v);
+    rc = ngx_http_agnitel_provider_text(txn, store, ws, id, &v);
     if (rc != 0) {
         return rc;
     }
@@ -995,6 +983,26 @@ ngx_http_agnitel_provider_get(ngx_pool_t *pool, MDB_txn *txn,
     }
 
     return 0;
+}
+
+
+/* the stored text of provider "id" of workspace ws: an LMDB code */
+
+static int
+ngx_http_agnitel_provider_text(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    ngx_str_t *ws, ngx_str_t *id, MDB_val *v)
+{
+    u_char   key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
+    MDB_val  k;
+
+    if (ws->len + 1 + id->len > sizeof(key)) {
+        return MDB_NOTFOUND;
+    }
+
+    k.mv_data = key;
+    k.mv_size = ngx_http_agnitel_store_key(key, ws, id);
+
+    return mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_PROVIDERS], &k, v);
 }
 
 

@@ -364,15 +364,16 @@ ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
 {
     u_char                              key[NGX_HTTP_AGNITEL_STORE_KEY_MAX];
     int64_t                             balance;
-    MDB_val                             k, v, owner;
+    MDB_val                             k, owner;
     MDB_txn                            *txn;
     uint64_t                            seq;
     ngx_str_t                           ws, id, rec, status, agent,
-                                        currency, renew;
+                                        currency;
     ngx_int_t                           ok;
     ngx_pool_t                         *pool;
     ngx_http_agnitel_main_conf_t       *amcf;
     ngx_http_agnitel_twilio_account_t   account;
+    ngx_http_agnitel_json_field_t       f[6];
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agnitel_module);
     pool = r->pool;
@@ -409,20 +410,23 @@ ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
 
     /* the members the answer needs, read from the record's text */
 
+    f[0].name = "provider_id";
+    f[1].name = "status";
+    f[2].name = "agent_id";
+    f[3].name = "currency";
+    f[4].name = "auto_renew";
+    f[5].name = NULL;
+
     k.mv_data = key;
     k.mv_size = ngx_http_agnitel_store_key(key, &ws, to);
 
-    if (mdb_get(txn, amcf->store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], &k, &v)
-        != 0
-        || ngx_http_agnitel_record_json(&v, &rec) != NGX_OK)
+    if (ngx_http_agnitel_record_text(txn, amcf->store, &k, &rec) != 0
+        || ngx_http_agnitel_json_members(rec.data, rec.len, f) != NGX_OK)
     {
         goto done;
     }
 
-    if (ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
-                                            "provider_id", &id)
-        != NGX_OK)
-    {
+    if (ngx_http_agnitel_json_string(pool, &f[0].text, &id) != NGX_OK) {
         goto done;      /* a custom SIP number: Twilio does not call it */
     }
 
@@ -430,14 +434,11 @@ ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
                                         amcf->store, amcf->key, &ws, &id,
                                         &account, &callee->token)
         != NGX_OK
-        || ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
-                                               "status", &status)
+        || ngx_http_agnitel_json_string(pool, &f[1].text, &status)
            == NGX_ERROR
-        || ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
-                                               "agent_id", &agent)
+        || ngx_http_agnitel_json_string(pool, &f[2].text, &agent)
            == NGX_ERROR
-        || ngx_http_agnitel_json_string_member(pool, rec.data, rec.len,
-                                               "currency", &currency)
+        || ngx_http_agnitel_json_string(pool, &f[3].text, &currency)
            == NGX_ERROR)
     {
         goto done;
@@ -448,11 +449,7 @@ ngx_http_agnitel_callee(ngx_http_request_t *r, ngx_str_t *to,
     callee->answer = agent.data && status.len == sizeof("active") - 1
                      && ngx_strncmp(status.data, "active", status.len) == 0;
 
-    if (callee->answer
-        && ngx_http_agnitel_json_member_text(rec.data, rec.len, "auto_renew",
-                                             &renew)
-           == NGX_OK
-        && currency.len == 3)
+    if (callee->answer && f[4].text.data && currency.len == 3)
     {
         /* managed: no credits, no calls */
 

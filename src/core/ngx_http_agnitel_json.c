@@ -18,7 +18,7 @@ static u_char *ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j,
 static void ngx_http_agnitel_json_cleanup(void *data);
 static u_char *ngx_http_agnitel_json_space(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_name(u_char *p, u_char *end,
-    const char *name, ngx_uint_t *match);
+    u_char *buf, size_t size, size_t *len);
 static u_char *ngx_http_agnitel_json_skip(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_skip_string(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_unescape(u_char *p, u_char *end,
@@ -296,8 +296,46 @@ ngx_int_t
 ngx_http_agnitel_json_member_text(u_char *p, size_t len, const char *name,
     ngx_str_t *value)
 {
-    u_char      *end, *start;
-    ngx_uint_t   match;
+    ngx_http_agnitel_json_field_t  fields[2];
+
+    fields[0].name = name;
+    fields[1].name = NULL;
+
+    if (ngx_http_agnitel_json_members(p, len, fields) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (fields[0].text.data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *value = fields[0].text;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The texts of several top-level members in one pass over the object,
+ * which ends once all are found: a field's text stays NULL when its member
+ * is absent; the first of duplicate members counts.  NGX_OK, or NGX_ERROR
+ * when the text is not an object.
+ */
+
+ngx_int_t
+ngx_http_agnitel_json_members(u_char *p, size_t len,
+    ngx_http_agnitel_json_field_t *fields)
+{
+    u_char                         *end, *start;
+    u_char                          name[NGX_HTTP_AGNITEL_JSON_NAME_MAX];
+    size_t                          n;
+    ngx_uint_t                      left;
+    ngx_http_agnitel_json_field_t  *f;
+
+    for (left = 0, f = fields; f->name; f++, left++) {
+        f->text.data = NULL;
+        f->text.len = 0;
+    }
 
     end = p + len;
 
@@ -310,11 +348,11 @@ ngx_http_agnitel_json_member_text(u_char *p, size_t len, const char *name,
     p = ngx_http_agnitel_json_space(p + 1, end);
 
     if (p < end && *p == '}') {
-        return NGX_DECLINED;
+        return NGX_OK;
     }
 
-    for ( ;; ) {
-        p = ngx_http_agnitel_json_name(p, end, name, &match);
+    while (left) {
+        p = ngx_http_agnitel_json_name(p, end, name, sizeof(name), &n);
         if (p == NULL) {
             return NGX_ERROR;
         }
@@ -332,16 +370,22 @@ ngx_http_agnitel_json_member_text(u_char *p, size_t len, const char *name,
             return NGX_ERROR;
         }
 
-        if (match) {
-            value->data = start;
-            value->len = p - start;
-            return NGX_OK;
+        for (f = fields; f->name; f++) {
+            if (f->text.data == NULL
+                && ngx_strlen(f->name) == n
+                && ngx_memcmp(f->name, name, n) == 0)
+            {
+                f->text.data = start;
+                f->text.len = p - start;
+                left--;
+                break;
+            }
         }
 
         p = ngx_http_agnitel_json_space(p, end);
 
         if (p < end && *p == '}') {
-            return NGX_DECLINED;
+            break;
         }
 
         if (p == end || *p != ',') {
@@ -350,40 +394,33 @@ ngx_http_agnitel_json_member_text(u_char *p, size_t len, const char *name,
 
         p = ngx_http_agnitel_json_space(p + 1, end);
     }
+
+    return NGX_OK;
 }
 
 
 /*
- * A top-level member that is a string, unescaped: NGX_OK; NGX_DECLINED
- * when absent or not a string; NGX_ERROR when the text is malformed.  The
- * value points into the text unless it had escapes to undo.  For records
- * the module wrote itself (jansson's output), read where parsing all of
- * it would be the most of a request's cost.
+ * A member's text as a string, unescaped: NGX_OK; NGX_DECLINED when it is
+ * absent (text NULL) or not a string; NGX_ERROR when malformed.  The value
+ * points into the text unless it had escapes to undo.
  */
 
 ngx_int_t
-ngx_http_agnitel_json_string_member(ngx_pool_t *pool, u_char *p, size_t len,
-    const char *name, ngx_str_t *value)
+ngx_http_agnitel_json_string(ngx_pool_t *pool, ngx_str_t *text,
+    ngx_str_t *value)
 {
     u_char     *end;
-    ngx_int_t   rc;
     ngx_str_t   v;
 
     value->data = NULL;
     value->len = 0;
 
-    rc = ngx_http_agnitel_json_member_text(p, len, name, &v);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (v.len < 2 || v.data[0] != '"') {
+    if (text->data == NULL || text->len < 2 || text->data[0] != '"') {
         return NGX_DECLINED;
     }
 
-    v.data++;
-    v.len -= 2;
+    v.data = text->data + 1;
+    v.len = text->len - 2;
 
     if (ngx_strlchr(v.data, v.data + v.len, '\\') == NULL) {
         *value = v;
@@ -543,24 +580,22 @@ ngx_http_agnitel_json_space(u_char *p, u_char *end)
 
 
 /*
- * A member name from its opening quote; *match tells whether it is "name"
- * once unescaped.  Names looked up are ASCII, so an escape of anything
- * else (\u00e9, a surrogate) cannot match.  Returns the end, or NULL.
+ * A member name from its opening quote, unescaped into buf; *len is its
+ * length, or size + 1 when it cannot be a name looked up (longer than buf,
+ * or beyond ASCII: names looked up are ASCII).  Returns the end, or NULL.
  */
 
 static u_char *
-ngx_http_agnitel_json_name(u_char *p, u_char *end, const char *name,
-    ngx_uint_t *match)
+ngx_http_agnitel_json_name(u_char *p, u_char *end, u_char *buf, size_t size,
+    size_t *len)
 {
-    u_char    *n;
-    uint32_t   c;
+    uint32_t  c;
 
     if (p == end || *p != '"') {
         return NULL;
     }
 
-    n = (u_char *) name;
-    *match = 1;
+    *len = 0;
 
     for (p++; p < end && *p != '"'; /* void */) {
         c = *p++;
@@ -572,23 +607,15 @@ ngx_http_agnitel_json_name(u_char *p, u_char *end, const char *name,
             }
         }
 
-        if (*n == '\0' || c != *n) {
-            *match = 0;
+        if (*len < size && c < 0x80) {
+            buf[(*len)++] = (u_char) c;
 
         } else {
-            n++;
+            *len = size + 1;
         }
     }
 
-    if (p == end) {
-        return NULL;
-    }
-
-    if (*n != '\0') {
-        *match = 0;
-    }
-
-    return p + 1;
+    return (p == end) ? NULL : p + 1;
 }
 
 

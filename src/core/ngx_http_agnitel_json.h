@@ -30,6 +30,19 @@ typedef struct {
 } ngx_http_agnitel_json_t;
 
 
+/*
+ * A member looked up in JSON text (ngx_http_agnitel_json_members()): its
+ * name, and its value's text; arrays of them end with a NULL name.
+ */
+typedef struct {
+    const char                 *name;
+    ngx_str_t                   text;
+} ngx_http_agnitel_json_field_t;
+
+/* the longest member name looked up */
+#define NGX_HTTP_AGNITEL_JSON_NAME_MAX  32
+
+
 #define ngx_http_agnitel_json_lit(j, s)                                      \
     ngx_http_agnitel_json_raw(j, (u_char *) s, sizeof(s) - 1)
 
@@ -50,8 +63,10 @@ ngx_int_t ngx_http_agnitel_money_parse(u_char *s, size_t len,
     int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_member_text(u_char *p, size_t len,
     const char *name, ngx_str_t *value);
-ngx_int_t ngx_http_agnitel_json_string_member(ngx_pool_t *pool, u_char *p,
-    size_t len, const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_agnitel_json_members(u_char *p, size_t len,
+    ngx_http_agnitel_json_field_t *fields);
+ngx_int_t ngx_http_agnitel_json_string(ngx_pool_t *pool, ngx_str_t *text,
+    ngx_str_t *value);
 ngx_int_t ngx_http_agnitel_json_money_member(u_char *p, size_t len,
     const char *name, int64_t *micros);
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);

@@ -17,7 +17,6 @@ static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
 static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
     json_t *rec, const char *key);
-static json_t *ngx_http_agnitel_record_decode(MDB_val *val);
 static int ngx_http_agnitel_index_set(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, u_char *hdr);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
@@ -442,37 +441,34 @@ ngx_http_agnitel_record_due(MDB_val *val, ngx_http_agnitel_record_hdr_t *hdr,
 }
 
 
-/* the caller owns the result: json_decref() it */
+/*
+ * The canonical JSON of an inventory number's record, after its header and
+ * view, where the transaction keeps it.  Returns an LMDB code:
+ * MDB_NOTFOUND, MDB_CORRUPTED if the header does not read.
+ */
 
-static json_t *
-ngx_http_agnitel_record_decode(MDB_val *val)
+int
+ngx_http_agnitel_record_text(MDB_txn *txn, ngx_http_agnitel_store_t *store,
+    MDB_val *key, ngx_str_t *json)
 {
-    ngx_str_t  json;
-
-    if (ngx_http_agnitel_record_json(val, &json) != NGX_OK) {
-        return NULL;
-    }
-
-    return json_loadb((char *) json.data, json.len, 0, NULL);
-}
-
-
-/* the canonical JSON of a record, after its header and view */
-
-ngx_int_t
-ngx_http_agnitel_record_json(MDB_val *val, ngx_str_t *json)
-{
+    int                             rc;
+    MDB_val                         val;
     ngx_str_t                       view;
     ngx_http_agnitel_record_hdr_t   hdr;
 
-    if (ngx_http_agnitel_record_header(val, &hdr, &view) != NGX_OK) {
-        return NGX_ERROR;
+    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], key, &val);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (ngx_http_agnitel_record_header(&val, &hdr, &view) != NGX_OK) {
+        return MDB_CORRUPTED;
     }
 
     json->data = view.data + view.len;
-    json->len = (u_char *) val->mv_data + val->mv_size - json->data;
+    json->len = (u_char *) val.mv_data + val.mv_size - json->data;
 
-    return NGX_OK;
+    return 0;
 }
 
 
@@ -485,15 +481,15 @@ int
 ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, json_t **rec)
 {
-    int      rc;
-    MDB_val  val;
+    int        rc;
+    ngx_str_t  json;
 
-    rc = mdb_get(txn, store->dbi[NGX_HTTP_AGNITEL_DB_NUMBERS], key, &val);
+    rc = ngx_http_agnitel_record_text(txn, store, key, &json);
     if (rc != 0) {
         return rc;
     }
 
-    *rec = ngx_http_agnitel_record_decode(&val);
+    *rec = json_loadb((char *) json.data, json.len, 0, NULL);
 
     if (*rec == NULL) {
         return MDB_CORRUPTED;

@@ -93,9 +93,10 @@ void ngx_http_agnitel_index_entry(MDB_val *page, ngx_uint_t i,
     ngx_http_agnitel_index_entry_t *entry);
 ngx_int_t ngx_http_agnitel_record_header(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, ngx_str_t *view);
-ngx_int_t ngx_http_agnitel_record_json(MDB_val *val, ngx_str_t *json);
 ngx_int_t ngx_http_agnitel_record_due(MDB_val *val,
     ngx_http_agnitel_record_hdr_t *hdr, int64_t *due);
+int ngx_http_agnitel_record_text(MDB_txn *txn,
+    ngx_http_agnitel_store_t *store, MDB_val *key, ngx_str_t *json);
 int ngx_http_agnitel_record_load(ngx_pool_t *pool, MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, json_t **rec);
 
