@@ -112,42 +112,21 @@ stop();
 
 # --- both records rewritten with escapes, meaning the same
 
-my $store = $n->prefix . '/store';
-
-# the value of the one record of a database, and its dump to load back
-sub dump_db {
-    my ($db) = @_;
-    my @lines = `mdb_dump -s $db '$store'`;
-    die "mdb_dump -s $db failed\n" if $?;
-    my @data = grep { $lines[$_] =~ /^ / } 0 .. $#lines;
-    die "not one record in $db\n" unless @data == 2;
-    (my $hex = $lines[$data[1]]) =~ s/\s+//g;
-    return (\@lines, $data[1], pack 'H*', $hex);
-}
-
-sub load_db {
-    my ($db, $lines, $i, $value) = @_;
-    $lines->[$i] = ' ' . unpack('H*', $value) . "\n";
-    open my $load, '|-', "mdb_load -s $db '$store'" or die "mdb_load: $!";
-    print $load grep { !/^db_pagesize=/ } @$lines;
-    close $load or die "mdb_load -s $db failed\n";
-}
-
-# a string's characters as \u escapes, and "/" as "\/"
+# a string's characters as \u escapes
 sub u { join '', map { sprintf '\u%04x', ord } split //, $_[0] }
 
 sub rewrite {
     my ($db, $edit) = @_;
-    my ($lines, $i, $value) = dump_db($db);
+    my ($value, $put) = $n->store_record($db);
     my $text = $edit->($value);
     is($text eq $value ? 'unchanged' : 'rewritten', 'rewritten',
        "the $db record is rewritten");
-    load_db($db, $lines, $i, $text);
+    $put->($text);
     return $value;
 }
 
 # the number: its JSON follows its header and view; the view, which lists
-# answer as they are, is left as it was
+# copy as it is, is left as it was
 
 my $numbers = rewrite('numbers', sub {
     my ($v) = @_;
@@ -186,8 +165,8 @@ stop();
 
 # --- the number's record cut short: no token, no agent
 
-my ($lines, $i) = dump_db('numbers');
-load_db('numbers', $lines, $i, substr $numbers, 0, length($numbers) - 40);
+(undef, my $put) = $n->store_record('numbers');
+$put->(substr $numbers, 0, length($numbers) - 40);
 
 start();
 

@@ -242,6 +242,29 @@ sub worker_pids {
 
 sub error_log { $_[0]->read_file('logs/error.log') }
 
+# the one record of LMDB database $db in the store ("agnitel_store store";
+# nginx stopped): its value, and a function that writes another value in
+# its place, as mdb_dump and mdb_load do
+sub store_record {
+    my ($self, $db) = @_;
+    my $store = "$self->{prefix}/store";
+
+    my @lines = `mdb_dump -s $db '$store'`;
+    die "mdb_dump -s $db failed\n" if $?;
+    my @data = grep { $lines[$_] =~ /^ / } 0 .. $#lines;
+    die "not one record in $db\n" unless @data == 2;
+    (my $hex = $lines[$data[1]]) =~ s/\s+//g;
+
+    my $put = sub {
+        $lines[$data[1]] = ' ' . unpack('H*', $_[0]) . "\n";
+        open my $load, '|-', "mdb_load -s $db '$store'" or die "mdb_load: $!";
+        print $load grep { !/^db_pagesize=/ } @lines;  # mdb_load knows it not
+        close $load or die "mdb_load -s $db failed\n";
+    };
+
+    return (pack('H*', $hex), $put);
+}
+
 sub wait_for {
     my ($self, $cond, $what, $timeout) = @_;
 
