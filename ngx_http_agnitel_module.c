@@ -87,7 +87,7 @@ static ngx_http_agnitel_main_conf_t *ngx_http_agnitel_cycle_conf(
 static ngx_command_t  ngx_http_agnitel_commands[] = {
 
     { ngx_string("agnitel_store"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
       ngx_http_agnitel_store_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -345,6 +345,7 @@ ngx_http_agnitel_create_main_conf(ngx_conf_t *cf)
      */
 
     amcf->map_size = NGX_CONF_UNSET_SIZE;
+    amcf->grow = NGX_CONF_UNSET_SIZE;
 
     amcf->rates = ngx_array_create(cf->pool, 4,
                                    sizeof(ngx_http_agnitel_rate_t));
@@ -374,6 +375,7 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
     };
 
     ngx_conf_init_size_value(amcf->map_size, NGX_HTTP_AGNITEL_DEFAULT_MAP);
+    ngx_conf_init_size_value(amcf->grow, NGX_HTTP_AGNITEL_DEFAULT_GROW);
 
     for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
         if (ngx_http_agnitel_rate_add(cf, amcf, defaults[i]) == NGX_ERROR) {
@@ -479,7 +481,7 @@ ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf)
 }
 
 
-/* agnitel_store PATH [map_size=SIZE]; */
+/* agnitel_store PATH [map_size=SIZE] [grow=SIZE|off]; */
 
 static char *
 ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -487,8 +489,9 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_agnitel_main_conf_t  *amcf = conf;
 
-    off_t       size;
-    ngx_str_t  *value, s;
+    off_t        size;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
 
     if (amcf->store_path.data) {
         return "is duplicate";
@@ -514,31 +517,59 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (cf->args->nelts == 2) {
-        return NGX_CONF_OK;
-    }
+    for (i = 2; i < cf->args->nelts; i++) {
 
-    if (ngx_strncmp(value[2].data, "map_size=", 9) != 0) {
+        if (ngx_strncmp(value[i].data, "map_size=", 9) == 0
+            && amcf->map_size == NGX_CONF_UNSET_SIZE)
+        {
+            s.data = value[i].data + 9;
+            s.len = value[i].len - 9;
+
+            size = ngx_parse_offset(&s);
+
+            if (size == NGX_ERROR || size < NGX_HTTP_AGNITEL_MIN_MAP
+                || (uint64_t) size > NGX_MAX_SIZE_T_VALUE)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid map_size \"%V\": a size of at "
+                                   "least 32k, such as 256m or 2g", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            amcf->map_size = (size_t) size;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "grow=", 5) == 0
+            && amcf->grow == NGX_CONF_UNSET_SIZE)
+        {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+                amcf->grow = 0;
+                continue;
+            }
+
+            size = ngx_parse_offset(&s);
+
+            if (size == NGX_ERROR || size < NGX_HTTP_AGNITEL_MIN_GROW
+                || (uint64_t) size > NGX_MAX_SIZE_T_VALUE)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid grow \"%V\": \"off\" or a size "
+                                   "of at least 64k, such as 4m", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            amcf->grow = (size_t) size;
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[2]);
+                           "invalid parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
     }
-
-    s.data = value[2].data + 9;
-    s.len = value[2].len - 9;
-
-    size = ngx_parse_offset(&s);
-
-    if (size == NGX_ERROR || size < NGX_HTTP_AGNITEL_MIN_MAP
-        || (uint64_t) size > NGX_MAX_SIZE_T_VALUE)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid map_size \"%V\": a size of at least "
-                           "32k, such as 256m or 2g", &s);
-        return NGX_CONF_ERROR;
-    }
-
-    amcf->map_size = (size_t) size;
 
     return NGX_CONF_OK;
 }

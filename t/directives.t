@@ -77,6 +77,29 @@ check('a map_size too small for LMDB',
       . "agnitel_secret_key_file secret.key;\n$server",
       qr/invalid map_size "4k"/);
 
+check('grow off and a map_size, in either order',
+      "agnitel_store store grow=off map_size=64m;\n"
+      . "agnitel_secret_key_file secret.key;\n$server");
+
+check('grow in megabytes',
+      "agnitel_store store map_size=64m grow=8m;\n"
+      . "agnitel_secret_key_file secret.key;\n$server");
+
+check('a grow that is not a size',
+      "agnitel_store store grow=lots;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/invalid grow "lots": "off" or a size of at least 64k/);
+
+check('a grow under 64k',
+      "agnitel_store store grow=4k;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/invalid grow "4k"/);
+
+check('map_size given twice',
+      "agnitel_store store map_size=64m map_size=128m;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/invalid parameter "map_size=128m"/);
+
 check('an unknown agnitel_store parameter',
       "agnitel_store store mapsize=64m;\n"
       . "agnitel_secret_key_file secret.key;\n$server",

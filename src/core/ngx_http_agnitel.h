@@ -15,6 +15,8 @@
 
 #define NGX_HTTP_AGNITEL_KEY_LEN         32
 #define NGX_HTTP_AGNITEL_DEFAULT_MAP     (256 * 1024 * 1024)
+#define NGX_HTTP_AGNITEL_DEFAULT_GROW    (4 * 1024 * 1024)
+#define NGX_HTTP_AGNITEL_MIN_GROW        (64 * 1024)
 
 /* ids are a prefix and 16 lowercase hex characters */
 #define NGX_HTTP_AGNITEL_ID_LEN          16
@@ -48,6 +50,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                   store_path;
     size_t                      map_size;
+    size_t                      grow;           /* 0: off */
 
     ngx_str_t                   key_file;
     u_char                      key[NGX_HTTP_AGNITEL_KEY_LEN];

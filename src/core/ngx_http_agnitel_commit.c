@@ -503,9 +503,10 @@ ngx_http_agnitel_commit_task(ngx_http_agnitel_store_t *store)
 
 
 /*
- * Holding the writer lock, the task takes this worker's queued writes and
- * every worker's in the ring.  Once the commit is on disk, it marks the
- * ring's writes done, and wakes their workers.
+ * Holding the writer lock, the task grows the data file ahead if it runs
+ * short (ngx_http_agnitel_store_grow()), then takes this worker's queued
+ * writes and every worker's in the ring.  Once the commit is on disk, it
+ * marks the ring's writes done, and wakes their workers.
  */
 
 static void
@@ -519,6 +520,10 @@ ngx_http_agnitel_commit_thread(void *data, ngx_log_t *log)
     store = ctx->store;
 
     txn = ngx_http_agnitel_store_write(store, log);
+
+    if (txn) {
+        ngx_http_agnitel_store_grow(store, log);
+    }
 
     ngx_http_agnitel_commit_take(store, &ctx->batch);
 

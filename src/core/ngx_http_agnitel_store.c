@@ -28,6 +28,10 @@ static MDB_env *ngx_http_agnitel_env_open(ngx_log_t *log,
     ngx_http_agnitel_main_conf_t *amcf);
 static ngx_int_t ngx_http_agnitel_dbs_open(ngx_log_t *log, MDB_env *env,
     MDB_dbi *dbi);
+static ngx_int_t ngx_http_agnitel_data_open(ngx_cycle_t *cycle,
+    ngx_http_agnitel_store_t *store, ngx_http_agnitel_main_conf_t *amcf);
+static void ngx_http_agnitel_grow_failed(ngx_http_agnitel_store_t *store,
+    ngx_log_t *log, off_t end, char *what);
 static ngx_int_t ngx_http_agnitel_store_mkdir(ngx_cycle_t *cycle,
     ngx_str_t *path);
 static ngx_int_t ngx_http_agnitel_store_chown(ngx_cycle_t *cycle,
@@ -155,7 +159,8 @@ ngx_http_agnitel_store_open(ngx_cycle_t *cycle,
     }
 
     if (ngx_http_agnitel_dbs_open(cycle->log, store->env, store->dbi)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_agnitel_data_open(cycle, store, amcf) != NGX_OK)
     {
         mdb_env_close(store->env);
         return NGX_ERROR;
@@ -182,8 +187,64 @@ ngx_http_agnitel_store_close(ngx_http_agnitel_main_conf_t *amcf)
         mdb_txn_abort(store->rtxn);
     }
 
+    if (store->data != NGX_INVALID_FILE) {
+        (void) ngx_close_file(store->data);
+    }
+
     mdb_env_close(store->env);
     amcf->store = NULL;
+}
+
+
+/* the data file's own descriptor, for ngx_http_agnitel_store_grow() */
+
+static ngx_int_t
+ngx_http_agnitel_data_open(ngx_cycle_t *cycle,
+    ngx_http_agnitel_store_t *store, ngx_http_agnitel_main_conf_t *amcf)
+{
+    u_char    *name;
+    MDB_stat   st;
+
+    store->data = NGX_INVALID_FILE;
+    store->grow = amcf->grow;
+
+    if (store->grow == 0) {
+        return NGX_OK;
+    }
+
+    if (mdb_env_stat(store->env, &st) != 0) {
+        return NGX_ERROR;
+    }
+
+    store->page_size = st.ms_psize;
+
+    name = ngx_pnalloc(cycle->pool,
+                       amcf->store_path.len + sizeof("/data.mdb"));
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(name, "%V/data.mdb%Z", &amcf->store_path);
+
+    /*
+     * not LMDB's descriptor (mdb_env_get_fd()): lseek() moves the offset,
+     * which LMDB does not use, but it is LMDB's
+     */
+
+    store->data = ngx_open_file(name, NGX_FILE_WRONLY, NGX_FILE_OPEN, 0);
+
+    if (store->data == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", name);
+        return NGX_ERROR;
+    }
+
+    if (fcntl(store->data, F_SETFD, FD_CLOEXEC) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
+                      "fcntl(FD_CLOEXEC) \"%s\" failed", name);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -324,6 +385,107 @@ ngx_http_agnitel_store_sync(MDB_env *env)
     }
 
     return 0;
+}
+
+
+/*
+ * Keeps the data file "grow" bytes ahead of the pages in use, in blocks
+ * written with zeros and synced, as PostgreSQL fills its WAL segments.
+ * LMDB grows the file by the pages a commit adds: a few pages nearly every
+ * commit, and each time the filesystem allocates blocks and its sync has
+ * to write the inode and the extent tree as well, one more synchronous
+ * write under the writer lock.  Written ahead, the blocks are LMDB's to
+ * overwrite, and its sync writes its pages only.
+ *
+ * The caller holds LMDB's writer lock and has written nothing yet: nobody
+ * writes past the pages in use meanwhile, so the zeros overwrite nothing,
+ * and readers never look past them.  The file's size comes from lseek(),
+ * not fstat(): asking for its times (Linux's multigrain timestamps) makes
+ * the next write update them at once, and so write the inode again.
+ */
+
+void
+ngx_http_agnitel_store_grow(ngx_http_agnitel_store_t *store, ngx_log_t *log)
+{
+    off_t         end, used, want, off;
+    size_t        size;
+    ssize_t       n;
+    MDB_envinfo   info;
+
+    static u_char  zeros[65536];
+
+    if (store->data == NGX_INVALID_FILE) {
+        return;
+    }
+
+    end = lseek(store->data, 0, SEEK_END);
+    if (end == -1) {
+        ngx_http_agnitel_grow_failed(store, log, -1, "lseek()");
+        return;
+    }
+
+    if (mdb_env_info(store->env, &info) != 0) {
+        return;
+    }
+
+    used = (off_t) (info.me_last_pgno + 1) * store->page_size;
+
+    if (end - used >= store->grow / 2) {
+        return;
+    }
+
+    want = ngx_min(used + store->grow, (off_t) info.me_mapsize);
+
+    for (off = end; off < want; off += n) {
+        size = (size_t) ngx_min(want - off, (off_t) sizeof(zeros));
+
+        n = pwrite(store->data, zeros, size, off);
+
+        if (n == -1) {
+            if (ngx_errno == NGX_EINTR) {
+                n = 0;
+                continue;
+            }
+
+            ngx_http_agnitel_grow_failed(store, log, end, "pwrite()");
+            return;
+        }
+    }
+
+    if (off > end && fdatasync(store->data) == -1) {
+        ngx_http_agnitel_grow_failed(store, log, end, "fdatasync()");
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "agnitel_store: grew the data file from %O to %O",
+                   end, off);
+}
+
+
+/*
+ * A full disk, say: the file goes back to its size, and commits grow it
+ * as LMDB does, by what they need.  Once a worker, not every commit.
+ */
+
+static void
+ngx_http_agnitel_grow_failed(ngx_http_agnitel_store_t *store, ngx_log_t *log,
+    off_t end, char *what)
+{
+    ngx_err_t  err;
+
+    err = ngx_errno;
+
+    if (end != -1) {
+        (void) ftruncate(store->data, end);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, err,
+                  "agnitel_store: %s failed growing the data file ahead; "
+                  "commits grow it as they need from now on", what);
+
+    (void) ngx_close_file(store->data);
+    store->data = NGX_INVALID_FILE;
 }
 
 

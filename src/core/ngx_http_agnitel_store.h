@@ -112,6 +112,14 @@ struct ngx_http_agnitel_store_s {
     MDB_dbi                     dbi[NGX_HTTP_AGNITEL_DB_N];
 
     /*
+     * The data file, for growing it ahead of LMDB (agnitel_store's
+     * "grow"; NGX_INVALID_FILE when off), and LMDB's page size.
+     */
+    ngx_fd_t                    data;
+    off_t                       grow;
+    size_t                      page_size;
+
+    /*
      * A read-only transaction kept reset between requests and renewed for
      * each read: it holds no snapshot while the worker is in the event
      * loop, and saves a reader slot lookup per request.
@@ -163,6 +171,8 @@ MDB_txn *ngx_http_agnitel_store_write(ngx_http_agnitel_store_t *store,
 int ngx_http_agnitel_store_finish(MDB_txn *txn, int rc);
 int ngx_http_agnitel_store_commit(MDB_txn *txn);
 int ngx_http_agnitel_store_sync(MDB_env *env);
+void ngx_http_agnitel_store_grow(ngx_http_agnitel_store_t *store,
+    ngx_log_t *log);
 
 
 /*
