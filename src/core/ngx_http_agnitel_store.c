@@ -202,6 +202,7 @@ static ngx_int_t
 ngx_http_agnitel_data_open(ngx_cycle_t *cycle,
     ngx_http_agnitel_store_t *store, ngx_http_agnitel_main_conf_t *amcf)
 {
+    int        rc;
     u_char    *name;
     MDB_stat   st;
 
@@ -212,7 +213,11 @@ ngx_http_agnitel_data_open(ngx_cycle_t *cycle,
         return NGX_OK;
     }
 
-    if (mdb_env_stat(store->env, &st) != 0) {
+    rc = mdb_env_stat(store->env, &st);
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "agnitel_store: mdb_env_stat() failed: %s",
+                      mdb_strerror(rc));
         return NGX_ERROR;
     }
 
@@ -231,17 +236,13 @@ ngx_http_agnitel_data_open(ngx_cycle_t *cycle,
      * which LMDB does not use, but it is LMDB's
      */
 
-    store->data = ngx_open_file(name, NGX_FILE_WRONLY, NGX_FILE_OPEN, 0);
+    store->data = ngx_open_file(name, NGX_FILE_WRONLY|O_CLOEXEC,
+                                NGX_FILE_OPEN, 0);
 
     if (store->data == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
                       ngx_open_file_n " \"%s\" failed", name);
         return NGX_ERROR;
-    }
-
-    if (fcntl(store->data, F_SETFD, FD_CLOEXEC) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_errno,
-                      "fcntl(FD_CLOEXEC) \"%s\" failed", name);
     }
 
     return NGX_OK;
