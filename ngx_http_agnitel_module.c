@@ -36,6 +36,8 @@ static void *ngx_http_agnitel_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_agnitel_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_agnitel_store_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static off_t ngx_http_agnitel_store_size(ngx_conf_t *cf, ngx_str_t *param,
+    size_t skip, off_t min, char *rule);
 static char *ngx_http_agnitel_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agnitel_sip_uri(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -490,7 +492,7 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_agnitel_main_conf_t  *amcf = conf;
 
     off_t        size;
-    ngx_str_t   *value, s;
+    ngx_str_t   *value;
     ngx_uint_t   i;
 
     if (amcf->store_path.data) {
@@ -522,17 +524,11 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         if (ngx_strncmp(value[i].data, "map_size=", 9) == 0
             && amcf->map_size == NGX_CONF_UNSET_SIZE)
         {
-            s.data = value[i].data + 9;
-            s.len = value[i].len - 9;
-
-            size = ngx_parse_offset(&s);
-
-            if (size == NGX_ERROR || size < NGX_HTTP_AGNITEL_MIN_MAP
-                || (uint64_t) size > NGX_MAX_SIZE_T_VALUE)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid map_size \"%V\": a size of at "
-                                   "least 32k, such as 256m or 2g", &s);
+            size = ngx_http_agnitel_store_size(cf, &value[i], 9,
+                                               NGX_HTTP_AGNITEL_MIN_MAP,
+                                               "a size of at least 32k, "
+                                               "such as 256m or 2g");
+            if (size == NGX_ERROR) {
                 return NGX_CONF_ERROR;
             }
 
@@ -543,22 +539,18 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         if (ngx_strncmp(value[i].data, "grow=", 5) == 0
             && amcf->grow == NGX_CONF_UNSET_SIZE)
         {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-            if (s.len == 3 && ngx_strncmp(s.data, "off", 3) == 0) {
+            if (value[i].len == 8
+                && ngx_strncmp(value[i].data + 5, "off", 3) == 0)
+            {
                 amcf->grow = 0;
                 continue;
             }
 
-            size = ngx_parse_offset(&s);
-
-            if (size == NGX_ERROR || size < NGX_HTTP_AGNITEL_MIN_GROW
-                || (uint64_t) size > NGX_MAX_SIZE_T_VALUE)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid grow \"%V\": \"off\" or a size "
-                                   "of at least 64k, such as 4m", &s);
+            size = ngx_http_agnitel_store_size(cf, &value[i], 5,
+                                               NGX_HTTP_AGNITEL_MIN_GROW,
+                                               "\"off\" or a size of at "
+                                               "least 64k, such as 4m");
+            if (size == NGX_ERROR) {
                 return NGX_CONF_ERROR;
             }
 
@@ -572,6 +564,35 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* the SIZE of agnitel_store's "name=SIZE", or NGX_ERROR having said why */
+
+static off_t
+ngx_http_agnitel_store_size(ngx_conf_t *cf, ngx_str_t *param, size_t skip,
+    off_t min, char *rule)
+{
+    off_t      size;
+    ngx_str_t  name, s;
+
+    name.data = param->data;
+    name.len = skip - 1;
+
+    s.data = param->data + skip;
+    s.len = param->len - skip;
+
+    size = ngx_parse_offset(&s);
+
+    if (size == NGX_ERROR || size < min
+        || (uint64_t) size > NGX_MAX_SIZE_T_VALUE)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid %V \"%V\": %s", &name, &s, rule);
+        return NGX_ERROR;
+    }
+
+    return size;
 }
 
 
