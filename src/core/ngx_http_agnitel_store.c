@@ -419,23 +419,35 @@ ngx_http_agnitel_store_grow(ngx_http_agnitel_store_t *store, ngx_log_t *log)
         return;
     }
 
-    end = lseek(store->data, 0, SEEK_END);
-    if (end == -1) {
-        ngx_http_agnitel_grow_failed(store, log, -1, "lseek()");
-        return;
-    }
-
     if (mdb_env_info(store->env, &info) != 0) {
         return;
     }
 
     used = (off_t) (info.me_last_pgno + 1) * store->page_size;
 
+    /* no system call while the size last seen leaves room enough */
+
+    if (store->end - used >= store->grow / 2) {
+        return;
+    }
+
+    end = lseek(store->data, 0, SEEK_END);
+    if (end == -1) {
+        ngx_http_agnitel_grow_failed(store, log, -1, "lseek()");
+        return;
+    }
+
+    store->end = end;
+
     if (end - used >= store->grow / 2) {
         return;
     }
 
     want = ngx_min(used + store->grow, (off_t) info.me_mapsize);
+
+    if (want <= end) {
+        return;                                  /* at map_size already */
+    }
 
     for (off = end; off < want; off += n) {
         size = (size_t) ngx_min(want - off, (off_t) sizeof(zeros));
@@ -453,10 +465,12 @@ ngx_http_agnitel_store_grow(ngx_http_agnitel_store_t *store, ngx_log_t *log)
         }
     }
 
-    if (off > end && fdatasync(store->data) == -1) {
+    if (fdatasync(store->data) == -1) {
         ngx_http_agnitel_grow_failed(store, log, end, "fdatasync()");
         return;
     }
+
+    store->end = off;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                    "agnitel_store: grew the data file from %O to %O",

@@ -113,10 +113,13 @@ struct ngx_http_agnitel_store_s {
 
     /*
      * The data file, for growing it ahead of LMDB (agnitel_store's
-     * "grow"; NGX_INVALID_FILE when off), and LMDB's page size.
+     * "grow"; NGX_INVALID_FILE when off), its size as this worker last
+     * saw it (the file only grows: the others' growth makes it larger
+     * still), and LMDB's page size.
      */
     ngx_fd_t                    data;
     off_t                       grow;
+    off_t                       end;
     size_t                      page_size;
 
     /*
