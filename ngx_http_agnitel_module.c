@@ -1494,6 +1494,8 @@ ngx_http_agnitel_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_agnitel_crypto_init();
+
     amcf = ngx_http_agnitel_cycle_conf(cycle);
 
     if (amcf == NULL || amcf->store_path.len == 0) {
@@ -1538,19 +1540,20 @@ ngx_http_agnitel_exit_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_agnitel_cycle_conf(cycle);
 
-    if (amcf == NULL || amcf->store == NULL) {
-        return;
-    }
+    if (amcf && amcf->store) {
 
-    /* the jobs give the lease back in the store, so they go first */
+        /* the jobs give the lease back in the store, so they go first */
 
-    ngx_http_agnitel_jobs_exit(cycle);
+        ngx_http_agnitel_jobs_exit(cycle);
 
 #if (NGX_THREADS)
-    ngx_http_agnitel_commit_unlisten(amcf->store);
+        ngx_http_agnitel_commit_unlisten(amcf->store);
 #endif
 
-    ngx_http_agnitel_store_close(amcf);
+        ngx_http_agnitel_store_close(amcf);
+    }
+
+    ngx_http_agnitel_crypto_done();
 }
 
 

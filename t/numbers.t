@@ -244,3 +244,37 @@ utf8::encode($_) for @r;
 \@r;
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: what a record keeps comes back as it went in, quotes, backslashes and all
+A rename reads the stored record's JSON back and writes it again: the
+trunk's user name, escaped on the way in, must survive both.
+--- request eval
+use utf8;
+my $r = [
+    ::workspace(1),
+    ::import_number('+14155550100',
+                    friendly_name => 'Ops \"East\" \\\\ 東京',
+                    sip_username => 'trunk \"a\" \\\\ é/ü'),
+    "PATCH /api/v1/phone-numbers/+14155550100\n" . '{"friendly_name":"Sales \"2\""}',
+    "PATCH /api/v1/phone-numbers/+14155550100\n" . '{"friendly_name":"Sales \\\\ 3"}',
+    "GET /api/v1/phone-numbers/+14155550100",
+];
+utf8::encode($_) for @$r;
+$r;
+--- error_code eval
+[201, 201, 200, 200, 200]
+--- response_body_like eval
+use utf8;
+my @r = (
+    '"success":true',
+    '"friendly_name":"Ops \\\\"East\\\\" \\\\\\\\ 東京".*"auth_username":"trunk \\\\"a\\\\" \\\\\\\\ é/ü"',
+    '"friendly_name":"Sales \\\\"2\\\\"".*"auth_username":"trunk \\\\"a\\\\" \\\\\\\\ é/ü"',
+    '"friendly_name":"Sales \\\\\\\\ 3".*"auth_username":"trunk \\\\"a\\\\" \\\\\\\\ é/ü"',
+    '"friendly_name":"Sales \\\\\\\\ 3".*"auth_username":"trunk \\\\"a\\\\" \\\\\\\\ é/ü"',
+);
+utf8::encode($_) for @r;
+\@r;
+--- no_error_log
+[error]

@@ -26,6 +26,15 @@
 static void ngx_http_agnitel_wipe(void *data);
 
 
+/*
+ * Fetched once a process: OpenSSL 3 looks an algorithm up by name at every
+ * SHA256() or EVP_aes_256_gcm() init, and the lookup took half the hash of
+ * an API key, which every request makes.
+ */
+static EVP_MD      *ngx_http_agnitel_sha256_md;
+static EVP_CIPHER  *ngx_http_agnitel_gcm;
+
+
 static const u_char  ngx_http_agnitel_base62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -300,9 +309,45 @@ ngx_http_agnitel_hmac_sha1(ngx_pool_t *pool, ngx_str_t *key, ngx_str_t *data,
 
 
 void
+ngx_http_agnitel_crypto_init(void)
+{
+    if (ngx_http_agnitel_sha256_md == NULL) {
+        ngx_http_agnitel_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    }
+
+    if (ngx_http_agnitel_gcm == NULL) {
+        ngx_http_agnitel_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    }
+}
+
+
+void
+ngx_http_agnitel_crypto_done(void)
+{
+    EVP_MD_free(ngx_http_agnitel_sha256_md);
+    EVP_CIPHER_free(ngx_http_agnitel_gcm);
+
+    ngx_http_agnitel_sha256_md = NULL;
+    ngx_http_agnitel_gcm = NULL;
+}
+
+
+void
 ngx_http_agnitel_sha256(u_char *dst, u_char *data, size_t len)
 {
-    SHA256(data, len, dst);
+    if (ngx_http_agnitel_sha256_md == NULL
+        || EVP_Digest(data, len, dst, NULL, ngx_http_agnitel_sha256_md, NULL)
+           != 1)
+    {
+        SHA256(data, len, dst);
+    }
+}
+
+
+static const EVP_CIPHER *
+ngx_http_agnitel_cipher(void)
+{
+    return ngx_http_agnitel_gcm ? ngx_http_agnitel_gcm : EVP_aes_256_gcm();
 }
 
 
@@ -338,7 +383,7 @@ ngx_http_agnitel_seal(ngx_pool_t *pool, u_char *key, ngx_str_t *aad,
 
     p = raw + NGX_HTTP_AGNITEL_NONCE_LEN;
 
-    ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) == 1
+    ok = EVP_EncryptInit_ex(ctx, ngx_http_agnitel_cipher(), NULL, key, raw) == 1
          && EVP_EncryptUpdate(ctx, NULL, &len, aad->data, aad->len) == 1
          && EVP_EncryptUpdate(ctx, p, &len, plain->data, plain->len) == 1
          && EVP_EncryptFinal_ex(ctx, p + len, &len) == 1
@@ -431,7 +476,8 @@ ngx_http_agnitel_open(ngx_pool_t *pool, u_char *key, ngx_str_t *aad,
         return NGX_ERROR;
     }
 
-    ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw.data) == 1
+    ok = EVP_DecryptInit_ex(ctx, ngx_http_agnitel_cipher(), NULL, key,
+                            raw.data) == 1
          && EVP_DecryptUpdate(ctx, NULL, &len, aad->data, aad->len) == 1
          && EVP_DecryptUpdate(ctx, plain->data, &len,
                               raw.data + NGX_HTTP_AGNITEL_NONCE_LEN, clen)

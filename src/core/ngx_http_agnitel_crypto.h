@@ -28,6 +28,8 @@ ngx_int_t ngx_http_agnitel_hmac_sha1(ngx_pool_t *pool, ngx_str_t *key,
     ngx_str_t *data, ngx_str_t *out);
 ngx_int_t ngx_http_agnitel_make_api_key(u_char *dst);
 ngx_int_t ngx_http_agnitel_api_key_valid(ngx_str_t *key);
+void ngx_http_agnitel_crypto_init(void);
+void ngx_http_agnitel_crypto_done(void);
 void ngx_http_agnitel_sha256(u_char *dst, u_char *data, size_t len);
 
 ngx_int_t ngx_http_agnitel_seal(ngx_pool_t *pool, u_char *key,

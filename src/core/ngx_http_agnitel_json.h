@@ -72,6 +72,7 @@ ngx_int_t ngx_http_agnitel_json_money_member(u_char *p, size_t len,
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
 ngx_int_t ngx_http_agnitel_json_dump(ngx_pool_t *pool, json_t *json,
     MDB_val *out);
+void ngx_http_agnitel_json_value(ngx_http_agnitel_json_t *j, json_t *v);
 void ngx_http_agnitel_json_bool(ngx_http_agnitel_json_t *j, ngx_uint_t b);
 
 

@@ -44,14 +44,15 @@ ngx_int_t
 ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 {
     u_char                         *p;
-    char                           *dump;
     size_t                          len;
     int64_t                         due;
     ngx_str_t                       s;
     ngx_http_agnitel_json_t         view;
     ngx_http_agnitel_record_hdr_t   hdr;
 
-    ngx_http_agnitel_json_init(&view, pool, 1024);
+    /* the view, then the record's JSON: about 600 and 500 bytes */
+
+    ngx_http_agnitel_json_init(&view, pool, 2048);
     ngx_http_agnitel_record_view(&view, rec);
 
     if (view.failed) {
@@ -78,26 +79,26 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 
     due = ngx_http_agnitel_record_due_at(rec, hdr.status);
 
-    dump = json_dumps(rec, JSON_COMPACT);
-    if (dump == NULL) {
+    ngx_http_agnitel_json_value(&view, rec);
+
+    if (view.failed) {
         return NGX_ERROR;
     }
 
-    len = ngx_strlen(dump);
+    len = view.pos - view.start;
 
-    val->mv_size = sizeof(hdr) + sizeof(due) + hdr.view_len + len;
+    val->mv_size = sizeof(hdr) + sizeof(due) + len;
     val->mv_data = ngx_pnalloc(pool, val->mv_size);
 
-    if (val->mv_data) {
-        p = ngx_cpymem(val->mv_data, &hdr, sizeof(hdr));
-        p = ngx_cpymem(p, &due, sizeof(due));
-        p = ngx_cpymem(p, view.start, hdr.view_len);
-        ngx_memcpy(p, dump, len);
+    if (val->mv_data == NULL) {
+        return NGX_ERROR;
     }
 
-    free(dump);
+    p = ngx_cpymem(val->mv_data, &hdr, sizeof(hdr));
+    p = ngx_cpymem(p, &due, sizeof(due));
+    ngx_memcpy(p, view.start, len);
 
-    return val->mv_data ? NGX_OK : NGX_ERROR;
+    return NGX_OK;
 }
 
 
