@@ -65,16 +65,27 @@ ngx_http_agnitel_json_raw(ngx_http_agnitel_json_t *j, u_char *s, size_t len)
 
 /*
  * Strings are UTF-8 already (jansson rejects anything else on input); only
- * the quote, the backslash and control characters need escaping.
+ * the quote, the backslash and control characters need escaping.  Every
+ * view and record is written through here, so runs of plain bytes are
+ * copied whole.
  */
 
 void
 ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s, size_t len)
 {
-    u_char      *p, c;
-    ngx_uint_t   i;
+    u_char  *p, *end, *run, c;
 
     static u_char  hex[] = "0123456789abcdef";
+
+    /* the bytes to escape: control characters, DEL, the quote, backslash */
+
+    static uint32_t  escape[] = {
+        0xffffffff,
+        0x00000004,                     /* '"' */
+        0x10000000,                     /* '\\' */
+        0x80000000,                     /* DEL */
+        0, 0, 0, 0
+    };
 
     /* the worst case is six bytes ("\u00XX") per input byte */
 
@@ -85,29 +96,42 @@ ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s, size_t len)
 
     *p++ = '"';
 
-    for (i = 0; i < len; i++) {
-        c = s[i];
+    end = s + len;
 
-        if (c == '"' || c == '\\') {
-            *p++ = '\\';
+    while (s < end) {
+        run = s;
+
+        while (s < end && !(escape[*s >> 5] & (1U << (*s & 0x1f)))) {
+            s++;
+        }
+
+        p = ngx_cpymem(p, run, s - run);
+
+        if (s == end) {
+            break;
+        }
+
+        c = *s++;
+        *p++ = '\\';
+
+        switch (c) {
+        case '"':
+        case '\\':
             *p++ = c;
-
-        } else if (c == '\n') {
-            *p++ = '\\'; *p++ = 'n';
-
-        } else if (c == '\r') {
-            *p++ = '\\'; *p++ = 'r';
-
-        } else if (c == '\t') {
-            *p++ = '\\'; *p++ = 't';
-
-        } else if (c < 0x20 || c == 0x7f) {
-            p = ngx_cpymem(p, "\\u00", 4);
+            break;
+        case '\n':
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = 't';
+            break;
+        default:
+            p = ngx_cpymem(p, "u00", 3);
             *p++ = hex[c >> 4];
             *p++ = hex[c & 0xf];
-
-        } else {
-            *p++ = c;
         }
     }
 
