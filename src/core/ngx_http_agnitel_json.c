@@ -853,9 +853,9 @@ ngx_http_agnitel_json_dump(ngx_pool_t *pool, json_t *json, MDB_val *out)
  * A jansson value as compact JSON, members in their order, as
  * json_dumps(JSON_COMPACT) writes it, but into the pool: json_dumps()
  * grows a malloc()ed buffer a token at a time, and was the largest part
- * of an import's own CPU (5% of a worker's, as much again as the
- * request's parse).  The same strings may come out escaped differently
- * (\u0008 for \b): the same JSON.
+ * of an import's own CPU (5% of a worker's, more than parsing the
+ * request).  A string may come out escaped differently (\u0008 for \b):
+ * the same JSON.
  */
 
 void
