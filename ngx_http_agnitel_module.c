@@ -521,9 +521,12 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 2; i < cf->args->nelts; i++) {
 
-        if (ngx_strncmp(value[i].data, "map_size=", 9) == 0
-            && amcf->map_size == NGX_CONF_UNSET_SIZE)
-        {
+        if (ngx_strncmp(value[i].data, "map_size=", 9) == 0) {
+
+            if (amcf->map_size != NGX_CONF_UNSET_SIZE) {
+                goto duplicate;
+            }
+
             size = ngx_http_agnitel_store_size(cf, &value[i], 9,
                                                NGX_HTTP_AGNITEL_MIN_MAP,
                                                "a size of at least 32k, "
@@ -536,9 +539,12 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "grow=", 5) == 0
-            && amcf->grow == NGX_CONF_UNSET_SIZE)
-        {
+        if (ngx_strncmp(value[i].data, "grow=", 5) == 0) {
+
+            if (amcf->grow != NGX_CONF_UNSET_SIZE) {
+                goto duplicate;
+            }
+
             if (value[i].len == 8
                 && ngx_strncmp(value[i].data + 5, "off", 3) == 0)
             {
@@ -564,6 +570,12 @@ ngx_http_agnitel_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+
+duplicate:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "duplicate parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
 }
 
 

@@ -98,7 +98,12 @@ check('a grow under 64k',
 check('map_size given twice',
       "agnitel_store store map_size=64m map_size=128m;\n"
       . "agnitel_secret_key_file secret.key;\n$server",
-      qr/invalid parameter "map_size=128m"/);
+      qr/duplicate parameter "map_size=128m"/);
+
+check('grow given twice',
+      "agnitel_store store grow=off grow=8m;\n"
+      . "agnitel_secret_key_file secret.key;\n$server",
+      qr/duplicate parameter "grow=8m"/);
 
 check('an unknown agnitel_store parameter',
       "agnitel_store store mapsize=64m;\n"

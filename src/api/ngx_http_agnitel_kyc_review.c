@@ -73,7 +73,6 @@ ngx_int_t
 ngx_http_agnitel_kyc_list(ngx_http_request_t *r, json_t *body)
 {
     int                            rc;
-    char                          *text;
     json_t                        *prv, *item;
     MDB_val                        k, v;
     MDB_txn                       *txn;
@@ -141,10 +140,8 @@ ngx_http_agnitel_kyc_list(ngx_http_request_t *r, json_t *body)
             && k.mv_size > NGX_HTTP_AGNITEL_WS_ID_LEN)
         {
             item = ngx_http_agnitel_kyc_view(k.mv_data, prv);
-            text = item ? json_dumps(item, JSON_COMPACT) : NULL;
-            json_decref(item);
 
-            if (text == NULL) {
+            if (item == NULL) {
                 json_decref(prv);
                 rc = MDB_PANIC;
                 break;
@@ -154,8 +151,8 @@ ngx_http_agnitel_kyc_list(ngx_http_request_t *r, json_t *body)
                 ngx_http_agnitel_json_lit(j, ",");
             }
 
-            ngx_http_agnitel_json_raw(j, (u_char *) text, ngx_strlen(text));
-            free(text);
+            ngx_http_agnitel_json_value(j, item);
+            json_decref(item);
         }
 
         json_decref(prv);

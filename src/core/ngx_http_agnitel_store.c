@@ -232,8 +232,9 @@ ngx_http_agnitel_data_open(ngx_cycle_t *cycle,
     (void) ngx_sprintf(name, "%V/data.mdb%Z", &amcf->store_path);
 
     /*
-     * not LMDB's descriptor (mdb_env_get_fd()): lseek() moves the offset,
-     * which LMDB does not use, but it is LMDB's
+     * not LMDB's descriptor (mdb_env_get_fd()): LMDB writes a run of pages
+     * with lseek() and writev() on it, and our lseek() must not move the
+     * offset under it
      */
 
     store->data = ngx_open_file(name, NGX_FILE_WRONLY|O_CLOEXEC,

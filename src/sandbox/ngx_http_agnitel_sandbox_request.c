@@ -11,6 +11,7 @@
 
 #include "ngx_http_agnitel.h"
 #include "ngx_http_agnitel_http.h"
+#include "ngx_http_agnitel_json.h"
 #include "ngx_http_agnitel_sandbox_request.h"
 
 
@@ -411,34 +412,23 @@ ngx_int_t
 ngx_http_agnitel_sandbox_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json)
 {
-    char    *text;
-    size_t   len;
-    u_char  *data;
+    ngx_int_t  rc;
+    MDB_val    text;
 
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    text = json_dumps(json, JSON_COMPACT);
+    rc = ngx_http_agnitel_json_dump(r->pool, json, &text);
 
     json_decref(json);
 
-    if (text == NULL) {
+    if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = ngx_strlen(text);
-
-    data = ngx_pnalloc(r->pool, len);
-    if (data == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(data, text, len);
-    free(text);
-
-    return ngx_http_agnitel_sandbox_send(r, status, data, len);
+    return ngx_http_agnitel_sandbox_send(r, status, text.mv_data,
+                                         text.mv_size);
 }
 
 
