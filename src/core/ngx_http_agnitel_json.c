@@ -15,6 +15,8 @@
 
 static u_char *ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j,
     size_t len);
+static u_char *ngx_http_agnitel_json_quote(u_char *p, u_char *s,
+    size_t len);
 static void ngx_http_agnitel_json_cleanup(void *data);
 static u_char *ngx_http_agnitel_json_space(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_name(u_char *p, u_char *end,
@@ -66,42 +68,102 @@ ngx_http_agnitel_json_raw(ngx_http_agnitel_json_t *j, u_char *s, size_t len)
 /*
  * Strings are UTF-8 already (jansson rejects anything else on input); only
  * the quote, the backslash and control characters need escaping.  Every
- * view and record is written through here, so runs of plain bytes are
- * copied whole.
+ * view and record is written through here, names and values, about 1,300
+ * bytes an import.
  */
 
 void
 ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s, size_t len)
 {
-    u_char  *p, *end, *run, c;
-
-    static u_char  hex[] = "0123456789abcdef";
-
-    /* the bytes to escape: control characters, DEL, the quote, backslash */
-
-    static uint32_t  escape[] = {
-        0xffffffff,
-        0x00000004,                     /* '"' */
-        0x10000000,                     /* '\\' */
-        0x80000000,                     /* DEL */
-        0, 0, 0, 0
-    };
+    u_char  *p;
 
     /* the worst case is six bytes ("\u00XX") per input byte */
 
     p = ngx_http_agnitel_json_reserve(j, len * 6 + 2);
+
+    if (p) {
+        j->pos = ngx_http_agnitel_json_quote(p, s, len);
+    }
+}
+
+
+/*
+ * Writes ,"key": or "key": depending on what precedes it.  key is a name
+ * of ours, plain ASCII: it is copied as it is.  Names of a jansson object
+ * may hold anything, and ngx_http_agnitel_json_value() escapes them.
+ */
+
+void
+ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key)
+{
+    u_char  *p;
+    size_t   len;
+
+    len = ngx_strlen(key);
+
+    p = ngx_http_agnitel_json_reserve(j, len + 4);
     if (p == NULL) {
         return;
     }
+
+    if (p > j->start && p[-1] != '{') {
+        *p++ = ',';
+    }
+
+    *p++ = '"';
+    p = ngx_cpymem(p, key, len);
+    *p++ = '"';
+    *p++ = ':';
+
+    j->pos = p;
+}
+
+
+/*
+ * s as a JSON string at p, which has room for the worst case.  Plain
+ * bytes are found eight at a time and copied whole: a word has a byte to
+ * escape if one is below 0x20, or equals '"', '\\' or DEL (the usual
+ * "has a zero byte" and "has a byte less than" tests on words).
+ */
+
+static u_char *
+ngx_http_agnitel_json_quote(u_char *p, u_char *s, size_t len)
+{
+    u_char    *end, *run, c;
+    uint64_t   w;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+#define ngx_http_agnitel_ones   0x0101010101010101ULL
+#define ngx_http_agnitel_highs  0x8080808080808080ULL
+#define ngx_http_agnitel_zero(x)                                              \
+    (((x) - ngx_http_agnitel_ones) & ~(x) & ngx_http_agnitel_highs)
 
     *p++ = '"';
 
     end = s + len;
 
-    while (s < end) {
+    for ( ;; ) {
         run = s;
 
-        while (s < end && !(escape[*s >> 5] & (1U << (*s & 0x1f)))) {
+        while (end - s >= 8) {
+            ngx_memcpy(&w, s, 8);
+
+            if ((((w - 0x20 * ngx_http_agnitel_ones) & ~w)
+                 | ngx_http_agnitel_zero(w ^ ('"' * ngx_http_agnitel_ones))
+                 | ngx_http_agnitel_zero(w ^ ('\\' * ngx_http_agnitel_ones))
+                 | ngx_http_agnitel_zero(w ^ (0x7f * ngx_http_agnitel_ones)))
+                & ngx_http_agnitel_highs)
+            {
+                break;
+            }
+
+            s += 8;
+        }
+
+        while (s < end && *s >= 0x20 && *s != '"' && *s != '\\'
+               && *s != 0x7f)
+        {
             s++;
         }
 
@@ -135,23 +197,13 @@ ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s, size_t len)
         }
     }
 
+#undef ngx_http_agnitel_ones
+#undef ngx_http_agnitel_highs
+#undef ngx_http_agnitel_zero
+
     *p++ = '"';
 
-    j->pos = p;
-}
-
-
-/* writes ,"key": or "key": depending on what precedes it */
-
-void
-ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key)
-{
-    if (j->pos && j->pos > j->start && j->pos[-1] != '{') {
-        ngx_http_agnitel_json_lit(j, ",");
-    }
-
-    ngx_http_agnitel_json_str(j, (u_char *) key, ngx_strlen(key));
-    ngx_http_agnitel_json_lit(j, ":");
+    return p;
 }
 
 
@@ -872,7 +924,16 @@ ngx_http_agnitel_json_value(ngx_http_agnitel_json_t *j, json_t *v)
         ngx_http_agnitel_json_lit(j, "{");
 
         json_object_foreach(v, key, item) {
-            ngx_http_agnitel_json_key(j, key);
+            if (j->failed) {
+                return;
+            }
+
+            if (j->pos[-1] != '{') {
+                ngx_http_agnitel_json_lit(j, ",");
+            }
+
+            ngx_http_agnitel_json_str(j, (u_char *) key, ngx_strlen(key));
+            ngx_http_agnitel_json_lit(j, ":");
             ngx_http_agnitel_json_value(j, item);
         }
 
