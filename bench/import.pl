@@ -87,19 +87,43 @@ if (-f "$peer/server.js") {
 
 my $base = 0;
 
+# imports per second, after checking that every one was answered 2xx and
+# stored: the numbers listed grew by the answers, and at most by the
+# connections' imports still under way when wrk stopped
+
 sub wrk {
     my ($url, $k) = @_;
 
     $base += 10_000_000;
 
+    my $before = stored($url, $k);
+
     my $out = `wrk -t2 -c$conns -d${duration}s -s '$lua' '$url' -- $k $base 2>&1`;
     die "wrk failed: $out" if $? or $out !~ /Requests\/sec:\s+([\d.]+)/;
     my $rps = $1;
-    my ($statuses) = $out =~ /^statuses: (.*)$/m;
-    die "imports refused: $statuses\n$out"
-        unless defined $statuses && $statuses =~ /^201=\d+$/;
+
+    die "imports refused or lost:\n$out"
+        if $out =~ /Non-2xx or 3xx responses|Socket errors/;
+
+    my ($answered) = $out =~ /(\d+) requests in/;
+    my $added = stored($url, $k) - $before;
+
+    die "$answered imports answered, but $added numbers stored at $url\n"
+        if $added < $answered or $added > $answered + $conns;
 
     return $rps;
+}
+
+sub stored {
+    my ($url, $k) = @_;
+
+    my $res = $http->get("$url/api/v1/phone-numbers?limit=1",
+                         { headers => { 'X-Api-Key' => $k } });
+
+    die "listing numbers at $url: $res->{status} $res->{content}\n"
+        unless $res->{status} == 200;
+
+    return decode_json($res->{content})->{meta}{total};
 }
 
 my (@agnitel, @peer);
