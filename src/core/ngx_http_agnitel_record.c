@@ -11,23 +11,22 @@
 #include "ngx_http_agnitel_record.h"
 
 
+static void ngx_http_agnitel_number_read(json_t *rec,
+    ngx_http_agnitel_number_t *n);
+static void ngx_http_agnitel_number_str(json_t *rec, const char *key,
+    ngx_str_t *s);
 static void ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
-    json_t *rec);
+    ngx_http_agnitel_number_t *n);
 static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
-    json_t *rec, const char *key);
-static void ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j,
-    json_t *rec, const char *key);
+    const char *key, int64_t micros);
+static void ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j,
+    const char *key, ngx_str_t *s);
 static int ngx_http_agnitel_index_set(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, u_char *hdr);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
-static int64_t ngx_http_agnitel_record_due_at(json_t *rec, ngx_uint_t status);
+static int64_t ngx_http_agnitel_record_due_at(ngx_http_agnitel_number_t *n,
+    ngx_uint_t status);
 
-
-/* the first fields of a number object, copied as they are */
-static const char  *ngx_http_agnitel_view_strings[] = {
-    "id", "phone_number", "friendly_name", "provider", "provider_id",
-    "telephony_id", "iso_country", NULL
-};
 
 /* indexed by NGX_HTTP_AGNITEL_PENDING ... RELEASED */
 static const char  *ngx_http_agnitel_statuses[] = {
@@ -43,60 +42,76 @@ static const char  *ngx_http_agnitel_providers[] = {
 ngx_int_t
 ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
 {
+    ngx_http_agnitel_json_t    j;
+    ngx_http_agnitel_number_t  n;
+
+    ngx_http_agnitel_number_read(rec, &n);
+
+    ngx_http_agnitel_record_begin(&j, pool, &n);
+    ngx_http_agnitel_json_value(&j, rec);
+
+    return ngx_http_agnitel_record_end(&j, val);
+}
+
+
+/*
+ * A record is written in one buffer: room for the header and "due", the
+ * view, and then the caller writes the record's JSON after it.  The header
+ * is filled in once the view's length is known.
+ */
+
+void
+ngx_http_agnitel_record_begin(ngx_http_agnitel_json_t *j, ngx_pool_t *pool,
+    ngx_http_agnitel_number_t *n)
+{
     u_char                         *p;
-    size_t                          len;
+    size_t                          off;
     int64_t                         due;
-    ngx_str_t                       s;
-    ngx_http_agnitel_json_t         view;
     ngx_http_agnitel_record_hdr_t   hdr;
 
     /* the view, then the record's JSON: about 600 and 500 bytes */
 
-    ngx_http_agnitel_json_init(&view, pool, 2048);
-    ngx_http_agnitel_record_view(&view, rec);
-
-    if (view.failed) {
-        return NGX_ERROR;
-    }
+    ngx_http_agnitel_json_init(j, pool, 2048);
 
     ngx_memzero(&hdr, sizeof(hdr));
+    due = 0;
+
+    ngx_http_agnitel_json_raw(j, (u_char *) &hdr, sizeof(hdr));
+    ngx_http_agnitel_json_raw(j, (u_char *) &due, sizeof(due));
+
+    off = sizeof(hdr) + sizeof(due);
+
+    ngx_http_agnitel_record_view(j, n);
+
+    if (j->failed) {
+        return;
+    }
 
     hdr.version = NGX_HTTP_AGNITEL_RECORD_V2;
-    hdr.view_len = view.pos - view.start;
+    hdr.view_len = j->pos - j->start - off;
+    hdr.status = ngx_http_agnitel_status(&n->status);
+    hdr.provider = ngx_http_agnitel_provider(&n->provider);
 
-    s.data = (u_char *) json_string_value(json_object_get(rec, "status"));
-    s.len = s.data ? ngx_strlen(s.data) : 0;
-    hdr.status = ngx_http_agnitel_status(&s);
-
-    s.data = (u_char *) json_string_value(json_object_get(rec, "provider"));
-    s.len = s.data ? ngx_strlen(s.data) : 0;
-    hdr.provider = ngx_http_agnitel_provider(&s);
-
-    p = (u_char *) json_string_value(json_object_get(rec, "iso_country"));
-    if (p && ngx_strlen(p) == 2) {
-        ngx_memcpy(hdr.iso_country, p, 2);
+    if (n->iso_country.len == 2) {
+        ngx_memcpy(hdr.iso_country, n->iso_country.data, 2);
     }
 
-    due = ngx_http_agnitel_record_due_at(rec, hdr.status);
+    due = ngx_http_agnitel_record_due_at(n, hdr.status);
 
-    ngx_http_agnitel_json_value(&view, rec);
+    p = ngx_cpymem(j->start, &hdr, sizeof(hdr));
+    ngx_memcpy(p, &due, sizeof(due));
+}
 
-    if (view.failed) {
+
+ngx_int_t
+ngx_http_agnitel_record_end(ngx_http_agnitel_json_t *j, MDB_val *val)
+{
+    if (j->failed) {
         return NGX_ERROR;
     }
 
-    len = view.pos - view.start;
-
-    val->mv_size = sizeof(hdr) + sizeof(due) + len;
-    val->mv_data = ngx_pnalloc(pool, val->mv_size);
-
-    if (val->mv_data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(val->mv_data, &hdr, sizeof(hdr));
-    p = ngx_cpymem(p, &due, sizeof(due));
-    ngx_memcpy(p, view.start, len);
+    val->mv_data = j->start;
+    val->mv_size = j->pos - j->start;
 
     return NGX_OK;
 }
@@ -109,19 +124,20 @@ ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec, MDB_val *val)
  */
 
 static int64_t
-ngx_http_agnitel_record_due_at(json_t *rec, ngx_uint_t status)
+ngx_http_agnitel_record_due_at(ngx_http_agnitel_number_t *n,
+    ngx_uint_t status)
 {
-    if (json_object_get(rec, "auto_renew") == NULL) {
+    if (!n->managed) {
         return NGX_HTTP_AGNITEL_NEVER_DUE;
     }
 
     switch (status) {
 
     case NGX_HTTP_AGNITEL_ACTIVE:
-        return json_integer_value(json_object_get(rec, "renews_at"));
+        return n->renews_at;
 
     case NGX_HTTP_AGNITEL_GRACE:
-        return json_integer_value(json_object_get(rec, "grace_ends_at"));
+        return n->grace_ends_at;
 
     default:
         return NGX_HTTP_AGNITEL_NEVER_DUE;
@@ -531,103 +547,190 @@ ngx_http_agnitel_lookup(const char **names, ngx_str_t *s)
 }
 
 
+/*
+ * What the view shows of a record, read once: a string absent or not a
+ * string is null, as a time absent or not an integer (0), or money not
+ * an integer (NGX_HTTP_AGNITEL_NO_MONEY).
+ */
+
 static void
-ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
+ngx_http_agnitel_number_read(json_t *rec, ngx_http_agnitel_number_t *n)
 {
-    json_t       *caps;
-    const char   *status, *uri, **key;
+    json_t  *caps, *v;
 
-    status = json_string_value(json_object_get(rec, "status"));
-    uri = json_string_value(json_object_get(rec, "termination_uri"));
+    ngx_memzero(n, sizeof(ngx_http_agnitel_number_t));
+
+    ngx_http_agnitel_number_str(rec, "id", &n->id);
+    ngx_http_agnitel_number_str(rec, "phone_number", &n->phone_number);
+    ngx_http_agnitel_number_str(rec, "friendly_name", &n->friendly_name);
+    ngx_http_agnitel_number_str(rec, "provider", &n->provider);
+    ngx_http_agnitel_number_str(rec, "provider_id", &n->provider_id);
+    ngx_http_agnitel_number_str(rec, "telephony_id", &n->telephony_id);
+    ngx_http_agnitel_number_str(rec, "iso_country", &n->iso_country);
+    ngx_http_agnitel_number_str(rec, "currency", &n->currency);
+    ngx_http_agnitel_number_str(rec, "status", &n->status);
+    ngx_http_agnitel_number_str(rec, "agent_id", &n->agent_id);
+    ngx_http_agnitel_number_str(rec, "termination_uri", &n->termination_uri);
+    ngx_http_agnitel_number_str(rec, "sip_username", &n->sip_username);
+    ngx_http_agnitel_number_str(rec, "release_reason", &n->release_reason);
+
     caps = json_object_get(rec, "capabilities");
+    n->voice = json_is_true(json_object_get(caps, "voice"));
+    n->sms = json_is_true(json_object_get(caps, "sms"));
 
+    v = json_object_get(rec, "price");
+    n->price = json_is_integer(v) ? json_integer_value(v)
+                                  : NGX_HTTP_AGNITEL_NO_MONEY;
+
+    v = json_object_get(rec, "per_minute_price_inbound");
+    n->price_inbound = json_is_integer(v) ? json_integer_value(v)
+                                          : NGX_HTTP_AGNITEL_NO_MONEY;
+
+    v = json_object_get(rec, "per_minute_price_outbound");
+    n->price_outbound = json_is_integer(v) ? json_integer_value(v)
+                                           : NGX_HTTP_AGNITEL_NO_MONEY;
+
+    n->purchased_at = json_integer_value(json_object_get(rec,
+                                                         "purchased_at"));
+    n->renews_at = json_integer_value(json_object_get(rec, "renews_at"));
+    n->grace_ends_at = json_integer_value(json_object_get(rec,
+                                                          "grace_ends_at"));
+    n->created_at = json_integer_value(json_object_get(rec, "created_at"));
+
+    n->calls = (json_object_get(rec, "calls_inbound")
+                || json_object_get(rec, "calls_outbound"));
+
+    if (n->calls) {
+        n->calls_inbound = json_integer_value(json_object_get(rec,
+                                                    "calls_inbound"));
+        n->calls_outbound = json_integer_value(json_object_get(rec,
+                                                    "calls_outbound"));
+        n->minutes_inbound = json_integer_value(json_object_get(rec,
+                                                    "minutes_inbound"));
+        n->minutes_outbound = json_integer_value(json_object_get(rec,
+                                                    "minutes_outbound"));
+    }
+
+    n->has_agent = (json_object_get(rec, "agent_id") != NULL);
+
+    v = json_object_get(rec, "auto_renew");
+    n->managed = (v != NULL);
+    n->auto_renew = json_is_true(v);
+
+    v = json_object_get(rec, "released_at");
+    n->released = (v != NULL);
+    n->released_at = json_integer_value(v);
+
+    n->has_reason = (json_object_get(rec, "release_reason") != NULL);
+}
+
+
+static void
+ngx_http_agnitel_number_str(json_t *rec, const char *key, ngx_str_t *s)
+{
+    json_t  *v;
+
+    v = json_object_get(rec, key);
+
+    if (json_is_string(v)) {
+        s->data = (u_char *) json_string_value(v);
+        s->len = json_string_length(v);
+    }
+}
+
+
+static void
+ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
+    ngx_http_agnitel_number_t *n)
+{
     ngx_http_agnitel_json_lit(j, "{");
 
-    for (key = ngx_http_agnitel_view_strings; *key; key++) {
-        ngx_http_agnitel_json_member(j, *key, json_object_get(rec, *key));
-    }
+    ngx_http_agnitel_view_str(j, "id", &n->id);
+    ngx_http_agnitel_view_str(j, "phone_number", &n->phone_number);
+    ngx_http_agnitel_view_str(j, "friendly_name", &n->friendly_name);
+    ngx_http_agnitel_view_str(j, "provider", &n->provider);
+    ngx_http_agnitel_view_str(j, "provider_id", &n->provider_id);
+    ngx_http_agnitel_view_str(j, "telephony_id", &n->telephony_id);
+    ngx_http_agnitel_view_str(j, "iso_country", &n->iso_country);
 
     ngx_http_agnitel_json_key(j, "capabilities");
     ngx_http_agnitel_json_lit(j, "{");
     ngx_http_agnitel_json_key(j, "voice");
-    ngx_http_agnitel_json_bool(j, json_is_true(json_object_get(caps, "voice")));
+    ngx_http_agnitel_json_bool(j, n->voice);
     ngx_http_agnitel_json_key(j, "sms");
-    ngx_http_agnitel_json_bool(j, json_is_true(json_object_get(caps, "sms")));
+    ngx_http_agnitel_json_bool(j, n->sms);
     ngx_http_agnitel_json_lit(j, "}");
 
-    ngx_http_agnitel_view_money(j, rec, "price");
-    ngx_http_agnitel_view_money(j, rec, "per_minute_price_inbound");
-    ngx_http_agnitel_view_money(j, rec, "per_minute_price_outbound");
-    ngx_http_agnitel_json_member(j, "currency",
-                              json_object_get(rec, "currency"));
-    ngx_http_agnitel_json_member(j, "status", json_object_get(rec, "status"));
+    ngx_http_agnitel_view_money(j, "price", n->price);
+    ngx_http_agnitel_view_money(j, "per_minute_price_inbound",
+                                n->price_inbound);
+    ngx_http_agnitel_view_money(j, "per_minute_price_outbound",
+                                n->price_outbound);
+    ngx_http_agnitel_view_str(j, "currency", &n->currency);
+    ngx_http_agnitel_view_str(j, "status", &n->status);
 
     /* a number in its grace period still takes calls */
 
     ngx_http_agnitel_json_key(j, "is_active");
-    ngx_http_agnitel_json_bool(j, status
-                                  && (ngx_strcmp(status, "active") == 0
-                                      || ngx_strcmp(status, "grace") == 0));
+    ngx_http_agnitel_json_bool(j,
+              (n->status.len == 6
+               && ngx_strncmp(n->status.data, "active", 6) == 0)
+              || (n->status.len == 5
+                  && ngx_strncmp(n->status.data, "grace", 5) == 0));
 
-    ngx_http_agnitel_view_time(j, rec, "purchased_at");
-    ngx_http_agnitel_view_time(j, rec, "renews_at");
+    ngx_http_agnitel_json_key(j, "purchased_at");
+    ngx_http_agnitel_json_time(j, n->purchased_at);
+    ngx_http_agnitel_json_key(j, "renews_at");
+    ngx_http_agnitel_json_time(j, n->renews_at);
 
     /* a number that took calls: its counters */
 
-    if (json_object_get(rec, "calls_inbound")
-        || json_object_get(rec, "calls_outbound"))
-    {
+    if (n->calls) {
         ngx_http_agnitel_json_key(j, "calls_inbound");
-        ngx_http_agnitel_json_int(j, json_integer_value(
-                                  json_object_get(rec, "calls_inbound")));
+        ngx_http_agnitel_json_int(j, n->calls_inbound);
         ngx_http_agnitel_json_key(j, "calls_outbound");
-        ngx_http_agnitel_json_int(j, json_integer_value(
-                                  json_object_get(rec, "calls_outbound")));
+        ngx_http_agnitel_json_int(j, n->calls_outbound);
         ngx_http_agnitel_json_key(j, "minutes_inbound");
-        ngx_http_agnitel_json_int(j, json_integer_value(
-                                  json_object_get(rec, "minutes_inbound")));
+        ngx_http_agnitel_json_int(j, n->minutes_inbound);
         ngx_http_agnitel_json_key(j, "minutes_outbound");
-        ngx_http_agnitel_json_int(j, json_integer_value(
-                                  json_object_get(rec, "minutes_outbound")));
+        ngx_http_agnitel_json_int(j, n->minutes_outbound);
     }
 
-    if (json_object_get(rec, "agent_id")) {
-        ngx_http_agnitel_json_member(j, "agent_id",
-                                     json_object_get(rec, "agent_id"));
+    if (n->has_agent) {
+        ngx_http_agnitel_view_str(j, "agent_id", &n->agent_id);
     }
 
     /* a managed number: paid from credits, renewed or lost */
 
-    if (json_object_get(rec, "auto_renew")) {
-        ngx_http_agnitel_view_time(j, rec, "grace_ends_at");
+    if (n->managed) {
+        ngx_http_agnitel_json_key(j, "grace_ends_at");
+        ngx_http_agnitel_json_time(j, n->grace_ends_at);
         ngx_http_agnitel_json_key(j, "auto_renew");
-        ngx_http_agnitel_json_bool(j,
-                            json_is_true(json_object_get(rec, "auto_renew")));
+        ngx_http_agnitel_json_bool(j, n->auto_renew);
     }
 
     ngx_http_agnitel_json_key(j, "inbound_trunk");
 
-    if (uri) {
+    if (n->termination_uri.data) {
         ngx_http_agnitel_json_lit(j, "{");
-        ngx_http_agnitel_json_member(j, "termination_uri",
-                                  json_object_get(rec, "termination_uri"));
-        ngx_http_agnitel_json_member(j, "auth_username",
-                                  json_object_get(rec, "sip_username"));
+        ngx_http_agnitel_view_str(j, "termination_uri", &n->termination_uri);
+        ngx_http_agnitel_view_str(j, "auth_username", &n->sip_username);
         ngx_http_agnitel_json_lit(j, "}");
 
     } else {
         ngx_http_agnitel_json_lit(j, "null");
     }
 
-    ngx_http_agnitel_view_time(j, rec, "created_at");
+    ngx_http_agnitel_json_key(j, "created_at");
+    ngx_http_agnitel_json_time(j, n->created_at);
 
-    if (json_object_get(rec, "released_at")) {
-        ngx_http_agnitel_view_time(j, rec, "released_at");
+    if (n->released) {
+        ngx_http_agnitel_json_key(j, "released_at");
+        ngx_http_agnitel_json_time(j, n->released_at);
     }
 
-    if (json_object_get(rec, "release_reason")) {
-        ngx_http_agnitel_json_member(j, "release_reason",
-                                     json_object_get(rec, "release_reason"));
+    if (n->has_reason) {
+        ngx_http_agnitel_view_str(j, "release_reason", &n->release_reason);
     }
 
     ngx_http_agnitel_json_lit(j, "}");
@@ -635,17 +738,13 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j, json_t *rec)
 
 
 static void
-ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j, json_t *rec,
-    const char *key)
+ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j, const char *key,
+    ngx_str_t *s)
 {
-    json_t  *v;
-
     ngx_http_agnitel_json_key(j, key);
 
-    v = json_object_get(rec, key);
-
-    if (json_is_integer(v)) {
-        ngx_http_agnitel_json_money(j, json_integer_value(v));
+    if (s->data) {
+        ngx_http_agnitel_json_str(j, s->data, s->len);
 
     } else {
         ngx_http_agnitel_json_lit(j, "null");
@@ -654,10 +753,15 @@ ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j, json_t *rec,
 
 
 static void
-ngx_http_agnitel_view_time(ngx_http_agnitel_json_t *j, json_t *rec,
-    const char *key)
+ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j, const char *key,
+    int64_t micros)
 {
     ngx_http_agnitel_json_key(j, key);
-    ngx_http_agnitel_json_time(j, json_integer_value(json_object_get(rec,
-                                                                     key)));
+
+    if (micros != NGX_HTTP_AGNITEL_NO_MONEY) {
+        ngx_http_agnitel_json_money(j, micros);
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <lmdb.h>
 
+#include "ngx_http_agnitel_json.h"
 #include "ngx_http_agnitel_store.h"
 
 
@@ -69,7 +70,61 @@ typedef struct {
 } ngx_http_agnitel_index_entry_t;
 
 
+/* money that is not an integer, null in the view */
+#define NGX_HTTP_AGNITEL_NO_MONEY       INT64_MIN
+
+
+/*
+ * What a number's view, header and "due" are written from.  A string with
+ * NULL data is null in the view, a time of 0 too.  The flags say which of
+ * the optional members the record has.
+ */
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   phone_number;
+    ngx_str_t                   friendly_name;
+    ngx_str_t                   provider;
+    ngx_str_t                   provider_id;
+    ngx_str_t                   telephony_id;
+    ngx_str_t                   iso_country;
+    ngx_str_t                   currency;
+    ngx_str_t                   status;
+    ngx_str_t                   agent_id;
+    ngx_str_t                   termination_uri;
+    ngx_str_t                   sip_username;
+    ngx_str_t                   release_reason;
+
+    int64_t                     price;
+    int64_t                     price_inbound;
+    int64_t                     price_outbound;
+
+    int64_t                     purchased_at;
+    int64_t                     renews_at;
+    int64_t                     grace_ends_at;
+    int64_t                     created_at;
+    int64_t                     released_at;
+
+    int64_t                     calls_inbound;
+    int64_t                     calls_outbound;
+    int64_t                     minutes_inbound;
+    int64_t                     minutes_outbound;
+
+    unsigned                    voice:1;
+    unsigned                    sms:1;
+    unsigned                    calls:1;        /* it took calls */
+    unsigned                    has_agent:1;
+    unsigned                    managed:1;      /* it has "auto_renew" */
+    unsigned                    auto_renew:1;
+    unsigned                    released:1;     /* it has "released_at" */
+    unsigned                    has_reason:1;
+} ngx_http_agnitel_number_t;
+
+
 ngx_int_t ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec,
+    MDB_val *val);
+void ngx_http_agnitel_record_begin(ngx_http_agnitel_json_t *j,
+    ngx_pool_t *pool, ngx_http_agnitel_number_t *n);
+ngx_int_t ngx_http_agnitel_record_end(ngx_http_agnitel_json_t *j,
     MDB_val *val);
 int ngx_http_agnitel_record_put(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, MDB_val *val,
