@@ -278,3 +278,56 @@ utf8::encode($_) for @r;
 \@r;
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: a plain body, read without jansson, imports what jansson reads
+Bodies that are flat objects of plain ASCII strings, true, false and null
+are read by the module; any other body (an escape, a number, a name given
+twice, text after the object) goes to jansson. Both make the same number,
+and what either refuses is refused the same way.
+--- request eval
+[
+    ::workspace(1),
+    "POST /api/v1/phone-numbers/import\n"
+    . '{"phone_number":"+14155550101","friendly_name":"Line A",'
+    . '"sip_username":"trunk-a","sip_password":"pw","termination_uri":null}',
+    "POST /api/v1/phone-numbers/import\n"
+    . qq({ "phone_number" : "+14155550102" ,\r\n\t"friendly_name":"Line \\u0041",)
+    . ' "sip_username":"trunk-a", "sip_password":"pw", "termination_uri":null }',
+    "POST /api/v1/phone-numbers/import\n"
+    . '{"phone_number":"+14155550103","friendly_name":true,'
+    . '"sip_username":"trunk-a","sip_password":"pw"}',
+    "POST /api/v1/phone-numbers/import\n"
+    . '{"phone_number":"+14155550104","friendly_name":"Line B",'
+    . '"sip_username":"trunk-b","sip_password":"pw"} x',
+    "POST /api/v1/phone-numbers/import\n"
+    . '{"phone_number":"+14155550105","friendly_name":"Line B",'
+    . '"friendly_name":"Line C","sip_username":"trunk-b","sip_password":"pw"}',
+    "POST /api/v1/phone-numbers/import\n"
+    . '{"phone_number":"+14155550106","friendly_name":"",'
+    . '"sip_username":"trunk-b","sip_password":"pw"}',
+    "GET /api/v1/phone-numbers/+14155550101",
+    "GET /api/v1/phone-numbers/+14155550102",
+    "GET /api/v1/phone-numbers",
+]
+--- error_code eval
+[201, 201, 201, 400, 400, 400, 400, 200, 200, 200]
+--- response_body_like eval
+my $same = '"friendly_name":"Line A","provider":"custom",.*'
+         . '"inbound_trunk":\{"termination_uri":"sip:68uajga988j\.sip\.livekit\.cloud",'
+         . '"auth_username":"trunk-a"\}';
+[
+    '"success":true',
+    $same,
+    $same,
+    '"code":"invalid_field".*"field":"friendly_name"',
+    '"code":"invalid_json"',
+    '"code":"invalid_json"',
+    '"code":"invalid_field".*"field":"friendly_name"',
+    '"phone_number":"\+14155550101",' . $same,
+    '"phone_number":"\+14155550102",' . $same,
+    '"meta":\{"total":2,',
+]
+--- no_error_log
+[error]

@@ -516,7 +516,11 @@ ngx_http_agnitel_body_handler(ngx_http_request_t *r)
     ctx->body.data = data;
     ctx->body.len = len;
 
-    body = json_loadb((char *) data, len, JSON_REJECT_DUPLICATES, &err);
+    body = ngx_http_agnitel_json_flat(data, len);
+
+    if (body == NULL) {
+        body = json_loadb((char *) data, len, JSON_REJECT_DUPLICATES, &err);
+    }
 
     if (body == NULL) {
         rc = ngx_http_agnitel_error(r, NGX_HTTP_BAD_REQUEST, "invalid_json",

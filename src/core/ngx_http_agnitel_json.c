@@ -19,6 +19,7 @@ static u_char *ngx_http_agnitel_json_quote(u_char *p, u_char *s,
     size_t len);
 static void ngx_http_agnitel_json_cleanup(void *data);
 static u_char *ngx_http_agnitel_json_space(u_char *p, u_char *end);
+static u_char *ngx_http_agnitel_json_plain(u_char *p, u_char *end);
 static u_char *ngx_http_agnitel_json_name(u_char *p, u_char *end,
     u_char *buf, size_t size, size_t *len);
 static u_char *ngx_http_agnitel_json_skip(u_char *p, u_char *end);
@@ -846,6 +847,144 @@ ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j, size_t len)
     j->end = p + size;
 
     return j->pos;
+}
+
+
+/*
+ * A request body that is a flat object of plain strings (printable ASCII
+ * without escapes), true, false and null, as most requests are, read
+ * without jansson's reader: for an import that reader was 24,000
+ * instructions of 80,000.  NULL for anything else, even a duplicate name,
+ * which json_loadb() then reads, and judges, itself.
+ */
+
+json_t *
+ngx_http_agnitel_json_flat(u_char *p, size_t len)
+{
+    u_char  *end, *name, *s;
+    size_t   n;
+    json_t  *obj, *v;
+
+    end = p + len;
+
+    p = ngx_http_agnitel_json_space(p, end);
+
+    if (p == end || *p++ != '{') {
+        return NULL;
+    }
+
+    obj = json_object();
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    p = ngx_http_agnitel_json_space(p, end);
+
+    if (p < end && *p == '}') {
+        p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+        if (p == end || *p++ != '"') {
+            goto other;
+        }
+
+        name = p;
+        p = ngx_http_agnitel_json_plain(p, end);
+
+        if (p == end || *p != '"') {
+            goto other;
+        }
+
+        n = p++ - name;
+
+        p = ngx_http_agnitel_json_space(p, end);
+
+        if (p == end || *p++ != ':') {
+            goto other;
+        }
+
+        p = ngx_http_agnitel_json_space(p, end);
+
+        if (p == end) {
+            goto other;
+        }
+
+        if (*p == '"') {
+            s = ++p;
+            p = ngx_http_agnitel_json_plain(p, end);
+
+            if (p == end || *p != '"') {
+                goto other;
+            }
+
+            v = json_stringn_nocheck((char *) s, p++ - s);
+
+        } else if (end - p >= 4 && ngx_strncmp(p, "true", 4) == 0) {
+            v = json_true();
+            p += 4;
+
+        } else if (end - p >= 5 && ngx_strncmp(p, "false", 5) == 0) {
+            v = json_false();
+            p += 5;
+
+        } else if (end - p >= 4 && ngx_strncmp(p, "null", 4) == 0) {
+            v = json_null();
+            p += 4;
+
+        } else {
+            goto other;
+        }
+
+        if (v == NULL || json_object_getn(obj, (char *) name, n) != NULL) {
+            json_decref(v);
+            goto other;
+        }
+
+        if (json_object_setn_new_nocheck(obj, (char *) name, n, v) != 0) {
+            goto other;
+        }
+
+        p = ngx_http_agnitel_json_space(p, end);
+
+        if (p < end && *p == ',') {
+            p = ngx_http_agnitel_json_space(p + 1, end);
+            continue;
+        }
+
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+
+        goto other;
+    }
+
+done:
+
+    if (ngx_http_agnitel_json_space(p, end) == end) {
+        return obj;
+    }
+
+other:
+
+    json_decref(obj);
+
+    return NULL;
+}
+
+
+/* past printable ASCII other than the quote and the backslash */
+
+static u_char *
+ngx_http_agnitel_json_plain(u_char *p, u_char *end)
+{
+    while (p < end && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
+        p++;
+    }
+
+    return p;
 }
 
 

@@ -69,6 +69,7 @@ ngx_int_t ngx_http_agnitel_json_string(ngx_pool_t *pool, ngx_str_t *text,
     ngx_str_t *value);
 ngx_int_t ngx_http_agnitel_json_money_member(u_char *p, size_t len,
     const char *name, int64_t *micros);
+json_t *ngx_http_agnitel_json_flat(u_char *p, size_t len);
 ngx_int_t ngx_http_agnitel_json_own(ngx_pool_t *pool, json_t *json);
 ngx_int_t ngx_http_agnitel_json_dump(ngx_pool_t *pool, json_t *json,
     MDB_val *out);
