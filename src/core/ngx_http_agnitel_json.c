@@ -12,6 +12,17 @@
 
 #define NGX_HTTP_AGNITEL_MICRO  1000000
 
+/* a byte of 0x01 and the high bit, in each byte of a word */
+#define NGX_HTTP_AGNITEL_ONES   0x0101010101010101ULL
+#define NGX_HTTP_AGNITEL_HIGHS  0x8080808080808080ULL
+
+/*
+ * Nonzero when a byte of the word w is below b (b at most 0x80), and so,
+ * with w ^ (c * ONES) and b 1, when a byte equals c.
+ */
+#define ngx_http_agnitel_below(w, b)                                          \
+    (((w) - (b) * NGX_HTTP_AGNITEL_ONES) & ~(w) & NGX_HTTP_AGNITEL_HIGHS)
+
 
 static u_char *ngx_http_agnitel_json_reserve(ngx_http_agnitel_json_t *j,
     size_t len);
@@ -123,8 +134,7 @@ ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key)
 /*
  * s as a JSON string at p, which has room for the worst case.  Plain
  * bytes are found eight at a time and copied whole: a word has a byte to
- * escape if one is below 0x20, or equals '"', '\\' or DEL (the usual
- * "has a zero byte" and "has a byte less than" tests on words).
+ * escape if one is below 0x20, or equals '"', '\\' or DEL.
  */
 
 static u_char *
@@ -134,11 +144,6 @@ ngx_http_agnitel_json_quote(u_char *p, u_char *s, size_t len)
     uint64_t   w;
 
     static u_char  hex[] = "0123456789abcdef";
-
-#define ngx_http_agnitel_ones   0x0101010101010101ULL
-#define ngx_http_agnitel_highs  0x8080808080808080ULL
-#define ngx_http_agnitel_zero(x)                                              \
-    (((x) - ngx_http_agnitel_ones) & ~(x) & ngx_http_agnitel_highs)
 
     *p++ = '"';
 
@@ -150,11 +155,10 @@ ngx_http_agnitel_json_quote(u_char *p, u_char *s, size_t len)
         while (end - s >= 8) {
             ngx_memcpy(&w, s, 8);
 
-            if ((((w - 0x20 * ngx_http_agnitel_ones) & ~w)
-                 | ngx_http_agnitel_zero(w ^ ('"' * ngx_http_agnitel_ones))
-                 | ngx_http_agnitel_zero(w ^ ('\\' * ngx_http_agnitel_ones))
-                 | ngx_http_agnitel_zero(w ^ (0x7f * ngx_http_agnitel_ones)))
-                & ngx_http_agnitel_highs)
+            if (ngx_http_agnitel_below(w, 0x20)
+                | ngx_http_agnitel_below(w ^ ('"' * NGX_HTTP_AGNITEL_ONES), 1)
+                | ngx_http_agnitel_below(w ^ ('\\' * NGX_HTTP_AGNITEL_ONES), 1)
+                | ngx_http_agnitel_below(w ^ (0x7f * NGX_HTTP_AGNITEL_ONES), 1))
             {
                 break;
             }
@@ -197,10 +201,6 @@ ngx_http_agnitel_json_quote(u_char *p, u_char *s, size_t len)
             *p++ = hex[c & 0xf];
         }
     }
-
-#undef ngx_http_agnitel_ones
-#undef ngx_http_agnitel_highs
-#undef ngx_http_agnitel_zero
 
     *p++ = '"';
 
