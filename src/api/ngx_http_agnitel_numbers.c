@@ -191,29 +191,19 @@ ngx_http_agnitel_numbers_record(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_number_t *n, ngx_str_t *sealed)
 {
     ngx_http_agnitel_json_lit(j, "{");
-    ngx_http_agnitel_json_key(j, "id");
-    ngx_http_agnitel_json_str(j, n->id.data, n->id.len);
-    ngx_http_agnitel_json_key(j, "phone_number");
-    ngx_http_agnitel_json_str(j, n->phone_number.data, n->phone_number.len);
-    ngx_http_agnitel_json_key(j, "friendly_name");
-    ngx_http_agnitel_json_str(j, n->friendly_name.data, n->friendly_name.len);
-    ngx_http_agnitel_json_key(j, "provider");
-    ngx_http_agnitel_json_str(j, n->provider.data, n->provider.len);
-    ngx_http_agnitel_json_key(j, "iso_country");
-    ngx_http_agnitel_json_str(j, n->iso_country.data, n->iso_country.len);
+    ngx_http_agnitel_json_text(j, "id", &n->id);
+    ngx_http_agnitel_json_text(j, "phone_number", &n->phone_number);
+    ngx_http_agnitel_json_text(j, "friendly_name", &n->friendly_name);
+    ngx_http_agnitel_json_text(j, "provider", &n->provider);
+    ngx_http_agnitel_json_text(j, "iso_country", &n->iso_country);
     ngx_http_agnitel_json_key(j, "capabilities");
     ngx_http_agnitel_json_lit(j, "{\"voice\":true,\"sms\":false}");
-    ngx_http_agnitel_json_key(j, "status");
-    ngx_http_agnitel_json_str(j, n->status.data, n->status.len);
+    ngx_http_agnitel_json_text(j, "status", &n->status);
     ngx_http_agnitel_json_key(j, "created_at");
     ngx_http_agnitel_json_int(j, n->created_at);
-    ngx_http_agnitel_json_key(j, "termination_uri");
-    ngx_http_agnitel_json_str(j, n->termination_uri.data,
-                              n->termination_uri.len);
-    ngx_http_agnitel_json_key(j, "sip_username");
-    ngx_http_agnitel_json_str(j, n->sip_username.data, n->sip_username.len);
-    ngx_http_agnitel_json_key(j, "sip_password");
-    ngx_http_agnitel_json_str(j, sealed->data, sealed->len);
+    ngx_http_agnitel_json_text(j, "termination_uri", &n->termination_uri);
+    ngx_http_agnitel_json_text(j, "sip_username", &n->sip_username);
+    ngx_http_agnitel_json_text(j, "sip_password", sealed);
     ngx_http_agnitel_json_lit(j, "}");
 }
 

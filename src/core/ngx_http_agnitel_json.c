@@ -226,6 +226,23 @@ ngx_http_agnitel_json_member(ngx_http_agnitel_json_t *j, const char *key,
 }
 
 
+/* "key": a string, or null when s has no data */
+
+void
+ngx_http_agnitel_json_text(ngx_http_agnitel_json_t *j, const char *key,
+    ngx_str_t *s)
+{
+    ngx_http_agnitel_json_key(j, key);
+
+    if (s->data) {
+        ngx_http_agnitel_json_str(j, s->data, s->len);
+
+    } else {
+        ngx_http_agnitel_json_lit(j, "null");
+    }
+}
+
+
 void
 ngx_http_agnitel_json_int(ngx_http_agnitel_json_t *j, int64_t n)
 {

@@ -56,6 +56,8 @@ void ngx_http_agnitel_json_str(ngx_http_agnitel_json_t *j, u_char *s,
 void ngx_http_agnitel_json_key(ngx_http_agnitel_json_t *j, const char *key);
 void ngx_http_agnitel_json_member(ngx_http_agnitel_json_t *j,
     const char *key, json_t *v);
+void ngx_http_agnitel_json_text(ngx_http_agnitel_json_t *j, const char *key,
+    ngx_str_t *s);
 void ngx_http_agnitel_json_int(ngx_http_agnitel_json_t *j, int64_t n);
 void ngx_http_agnitel_json_money(ngx_http_agnitel_json_t *j, int64_t micros);
 void ngx_http_agnitel_json_time(ngx_http_agnitel_json_t *j, int64_t t);

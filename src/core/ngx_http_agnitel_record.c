@@ -19,8 +19,6 @@ static void ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_number_t *n);
 static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
     const char *key, int64_t micros);
-static void ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j,
-    const char *key, ngx_str_t *s);
 static int ngx_http_agnitel_index_set(MDB_txn *txn,
     ngx_http_agnitel_store_t *store, MDB_val *key, u_char *hdr);
 static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
@@ -645,13 +643,13 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
 {
     ngx_http_agnitel_json_lit(j, "{");
 
-    ngx_http_agnitel_view_str(j, "id", &n->id);
-    ngx_http_agnitel_view_str(j, "phone_number", &n->phone_number);
-    ngx_http_agnitel_view_str(j, "friendly_name", &n->friendly_name);
-    ngx_http_agnitel_view_str(j, "provider", &n->provider);
-    ngx_http_agnitel_view_str(j, "provider_id", &n->provider_id);
-    ngx_http_agnitel_view_str(j, "telephony_id", &n->telephony_id);
-    ngx_http_agnitel_view_str(j, "iso_country", &n->iso_country);
+    ngx_http_agnitel_json_text(j, "id", &n->id);
+    ngx_http_agnitel_json_text(j, "phone_number", &n->phone_number);
+    ngx_http_agnitel_json_text(j, "friendly_name", &n->friendly_name);
+    ngx_http_agnitel_json_text(j, "provider", &n->provider);
+    ngx_http_agnitel_json_text(j, "provider_id", &n->provider_id);
+    ngx_http_agnitel_json_text(j, "telephony_id", &n->telephony_id);
+    ngx_http_agnitel_json_text(j, "iso_country", &n->iso_country);
 
     ngx_http_agnitel_json_key(j, "capabilities");
     ngx_http_agnitel_json_lit(j, "{");
@@ -666,8 +664,8 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
                                 n->price_inbound);
     ngx_http_agnitel_view_money(j, "per_minute_price_outbound",
                                 n->price_outbound);
-    ngx_http_agnitel_view_str(j, "currency", &n->currency);
-    ngx_http_agnitel_view_str(j, "status", &n->status);
+    ngx_http_agnitel_json_text(j, "currency", &n->currency);
+    ngx_http_agnitel_json_text(j, "status", &n->status);
 
     /* a number in its grace period still takes calls */
 
@@ -697,7 +695,7 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     }
 
     if (n->has_agent) {
-        ngx_http_agnitel_view_str(j, "agent_id", &n->agent_id);
+        ngx_http_agnitel_json_text(j, "agent_id", &n->agent_id);
     }
 
     /* a managed number: paid from credits, renewed or lost */
@@ -713,8 +711,8 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
 
     if (n->termination_uri.data) {
         ngx_http_agnitel_json_lit(j, "{");
-        ngx_http_agnitel_view_str(j, "termination_uri", &n->termination_uri);
-        ngx_http_agnitel_view_str(j, "auth_username", &n->sip_username);
+        ngx_http_agnitel_json_text(j, "termination_uri", &n->termination_uri);
+        ngx_http_agnitel_json_text(j, "auth_username", &n->sip_username);
         ngx_http_agnitel_json_lit(j, "}");
 
     } else {
@@ -730,25 +728,10 @@ ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     }
 
     if (n->has_reason) {
-        ngx_http_agnitel_view_str(j, "release_reason", &n->release_reason);
+        ngx_http_agnitel_json_text(j, "release_reason", &n->release_reason);
     }
 
     ngx_http_agnitel_json_lit(j, "}");
-}
-
-
-static void
-ngx_http_agnitel_view_str(ngx_http_agnitel_json_t *j, const char *key,
-    ngx_str_t *s)
-{
-    ngx_http_agnitel_json_key(j, key);
-
-    if (s->data) {
-        ngx_http_agnitel_json_str(j, s->data, s->len);
-
-    } else {
-        ngx_http_agnitel_json_lit(j, "null");
-    }
 }
 
 
