@@ -181,7 +181,7 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
 
 /*
  * The record of an imported number, written straight after its view: an
- * import makes no jansson object of it, which was a fifth of the
+ * import makes no jansson object of it, which was a quarter of the
  * instructions of an import (building it, reading it back for the view,
  * freeing it).
  */
@@ -206,6 +206,7 @@ ngx_http_agnitel_numbers_record(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_json_text(j, "sip_password", sealed);
     ngx_http_agnitel_json_lit(j, "}");
 }
+
 
 ngx_int_t
 ngx_http_agnitel_numbers_list(ngx_http_request_t *r, json_t *body)
