@@ -149,7 +149,7 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memzero(&n, sizeof(ngx_http_agnitel_number_t));
+    ngx_http_agnitel_number_init(&n);
 
     n.id.data = id;
     n.id.len = NGX_HTTP_AGNITEL_PN_ID_LEN;
@@ -159,9 +159,6 @@ ngx_http_agnitel_numbers_import(ngx_http_request_t *r, json_t *body)
     n.iso_country.data = iso;
     n.iso_country.len = 2;
     n.voice = 1;
-    n.price = NGX_HTTP_AGNITEL_NO_MONEY;
-    n.price_inbound = NGX_HTTP_AGNITEL_NO_MONEY;
-    n.price_outbound = NGX_HTTP_AGNITEL_NO_MONEY;
     ngx_str_set(&n.status, "active");
     n.created_at = ngx_time();
     n.termination_uri = uri;

@@ -214,15 +214,16 @@ void
 ngx_http_agnitel_json_member(ngx_http_agnitel_json_t *j, const char *key,
     json_t *v)
 {
-    ngx_http_agnitel_json_key(j, key);
+    ngx_str_t  s;
+
+    ngx_str_null(&s);
 
     if (json_is_string(v)) {
-        ngx_http_agnitel_json_str(j, (u_char *) json_string_value(v),
-                                  json_string_length(v));
-
-    } else {
-        ngx_http_agnitel_json_lit(j, "null");
+        s.data = (u_char *) json_string_value(v);
+        s.len = json_string_length(v);
     }
+
+    ngx_http_agnitel_json_text(j, key, &s);
 }
 
 
@@ -1079,12 +1080,10 @@ ngx_http_agnitel_json_value(ngx_http_agnitel_json_t *j, json_t *v)
     case JSON_OBJECT:
         ngx_http_agnitel_json_lit(j, "{");
 
-        json_object_foreach(v, key, item) {
-            if (j->failed) {
-                return;
-            }
+        i = 0;
 
-            if (j->pos[-1] != '{') {
+        json_object_foreach(v, key, item) {
+            if (i++) {
                 ngx_http_agnitel_json_lit(j, ",");
             }
 

@@ -13,8 +13,10 @@
 
 static void ngx_http_agnitel_number_read(json_t *rec,
     ngx_http_agnitel_number_t *n);
-static void ngx_http_agnitel_number_str(json_t *rec, const char *key,
+static json_t *ngx_http_agnitel_number_str(json_t *rec, const char *key,
     ngx_str_t *s);
+static void ngx_http_agnitel_number_money(json_t *rec, const char *key,
+    int64_t *micros);
 static void ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_number_t *n);
 static void ngx_http_agnitel_view_money(ngx_http_agnitel_json_t *j,
@@ -25,6 +27,24 @@ static ngx_uint_t ngx_http_agnitel_lookup(const char **names, ngx_str_t *s);
 static int64_t ngx_http_agnitel_record_due_at(ngx_http_agnitel_number_t *n,
     ngx_uint_t status);
 
+
+/* the first members of a number's view, strings read and written as they are */
+static struct {
+    const char                 *name;
+    size_t                      offset;
+} ngx_http_agnitel_view_strings[] = {
+    { "id", offsetof(ngx_http_agnitel_number_t, id) },
+    { "phone_number", offsetof(ngx_http_agnitel_number_t, phone_number) },
+    { "friendly_name", offsetof(ngx_http_agnitel_number_t, friendly_name) },
+    { "provider", offsetof(ngx_http_agnitel_number_t, provider) },
+    { "provider_id", offsetof(ngx_http_agnitel_number_t, provider_id) },
+    { "telephony_id", offsetof(ngx_http_agnitel_number_t, telephony_id) },
+    { "iso_country", offsetof(ngx_http_agnitel_number_t, iso_country) },
+    { NULL, 0 }
+};
+
+#define ngx_http_agnitel_view_string(n, i)                                    \
+    (ngx_str_t *) ((u_char *) (n) + ngx_http_agnitel_view_strings[i].offset)
 
 /* indexed by NGX_HTTP_AGNITEL_PENDING ... RELEASED */
 static const char  *ngx_http_agnitel_statuses[] = {
@@ -554,39 +574,35 @@ ngx_http_agnitel_lookup(const char **names, ngx_str_t *s)
 static void
 ngx_http_agnitel_number_read(json_t *rec, ngx_http_agnitel_number_t *n)
 {
-    json_t  *caps, *v;
+    json_t      *caps, *in, *out, *v;
+    ngx_uint_t   i;
 
-    ngx_memzero(n, sizeof(ngx_http_agnitel_number_t));
+    ngx_http_agnitel_number_init(n);
 
-    ngx_http_agnitel_number_str(rec, "id", &n->id);
-    ngx_http_agnitel_number_str(rec, "phone_number", &n->phone_number);
-    ngx_http_agnitel_number_str(rec, "friendly_name", &n->friendly_name);
-    ngx_http_agnitel_number_str(rec, "provider", &n->provider);
-    ngx_http_agnitel_number_str(rec, "provider_id", &n->provider_id);
-    ngx_http_agnitel_number_str(rec, "telephony_id", &n->telephony_id);
-    ngx_http_agnitel_number_str(rec, "iso_country", &n->iso_country);
+    for (i = 0; ngx_http_agnitel_view_strings[i].name; i++) {
+        ngx_http_agnitel_number_str(rec, ngx_http_agnitel_view_strings[i].name,
+                                    ngx_http_agnitel_view_string(n, i));
+    }
+
     ngx_http_agnitel_number_str(rec, "currency", &n->currency);
     ngx_http_agnitel_number_str(rec, "status", &n->status);
-    ngx_http_agnitel_number_str(rec, "agent_id", &n->agent_id);
     ngx_http_agnitel_number_str(rec, "termination_uri", &n->termination_uri);
     ngx_http_agnitel_number_str(rec, "sip_username", &n->sip_username);
-    ngx_http_agnitel_number_str(rec, "release_reason", &n->release_reason);
+
+    n->has_agent = (ngx_http_agnitel_number_str(rec, "agent_id",
+                                                &n->agent_id) != NULL);
+    n->has_reason = (ngx_http_agnitel_number_str(rec, "release_reason",
+                                                 &n->release_reason) != NULL);
 
     caps = json_object_get(rec, "capabilities");
     n->voice = json_is_true(json_object_get(caps, "voice"));
     n->sms = json_is_true(json_object_get(caps, "sms"));
 
-    v = json_object_get(rec, "price");
-    n->price = json_is_integer(v) ? json_integer_value(v)
-                                  : NGX_HTTP_AGNITEL_NO_MONEY;
-
-    v = json_object_get(rec, "per_minute_price_inbound");
-    n->price_inbound = json_is_integer(v) ? json_integer_value(v)
-                                          : NGX_HTTP_AGNITEL_NO_MONEY;
-
-    v = json_object_get(rec, "per_minute_price_outbound");
-    n->price_outbound = json_is_integer(v) ? json_integer_value(v)
-                                           : NGX_HTTP_AGNITEL_NO_MONEY;
+    ngx_http_agnitel_number_money(rec, "price", &n->price);
+    ngx_http_agnitel_number_money(rec, "per_minute_price_inbound",
+                                  &n->price_inbound);
+    ngx_http_agnitel_number_money(rec, "per_minute_price_outbound",
+                                  &n->price_outbound);
 
     n->purchased_at = json_integer_value(json_object_get(rec,
                                                          "purchased_at"));
@@ -595,21 +611,18 @@ ngx_http_agnitel_number_read(json_t *rec, ngx_http_agnitel_number_t *n)
                                                           "grace_ends_at"));
     n->created_at = json_integer_value(json_object_get(rec, "created_at"));
 
-    n->calls = (json_object_get(rec, "calls_inbound")
-                || json_object_get(rec, "calls_outbound"));
+    in = json_object_get(rec, "calls_inbound");
+    out = json_object_get(rec, "calls_outbound");
 
-    if (n->calls) {
-        n->calls_inbound = json_integer_value(json_object_get(rec,
-                                                    "calls_inbound"));
-        n->calls_outbound = json_integer_value(json_object_get(rec,
-                                                    "calls_outbound"));
+    if (in || out) {
+        n->calls = 1;
+        n->calls_inbound = json_integer_value(in);
+        n->calls_outbound = json_integer_value(out);
         n->minutes_inbound = json_integer_value(json_object_get(rec,
                                                     "minutes_inbound"));
         n->minutes_outbound = json_integer_value(json_object_get(rec,
                                                     "minutes_outbound"));
     }
-
-    n->has_agent = (json_object_get(rec, "agent_id") != NULL);
 
     v = json_object_get(rec, "auto_renew");
     n->managed = (v != NULL);
@@ -618,12 +631,25 @@ ngx_http_agnitel_number_read(json_t *rec, ngx_http_agnitel_number_t *n)
     v = json_object_get(rec, "released_at");
     n->released = (v != NULL);
     n->released_at = json_integer_value(v);
-
-    n->has_reason = (json_object_get(rec, "release_reason") != NULL);
 }
 
 
-static void
+/* a number with no member yet: every string and time null, no money */
+
+void
+ngx_http_agnitel_number_init(ngx_http_agnitel_number_t *n)
+{
+    ngx_memzero(n, sizeof(ngx_http_agnitel_number_t));
+
+    n->price = NGX_HTTP_AGNITEL_NO_MONEY;
+    n->price_inbound = NGX_HTTP_AGNITEL_NO_MONEY;
+    n->price_outbound = NGX_HTTP_AGNITEL_NO_MONEY;
+}
+
+
+/* the member, if the record has it; s is set only when it is a string */
+
+static json_t *
 ngx_http_agnitel_number_str(json_t *rec, const char *key, ngx_str_t *s)
 {
     json_t  *v;
@@ -634,6 +660,21 @@ ngx_http_agnitel_number_str(json_t *rec, const char *key, ngx_str_t *s)
         s->data = (u_char *) json_string_value(v);
         s->len = json_string_length(v);
     }
+
+    return v;
+}
+
+
+static void
+ngx_http_agnitel_number_money(json_t *rec, const char *key, int64_t *micros)
+{
+    json_t  *v;
+
+    v = json_object_get(rec, key);
+
+    if (json_is_integer(v)) {
+        *micros = json_integer_value(v);
+    }
 }
 
 
@@ -641,15 +682,14 @@ static void
 ngx_http_agnitel_record_view(ngx_http_agnitel_json_t *j,
     ngx_http_agnitel_number_t *n)
 {
+    ngx_uint_t  i;
+
     ngx_http_agnitel_json_lit(j, "{");
 
-    ngx_http_agnitel_json_text(j, "id", &n->id);
-    ngx_http_agnitel_json_text(j, "phone_number", &n->phone_number);
-    ngx_http_agnitel_json_text(j, "friendly_name", &n->friendly_name);
-    ngx_http_agnitel_json_text(j, "provider", &n->provider);
-    ngx_http_agnitel_json_text(j, "provider_id", &n->provider_id);
-    ngx_http_agnitel_json_text(j, "telephony_id", &n->telephony_id);
-    ngx_http_agnitel_json_text(j, "iso_country", &n->iso_country);
+    for (i = 0; ngx_http_agnitel_view_strings[i].name; i++) {
+        ngx_http_agnitel_json_text(j, ngx_http_agnitel_view_strings[i].name,
+                                   ngx_http_agnitel_view_string(n, i));
+    }
 
     ngx_http_agnitel_json_key(j, "capabilities");
     ngx_http_agnitel_json_lit(j, "{");

@@ -76,8 +76,10 @@ typedef struct {
 
 /*
  * What a number's view, header and "due" are written from.  A string with
- * NULL data is null in the view, a time of 0 too.  The flags say which of
- * the optional members the record has.
+ * NULL data is null in the view, as a time of 0 and money of
+ * NGX_HTTP_AGNITEL_NO_MONEY; ngx_http_agnitel_number_init() starts a number
+ * with all of them null.  The flags say which of the optional members the
+ * record has.
  */
 typedef struct {
     ngx_str_t                   id;
@@ -120,6 +122,7 @@ typedef struct {
 } ngx_http_agnitel_number_t;
 
 
+void ngx_http_agnitel_number_init(ngx_http_agnitel_number_t *n);
 ngx_int_t ngx_http_agnitel_record_encode(ngx_pool_t *pool, json_t *rec,
     MDB_val *val);
 void ngx_http_agnitel_record_begin(ngx_http_agnitel_json_t *j,
